@@ -1,0 +1,136 @@
+"""What a check is: a small pure unit with its metadata, inventory and metrics in, findings out.
+
+A check never calls AWS and never reads the clock: the inventory, the metric series it asked
+for, the price book and the scan time all come in through `CheckContext`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from auditor.datasets import DATASETS, actions_for
+from auditor.findings import Category, Finding, Severity
+from auditor.metrics import MetricQuery, MetricStore, Series
+from auditor.model import Inventory, Resource
+from auditor.pricing.book import PriceBook
+
+ParamValue = int | float | str | bool
+
+
+@dataclass(frozen=True)
+class Param:
+    """A configurable threshold: its default and what it means (shown in docs and config)."""
+
+    default: ParamValue
+    description: str
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    now: datetime
+    lookback_days: int
+    params: Mapping[str, ParamValue]
+    metrics: MetricStore = field(default_factory=MetricStore)
+    prices: PriceBook = field(default_factory=PriceBook)
+
+    @property
+    def lookback_start(self) -> datetime:
+        return self.now - timedelta(days=self.lookback_days)
+
+    def number(self, name: str) -> float:
+        value = self.params[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"parameter {name} is not a number")
+        return float(value)
+
+
+class Check(abc.ABC):
+    """Subclass, set the class attributes, implement `evaluate` (and `metric_queries` if the
+    check reads CloudWatch). `requires` names datasets from `auditor.datasets`; the IAM actions
+    the check needs follow from them."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    severity: ClassVar[Severity]
+    category: ClassVar[Category]
+    rationale: ClassVar[str]
+    remediation: ClassVar[str]
+    requires: ClassVar[frozenset[str]]
+    subject_kinds: ClassVar[tuple[str, ...]]
+    """The resource kinds this check passes judgement on (they turn `unknown` when data fails)."""
+    parameters: ClassVar[Mapping[str, Param]] = {}
+    source: str = "built-in"
+
+    def __init__(self, params: Mapping[str, ParamValue] | None = None) -> None:
+        self.params: dict[str, ParamValue] = {k: p.default for k, p in self.parameters.items()}
+        self.params.update(params or {})
+
+    @property
+    def iam_actions(self) -> frozenset[str]:
+        return actions_for(self.requires)
+
+    @property
+    def uses_metrics(self) -> bool:
+        return "cloudwatch.metrics" in self.requires
+
+    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
+        """The CloudWatch series this check reads; fetched for it before `evaluate`."""
+        return ()
+
+    @abc.abstractmethod
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        """Yield a `fail` finding for each problem seen, with its evidence."""
+
+    # ---- helpers for subclasses
+
+    def finding(
+        self,
+        resource: Resource,
+        message: str,
+        evidence: Mapping[str, Any],
+        *,
+        sub_key: str = "",
+        monthly_savings_usd: float | None = None,
+        severity: Severity | None = None,
+        remediation: str | None = None,
+    ) -> Finding:
+        return Finding(
+            check_id=self.id,
+            title=self.title,
+            severity=severity or self.severity,
+            category=self.category,
+            status="fail",
+            resource_arn=resource.arn,
+            resource_type=resource.kind,
+            account=resource.account,
+            region=resource.region,
+            message=message,
+            evidence=dict(evidence),
+            remediation=remediation or self.remediation,
+            monthly_savings_usd=None if monthly_savings_usd is None
+            else round(monthly_savings_usd, 2),
+            sub_key=sub_key,
+        )
+
+    @classmethod
+    def validate_declaration(cls) -> None:
+        """Raise TypeError when a check class is missing metadata or names unknown datasets."""
+        for attr in ("id", "title", "severity", "category", "rationale", "remediation",
+                     "requires", "subject_kinds"):
+            if not hasattr(cls, attr):
+                raise TypeError(f"check {cls.__name__} does not declare {attr}")
+        unknown = set(cls.requires) - DATASETS.keys()
+        if unknown:
+            raise TypeError(f"check {cls.id} requires unknown datasets {sorted(unknown)}")
+        if "." not in cls.id:
+            raise TypeError(f"check id {cls.id!r} must be namespaced, like 'area.name'")
+
+
+def series_or_none(ctx: CheckContext, query: MetricQuery) -> Series | None:
+    """The fetched series, or None when it has no datapoints."""
+    series = ctx.metrics.get(query)
+    return None if series is None or series.empty else series

@@ -1,0 +1,89 @@
+"""The datasets the collectors load, and the read-only IAM actions each one needs.
+
+A check declares the datasets it reads; from that the engine knows which checks a failed call
+affects (they report `unknown`), and `auditor iam-policy` knows which actions to grant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    service: str
+    description: str
+    iam_actions: tuple[str, ...]
+    resource_kinds: tuple[str, ...] = ()
+    """The inventory kinds this dataset lists (their records are missing when it fails)."""
+
+
+_ALL = (
+    Dataset("ec2.network", "ec2", "VPCs, subnets, route tables, NAT and internet gateways",
+            ("ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
+             "ec2:DescribeNatGateways", "ec2:DescribeInternetGateways"),
+            ("vpc", "subnet", "route-table", "nat-gateway", "internet-gateway")),
+    Dataset("ec2.vpc_endpoints", "ec2", "VPC endpoints", ("ec2:DescribeVpcEndpoints",),
+            ("vpc-endpoint",)),
+    Dataset("ec2.security_groups", "ec2", "security groups and their rules",
+            ("ec2:DescribeSecurityGroups",), ("security-group",)),
+    Dataset("ecs.clusters", "ecs", "ECS clusters and their settings",
+            ("ecs:ListClusters", "ecs:DescribeClusters"), ("ecs-cluster",)),
+    Dataset("ecs.services", "ecs", "ECS services, in batches of 10",
+            ("ecs:ListServices", "ecs:DescribeServices"), ("ecs-service",)),
+    Dataset("ecs.task_definitions", "ecs", "the task definitions services run, each once",
+            ("ecs:DescribeTaskDefinition",), ("ecs-task-definition",)),
+    Dataset("ecs.container_instances", "ecs", "container instances of EC2-backed clusters",
+            ("ecs:ListContainerInstances", "ecs:DescribeContainerInstances"),
+            ("ecs-container-instance",)),
+    Dataset("eks.clusters", "eks", "EKS clusters", ("eks:ListClusters", "eks:DescribeCluster"),
+            ("eks-cluster",)),
+    Dataset("eks.nodegroups", "eks", "EKS managed node groups",
+            ("eks:ListNodegroups", "eks:DescribeNodegroup"), ("eks-nodegroup",)),
+    Dataset("eks.fargate_profiles", "eks", "EKS Fargate profiles",
+            ("eks:ListFargateProfiles", "eks:DescribeFargateProfile"), ("eks-fargate-profile",)),
+    Dataset("eks.addons", "eks", "EKS add-ons", ("eks:ListAddons", "eks:DescribeAddon"),
+            ("eks-addon",)),
+    Dataset("lambda.functions", "lambda", "Lambda functions", ("lambda:ListFunctions",),
+            ("lambda-function",)),
+    Dataset("lambda.aliases", "lambda", "Lambda aliases", ("lambda:ListAliases",),
+            ("lambda-alias",)),
+    Dataset("lambda.concurrency", "lambda",
+            "reserved concurrency, asked only for functions in a VPC or behind a queue",
+            ("lambda:GetFunctionConcurrency",)),
+    Dataset("lambda.provisioned_concurrency", "lambda",
+            "provisioned concurrency, asked only for functions CloudWatch shows using it",
+            ("cloudwatch:ListMetrics", "lambda:ListProvisionedConcurrencyConfigs"),
+            ("lambda-provisioned-concurrency",)),
+    Dataset("lambda.event_source_mappings", "lambda", "Lambda event source mappings",
+            ("lambda:ListEventSourceMappings",), ("lambda-event-source-mapping",)),
+    Dataset("lambda.function_urls", "lambda", "Lambda function URLs",
+            ("lambda:ListFunctionUrlConfigs",), ("lambda-function-url",)),
+    Dataset("iam.authorization", "iam", "roles and policies, one paginated pass per account",
+            ("iam:GetAccountAuthorizationDetails",), ("iam-role", "iam-policy")),
+    Dataset("rds.databases", "rds", "RDS instances and Aurora clusters",
+            ("rds:DescribeDBInstances", "rds:DescribeDBClusters"),
+            ("rds-instance", "rds-cluster")),
+    Dataset("rds.proxies", "rds", "RDS proxies", ("rds:DescribeDBProxies",), ("rds-proxy",)),
+    Dataset("logs.log_groups", "logs", "CloudWatch log groups", ("logs:DescribeLogGroups",),
+            ("log-group",)),
+    Dataset("cloudwatch.metrics", "cloudwatch", "hourly metrics, up to 500 series a call",
+            ("cloudwatch:GetMetricData",)),
+)
+
+DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in _ALL}
+
+ACCOUNT_ACTIONS = ("sts:GetCallerIdentity",)
+"""Actions the scan needs whatever checks run."""
+
+
+def actions_for(dataset_names: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:
+    return frozenset(
+        action for name in dataset_names for action in DATASETS[name].iam_actions
+    )
+
+
+def datasets_listing(kind: str) -> frozenset[str]:
+    """The datasets whose failure leaves records of this kind missing."""
+    return frozenset(d.name for d in _ALL if kind in d.resource_kinds)

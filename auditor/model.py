@@ -1,0 +1,735 @@
+"""The frozen inventory: what the collectors saw, as typed records, and the links between them.
+
+Records are plain frozen dataclasses built by `auditor.collect` from API responses; checks
+only read them. Collections are tuples so that an `Inventory` cannot change after collection.
+Identifiers that are only unique within an account and region (subnet IDs, security group IDs)
+are looked up together with that account and region.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+GLOBAL_REGION = "global"
+"""The region recorded on account-wide resources (IAM)."""
+
+_ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One (account, region) pair the scan covers."""
+
+    account: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Fields every inventory record has; `kind` is the report's `resource_type`."""
+
+    arn: str
+    account: str
+    region: str
+
+    kind = "resource"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.account, self.region)
+
+
+# --------------------------------------------------------------------------- network
+
+
+@dataclass(frozen=True)
+class Vpc(Resource):
+    vpc_id: str
+    cidr: str
+    is_default: bool
+
+    kind = "vpc"
+
+
+@dataclass(frozen=True)
+class Subnet(Resource):
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    cidr: str
+    map_public_ip_on_launch: bool
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    kind = "subnet"
+
+
+RouteTarget = Literal[
+    "local", "igw", "nat", "tgw", "vgw", "pcx", "eni", "instance", "vpce", "egress-only-igw",
+    "other",
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: str
+    """A CIDR block or a prefix-list ID (gateway endpoints route through prefix lists)."""
+    target_type: RouteTarget
+    target_id: str
+    state: str
+    """`active` or `blackhole`."""
+
+
+@dataclass(frozen=True)
+class RouteTable(Resource):
+    route_table_id: str
+    vpc_id: str
+    routes: tuple[Route, ...]
+    subnet_ids: tuple[str, ...]
+    is_main: bool
+
+    kind = "route-table"
+
+    def default_route(self) -> Route | None:
+        """The route that carries traffic to the internet, if any."""
+        for route in self.routes:
+            if route.destination == "0.0.0.0/0":
+                return route
+        return None
+
+
+@dataclass(frozen=True)
+class NatGateway(Resource):
+    nat_gateway_id: str
+    vpc_id: str
+    subnet_id: str
+    state: str
+    connectivity_type: str
+    """`public` (has an Elastic IP) or `private` (cannot reach the internet on its own)."""
+
+    kind = "nat-gateway"
+
+
+@dataclass(frozen=True)
+class InternetGateway(Resource):
+    internet_gateway_id: str
+    vpc_ids: tuple[str, ...]
+
+    kind = "internet-gateway"
+
+
+@dataclass(frozen=True)
+class VpcEndpoint(Resource):
+    endpoint_id: str
+    vpc_id: str
+    service_name: str
+    endpoint_type: str
+    """`Interface`, `Gateway` or `GatewayLoadBalancer`."""
+    state: str
+    subnet_ids: tuple[str, ...]
+    route_table_ids: tuple[str, ...]
+    private_dns_enabled: bool
+
+    kind = "vpc-endpoint"
+
+    @property
+    def short_service(self) -> str:
+        """`com.amazonaws.us-east-1.ecr.dkr` -> `ecr.dkr`."""
+        parts = self.service_name.split(".")
+        return ".".join(parts[3:]) if len(parts) > 3 else self.service_name
+
+    @property
+    def usable(self) -> bool:
+        return self.state.lower() == "available"
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    cidrs: tuple[str, ...]
+    group_ids: tuple[str, ...]
+
+    def covers_port(self, port: int) -> bool:
+        if self.protocol == "-1" or self.from_port is None or self.to_port is None:
+            return True
+        return self.from_port <= port <= self.to_port
+
+
+@dataclass(frozen=True)
+class SecurityGroup(Resource):
+    group_id: str
+    vpc_id: str
+    name: str
+    ingress: tuple[SecurityGroupRule, ...]
+    egress: tuple[SecurityGroupRule, ...]
+
+    kind = "security-group"
+
+
+# --------------------------------------------------------------------------- ECS
+
+
+@dataclass(frozen=True)
+class EcsCluster(Resource):
+    name: str
+    status: str
+    container_insights: str | None
+    """The `containerInsights` setting: `enabled`, `enhanced`, `disabled` or None if unset."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    kind = "ecs-cluster"
+
+
+@dataclass(frozen=True)
+class SecretReference:
+    name: str
+    value_from: str
+
+    @property
+    def service(self) -> str:
+        """`secretsmanager` or `ssm`, from the referenced ARN or name."""
+        return "secretsmanager" if ":secretsmanager:" in self.value_from else "ssm"
+
+
+@dataclass(frozen=True)
+class ContainerDefinition:
+    name: str
+    image: str
+    essential: bool
+    cpu: int
+    memory_mib: int | None
+    environment: Mapping[str, str]
+    """Plain environment values. They never leave the process: findings name keys only."""
+    secrets: tuple[SecretReference, ...]
+    log_driver: str | None
+    has_health_check: bool
+    has_repository_credentials: bool = False
+
+    @property
+    def pulls_from_ecr(self) -> bool:
+        return bool(_ECR_IMAGE.match(self.image))
+
+
+@dataclass(frozen=True)
+class TaskDefinition(Resource):
+    family: str
+    revision: int
+    cpu_units: int | None
+    memory_mib: int | None
+    network_mode: str | None
+    requires_compatibilities: tuple[str, ...]
+    task_role_arn: str | None
+    execution_role_arn: str | None
+    cpu_architecture: str
+    """`X86_64` or `ARM64` (the runtime platform; X86_64 when unset)."""
+    containers: tuple[ContainerDefinition, ...]
+
+    kind = "ecs-task-definition"
+
+    @property
+    def vcpu(self) -> float | None:
+        return None if self.cpu_units is None else self.cpu_units / 1024
+
+    def needs_endpoints(self) -> dict[str, str]:
+        """The AWS service endpoints tasks need at start-up, each with the reason.
+
+        Keys are VPC endpoint short names (`ecr.dkr`, `logs`...); `s3` means the S3 gateway
+        endpoint, which ECR image layers are served from.
+        """
+        needs: dict[str, str] = {}
+        for container in self.containers:
+            if container.pulls_from_ecr:
+                why = f"container {container.name} pulls {container.image} from ECR"
+                for endpoint in ("ecr.api", "ecr.dkr", "s3"):
+                    needs.setdefault(endpoint, why)
+            if container.log_driver == "awslogs":
+                needs.setdefault("logs", f"container {container.name} logs with awslogs")
+            for secret in container.secrets:
+                needs.setdefault(
+                    secret.service, f"container {container.name} reads secret {secret.name}"
+                )
+        return needs
+
+
+@dataclass(frozen=True)
+class EcsService(Resource):
+    name: str
+    cluster_arn: str
+    status: str
+    task_definition_arn: str
+    desired_count: int
+    running_count: int
+    launch_type: str | None
+    capacity_providers: tuple[str, ...]
+    scheduling_strategy: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    assign_public_ip: bool
+    target_group_arns: tuple[str, ...]
+    deployment_controller: str
+    circuit_breaker_enabled: bool
+    enable_execute_command: bool
+    created_at: datetime | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    kind = "ecs-service"
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster_arn.rsplit("/", 1)[-1]
+
+    @property
+    def on_fargate(self) -> bool:
+        return self.launch_type == "FARGATE" or any(
+            provider.startswith("FARGATE") for provider in self.capacity_providers
+        )
+
+
+@dataclass(frozen=True)
+class ContainerInstance(Resource):
+    cluster_arn: str
+    ec2_instance_id: str
+    instance_type: str | None
+    status: str
+
+    kind = "ecs-container-instance"
+
+
+# --------------------------------------------------------------------------- EKS
+
+
+@dataclass(frozen=True)
+class EksCluster(Resource):
+    name: str
+    version: str
+    status: str
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    endpoint_public_access: bool
+    endpoint_private_access: bool
+    public_access_cidrs: tuple[str, ...]
+    logging_enabled: tuple[str, ...]
+    secrets_encrypted: bool
+    role_arn: str
+    created_at: datetime | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    kind = "eks-cluster"
+
+
+@dataclass(frozen=True)
+class EksNodegroup(Resource):
+    name: str
+    cluster_name: str
+    status: str
+    subnet_ids: tuple[str, ...]
+    instance_types: tuple[str, ...]
+    capacity_type: str
+    desired_size: int
+    min_size: int
+    max_size: int
+    node_role_arn: str
+    version: str | None
+    ami_type: str | None
+
+    kind = "eks-nodegroup"
+
+
+@dataclass(frozen=True)
+class FargateProfile(Resource):
+    name: str
+    cluster_name: str
+    subnet_ids: tuple[str, ...]
+    pod_execution_role_arn: str
+    namespaces: tuple[str, ...]
+
+    kind = "eks-fargate-profile"
+
+
+@dataclass(frozen=True)
+class EksAddon(Resource):
+    name: str
+    cluster_name: str
+    version: str
+    status: str
+
+    kind = "eks-addon"
+
+
+# --------------------------------------------------------------------------- Lambda
+
+
+@dataclass(frozen=True)
+class LambdaFunction(Resource):
+    name: str
+    runtime: str | None
+    """None for container-image functions."""
+    architectures: tuple[str, ...]
+    memory_mb: int
+    timeout_s: int
+    role_arn: str
+    package_type: str
+    code_size_bytes: int
+    vpc_id: str | None
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    environment: Mapping[str, str]
+    """Plain environment values. They never leave the process: findings name keys only."""
+    log_group_name: str
+    last_modified: datetime | None
+    reserved_concurrency: int | None = None
+    reserved_concurrency_known: bool = False
+    """True once GetFunctionConcurrency answered; only asked for functions a check needs."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    kind = "lambda-function"
+
+    @property
+    def architecture(self) -> str:
+        return self.architectures[0] if self.architectures else "x86_64"
+
+
+@dataclass(frozen=True)
+class LambdaAlias(Resource):
+    function_arn: str
+    name: str
+    function_version: str
+
+    kind = "lambda-alias"
+
+
+@dataclass(frozen=True)
+class ProvisionedConcurrency(Resource):
+    """A provisioned-concurrency configuration; `arn` is the qualified function ARN."""
+
+    function_arn: str
+    function_name: str
+    qualifier: str
+    allocated: int
+    requested: int
+    status: str
+
+    kind = "lambda-provisioned-concurrency"
+
+
+@dataclass(frozen=True)
+class EventSourceMapping(Resource):
+    uuid: str
+    function_arn: str
+    event_source_arn: str
+    state: str
+    batch_size: int | None
+    maximum_concurrency: int | None
+
+    kind = "lambda-event-source-mapping"
+
+    @property
+    def source_service(self) -> str:
+        parts = self.event_source_arn.split(":")
+        return parts[2] if len(parts) > 2 else "unknown"
+
+
+@dataclass(frozen=True)
+class FunctionUrl(Resource):
+    function_arn: str
+    url: str
+    auth_type: str
+
+    kind = "lambda-function-url"
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+@dataclass(frozen=True)
+class PolicyStatement:
+    effect: str
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    not_resources: tuple[str, ...]
+    has_condition: bool
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    name: str
+    """The policy's name, or ARN for managed policies."""
+    statements: tuple[PolicyStatement, ...]
+
+
+@dataclass(frozen=True)
+class ManagedPolicy(Resource):
+    name: str
+    aws_managed: bool
+    document: PolicyDocument
+
+    kind = "iam-policy"
+
+
+@dataclass(frozen=True)
+class IamRole(Resource):
+    name: str
+    path: str
+    trusted_services: tuple[str, ...]
+    """Service principals in the trust policy (`ecs-tasks.amazonaws.com`...)."""
+    attached_policy_arns: tuple[str, ...]
+    inline_policies: tuple[PolicyDocument, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    kind = "iam-role"
+
+
+# --------------------------------------------------------------------------- RDS, logs
+
+
+@dataclass(frozen=True)
+class RdsInstance(Resource):
+    identifier: str
+    engine: str
+    instance_class: str
+    cluster_identifier: str | None
+    security_group_ids: tuple[str, ...]
+    port: int | None
+    parameter_group: str | None
+
+    kind = "rds-instance"
+
+
+@dataclass(frozen=True)
+class RdsCluster(Resource):
+    identifier: str
+    engine: str
+    security_group_ids: tuple[str, ...]
+    port: int | None
+    members: tuple[str, ...]
+
+    kind = "rds-cluster"
+
+
+@dataclass(frozen=True)
+class RdsProxy(Resource):
+    name: str
+    engine_family: str
+    security_group_ids: tuple[str, ...]
+    subnet_ids: tuple[str, ...]
+    vpc_id: str
+
+    kind = "rds-proxy"
+
+
+@dataclass(frozen=True)
+class LogGroup(Resource):
+    name: str
+    retention_days: int | None
+    stored_bytes: int
+
+    kind = "log-group"
+
+
+# --------------------------------------------------------------------------- the inventory
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """An API call that failed; the datasets it was loading are unknown for its scope."""
+
+    account: str
+    region: str
+    service: str
+    operation: str
+    code: str
+    message: str
+    datasets: tuple[str, ...]
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.account, self.region)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything collected, for every account and region of the scan."""
+
+    scopes: tuple[Scope, ...] = ()
+    vpcs: tuple[Vpc, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
+    nat_gateways: tuple[NatGateway, ...] = ()
+    internet_gateways: tuple[InternetGateway, ...] = ()
+    vpc_endpoints: tuple[VpcEndpoint, ...] = ()
+    security_groups: tuple[SecurityGroup, ...] = ()
+    ecs_clusters: tuple[EcsCluster, ...] = ()
+    ecs_services: tuple[EcsService, ...] = ()
+    task_definitions: tuple[TaskDefinition, ...] = ()
+    container_instances: tuple[ContainerInstance, ...] = ()
+    eks_clusters: tuple[EksCluster, ...] = ()
+    eks_nodegroups: tuple[EksNodegroup, ...] = ()
+    fargate_profiles: tuple[FargateProfile, ...] = ()
+    eks_addons: tuple[EksAddon, ...] = ()
+    lambda_functions: tuple[LambdaFunction, ...] = ()
+    lambda_aliases: tuple[LambdaAlias, ...] = ()
+    provisioned_concurrency: tuple[ProvisionedConcurrency, ...] = ()
+    event_source_mappings: tuple[EventSourceMapping, ...] = ()
+    function_urls: tuple[FunctionUrl, ...] = ()
+    iam_roles: tuple[IamRole, ...] = ()
+    managed_policies: tuple[ManagedPolicy, ...] = ()
+    rds_instances: tuple[RdsInstance, ...] = ()
+    rds_clusters: tuple[RdsCluster, ...] = ()
+    rds_proxies: tuple[RdsProxy, ...] = ()
+    log_groups: tuple[LogGroup, ...] = ()
+    errors: tuple[CollectionError, ...] = ()
+
+    # ---- generic access
+
+    def resources(self) -> Iterator[Resource]:
+        for name in _RESOURCE_FIELDS:
+            yield from getattr(self, name)
+
+    def of_kind(self, kind: str) -> tuple[Resource, ...]:
+        """Every record whose `kind` (report resource_type) is `kind`."""
+        return self._by_kind.get(kind, ())
+
+    @cached_property
+    def _by_kind(self) -> dict[str, tuple[Resource, ...]]:
+        grouped: dict[str, list[Resource]] = defaultdict(list)
+        for resource in self.resources():
+            grouped[resource.kind].append(resource)
+        return {kind: tuple(items) for kind, items in grouped.items()}
+
+    @cached_property
+    def _by_arn(self) -> dict[str, Resource]:
+        return {resource.arn: resource for resource in self.resources()}
+
+    def get(self, arn: str) -> Resource | None:
+        return self._by_arn.get(arn)
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return tuple(sorted({scope.account for scope in self.scopes}))
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(sorted({scope.region for scope in self.scopes}))
+
+    # ---- failures
+
+    def failed_datasets(self, scope: Scope) -> frozenset[str]:
+        """Datasets that failed to load for this scope (or account-wide, for IAM)."""
+        return self._failed.get(scope, frozenset()) | self._failed.get(
+            Scope(scope.account, GLOBAL_REGION), frozenset()
+        )
+
+    def failed_in_account(self, account: str) -> frozenset[str]:
+        failed: set[str] = set()
+        for scope, datasets in self._failed.items():
+            if scope.account == account:
+                failed |= datasets
+        return frozenset(failed)
+
+    @cached_property
+    def _failed(self) -> dict[Scope, frozenset[str]]:
+        failed: dict[Scope, set[str]] = defaultdict(set)
+        for error in self.errors:
+            failed[error.scope].update(error.datasets)
+        return {scope: frozenset(datasets) for scope, datasets in failed.items()}
+
+    # ---- network links
+
+    @cached_property
+    def _subnets(self) -> dict[tuple[str, str, str], Subnet]:
+        return {(s.account, s.region, s.subnet_id): s for s in self.subnets}
+
+    def subnet(self, scope: Scope, subnet_id: str) -> Subnet | None:
+        return self._subnets.get((scope.account, scope.region, subnet_id))
+
+    @cached_property
+    def _route_tables(self) -> dict[tuple[str, str, str], RouteTable]:
+        """Explicit associations by subnet ID, and each VPC's main table under its VPC ID."""
+        index: dict[tuple[str, str, str], RouteTable] = {}
+        for table in self.route_tables:
+            for subnet_id in table.subnet_ids:
+                index[(table.account, table.region, subnet_id)] = table
+            if table.is_main:
+                index[(table.account, table.region, table.vpc_id)] = table
+        return index
+
+    def route_table_for(self, subnet: Subnet) -> RouteTable | None:
+        """The effective route table: the explicit association, else the VPC's main table."""
+        key = (subnet.account, subnet.region)
+        return self._route_tables.get((*key, subnet.subnet_id)) or self._route_tables.get(
+            (*key, subnet.vpc_id)
+        )
+
+    @cached_property
+    def _nat_gateways(self) -> dict[tuple[str, str, str], NatGateway]:
+        return {(n.account, n.region, n.nat_gateway_id): n for n in self.nat_gateways}
+
+    def nat_gateway(self, scope: Scope, nat_gateway_id: str) -> NatGateway | None:
+        return self._nat_gateways.get((scope.account, scope.region, nat_gateway_id))
+
+    @cached_property
+    def _internet_gateways(self) -> dict[tuple[str, str, str], InternetGateway]:
+        return {(g.account, g.region, g.internet_gateway_id): g for g in self.internet_gateways}
+
+    def internet_gateway(self, scope: Scope, igw_id: str) -> InternetGateway | None:
+        return self._internet_gateways.get((scope.account, scope.region, igw_id))
+
+    def endpoints_in_vpc(self, scope: Scope, vpc_id: str) -> tuple[VpcEndpoint, ...]:
+        return self._endpoints_by_vpc.get((scope.account, scope.region, vpc_id), ())
+
+    @cached_property
+    def _endpoints_by_vpc(self) -> dict[tuple[str, str, str], tuple[VpcEndpoint, ...]]:
+        grouped: dict[tuple[str, str, str], list[VpcEndpoint]] = defaultdict(list)
+        for endpoint in self.vpc_endpoints:
+            grouped[(endpoint.account, endpoint.region, endpoint.vpc_id)].append(endpoint)
+        return {key: tuple(items) for key, items in grouped.items()}
+
+    @cached_property
+    def _security_groups(self) -> dict[tuple[str, str, str], SecurityGroup]:
+        return {(g.account, g.region, g.group_id): g for g in self.security_groups}
+
+    def security_group(self, scope: Scope, group_id: str) -> SecurityGroup | None:
+        return self._security_groups.get((scope.account, scope.region, group_id))
+
+    # ---- workload links
+
+    def task_definition(self, arn: str) -> TaskDefinition | None:
+        found = self._by_arn.get(arn)
+        return found if isinstance(found, TaskDefinition) else None
+
+    def role(self, arn: str | None) -> IamRole | None:
+        found = self._by_arn.get(arn) if arn else None
+        return found if isinstance(found, IamRole) else None
+
+    def managed_policy(self, arn: str) -> ManagedPolicy | None:
+        found = self._by_arn.get(arn)
+        return found if isinstance(found, ManagedPolicy) else None
+
+    def provisioned_concurrency_for(self, function_arn: str) -> tuple[ProvisionedConcurrency, ...]:
+        return tuple(p for p in self.provisioned_concurrency if p.function_arn == function_arn)
+
+
+_RESOURCE_FIELDS = tuple(
+    f.name for f in fields(Inventory) if f.name not in ("scopes", "errors")
+)
+
+
+def merge(parts: Iterable[Inventory]) -> Inventory:
+    """Join per-scope inventories into one; the order of parts is kept."""
+    joined: dict[str, list[Any]] = defaultdict(list)
+    for part in parts:
+        for f in fields(Inventory):
+            joined[f.name].extend(getattr(part, f.name))
+    return Inventory(**{name: tuple(items) for name, items in joined.items()})

@@ -1,0 +1,113 @@
+"""AWS clients: one per (account, region, service), read-only by construction, and counted.
+
+Every client the auditor creates goes through `ClientFactory`, which
+- registers a `before-call` hook that refuses any operation that is not a read
+  (`Describe*`, `List*`, `Get*`, `BatchGet*`, `sts:AssumeRole`, `sts:GetCallerIdentity`),
+- counts every API call by operation for the report's `stats`,
+- uses botocore's adaptive retry mode (client-side rate limiting plus retries on throttling).
+Endpoints come from the standard chain, so `AWS_ENDPOINT_URL` (and per-service variants)
+point the whole scan at an emulator unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from auditor import __version__
+from auditor.errors import ReadOnlyViolation
+
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
+READ_EXCEPTIONS = frozenset({("sts", "AssumeRole"), ("sts", "GetCallerIdentity")})
+
+
+def is_read_only(service: str, operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES) or (service, operation) in READ_EXCEPTIONS
+
+
+def read_only_guard(model: Any, **_: Any) -> None:
+    """botocore `before-call` handler: raise before any non-read operation is sent."""
+    service = model.service_model.service_name
+    if not is_read_only(service, model.name):
+        raise ReadOnlyViolation(
+            f"refused {service}:{model.name}: compute-auditor only makes read-only calls"
+        )
+
+
+@dataclass
+class CallStats:
+    """API calls by `service:Operation`, counted once per call (retries not included)."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, model: Any, **_: Any) -> None:
+        key = f"{model.service_model.service_name}:{model.name}"
+        with self._lock:
+            self.calls[key] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def by_operation(self) -> dict[str, int]:
+        return dict(sorted(self.calls.items()))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+
+    def botocore_config(self) -> Config:
+        return Config(
+            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            user_agent_extra=f"compute-auditor/{__version__}",
+            max_pool_connections=20,
+        )
+
+
+Hook = Callable[..., Any]
+
+
+class ClientFactory:
+    """Builds and caches clients for one boto3 session (one account's credentials).
+
+    boto3 sessions are not thread-safe, clients are: creation is serialised, use is not.
+    """
+
+    def __init__(
+        self,
+        session: boto3.session.Session,
+        stats: CallStats,
+        retry: RetryPolicy | None = None,
+        extra_hooks: tuple[tuple[str, Hook], ...] = (),
+    ) -> None:
+        self._session = session
+        self._stats = stats
+        self._config = (retry or RetryPolicy()).botocore_config()
+        self._extra_hooks = extra_hooks
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                client = self._session.client(service, region_name=region, config=self._config)
+                events = client.meta.events
+                events.register_first("before-call.*.*", read_only_guard)
+                events.register("before-call.*.*", self._stats.record)
+                for event, hook in self._extra_hooks:
+                    events.register(event, hook)
+                self._clients[key] = client
+            return self._clients[key]
