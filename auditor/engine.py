@@ -174,11 +174,11 @@ def instantiate(
                 also = f"; did you mean {hint[0]!r}?" if hint else (
                     f"; it takes {', '.join(known)}" if known else "; it takes no parameters"
                 )
-                raise ConfigError(f"[checks.\"{cls.id}\"] has unknown key {name!r}{also}")
+                raise ConfigError(f"[thresholds.\"{cls.id}\"] has unknown key {name!r}{also}")
             default = cls.parameters[name].default
             if not _same_type(default, value):
                 raise ConfigError(
-                    f"[checks.\"{cls.id}\"] {name} must be {type(default).__name__}, "
+                    f"[thresholds.\"{cls.id}\"] {name} must be {type(default).__name__}, "
                     f"got {value!r}"
                 )
         checks.append(cls(given))
@@ -245,16 +245,22 @@ def run_checks(
             ))
             findings.extend(_unknown_everywhere(check, inventory, f"the check raised {exc!r}"))
             continue
-        findings.extend(failed)
-        findings.extend(unknown_findings(check, inventory, {f.resource_arn for f in failed}))
+        # In a region whose required data failed, a verdict may rest on what is missing (no
+        # route table seen), so it is replaced by unknown. Account-wide verdicts (a role seen
+        # shared by two services) rest on what was seen and stand.
+        kept = [f for f in failed
+                if f.region == GLOBAL_REGION
+                or not inventory.failed_datasets(Scope(f.account, f.region)) & check.requires]
+        findings.extend(kept)
+        findings.extend(unknown_findings(check, inventory, {f.resource_arn for f in kept}))
     return CheckRun(tuple(findings), tuple(errors))
 
 
 def unknown_findings(check: Check, inventory: Inventory, failed_arns: set[str]) -> list[Finding]:
     """`unknown` for every subject the check could not judge because its data failed.
 
-    A subject already failing keeps its `fail`: the evidence seen is enough for that verdict.
-    When the subjects themselves could not be listed, one `unknown` stands for the whole scope.
+    Subjects in `failed_arns` keep their `fail`. When the subjects themselves could not be
+    listed, one `unknown` stands for the whole scope.
     """
     if not inventory.errors:
         return []
@@ -325,5 +331,7 @@ def _unknown(check: Check, arn: str, kind: str, scope: Scope, reason: str,
 
 
 def checks_affected(error: CollectionError, checks: Iterable[Check]) -> list[str]:
+    if error.service == "auditor":
+        return [error.operation.removeprefix("check ")]
     return sorted(c.id for c in checks if set(error.datasets) & c.requires)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 Status = Literal["fail", "unknown"]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -36,7 +36,7 @@ _SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.L
 SEVERITIES = tuple(s.value for s in _SEVERITY_ORDER)
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     NETWORK = "network"
     IAM = "iam"
     COST = "cost"

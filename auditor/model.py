@@ -717,6 +717,11 @@ class Inventory:
         found = self._by_arn.get(arn)
         return found if isinstance(found, ManagedPolicy) else None
 
+    def policies_of(self, role: IamRole) -> tuple[PolicyDocument, ...]:
+        """The role's inline policies and the documents of its attached managed policies."""
+        attached = (self.managed_policy(arn) for arn in role.attached_policy_arns)
+        return role.inline_policies + tuple(p.document for p in attached if p is not None)
+
     def provisioned_concurrency_for(self, function_arn: str) -> tuple[ProvisionedConcurrency, ...]:
         return tuple(p for p in self.provisioned_concurrency if p.function_arn == function_arn)
 

@@ -103,7 +103,9 @@ class ClientFactory:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                client = self._session.client(service, region_name=region, config=self._config)
+                # Typed Any: the service name is data here, not a literal the stubs can match.
+                session: Any = self._session
+                client = session.client(service, region_name=region, config=self._config)
                 events = client.meta.events
                 events.register_first("before-call.*.*", read_only_guard)
                 events.register("before-call.*.*", self._stats.record)

@@ -1,0 +1,188 @@
+"""The TOML config: every `auditor scan` option, per-check thresholds and declarative checks.
+
+Validation is strict and speaks in the file's own terms: an unknown key gets a did-you-mean,
+a wrong type names the key and the type wanted. Flags given on the command line win.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.check import ParamValue
+from auditor.errors import ConfigError
+from auditor.findings import SEVERITIES, Category
+
+FORMATS = ("table", "json")
+
+
+@dataclass(frozen=True)
+class CustomCheckSpec:
+    """A `[[custom_checks]]` entry: a JMESPath condition over one resource type."""
+
+    id: str
+    title: str
+    severity: str
+    category: str
+    resource_type: str
+    condition: str
+    message: str
+    remediation: str
+    rationale: str
+
+
+@dataclass(frozen=True)
+class Config:
+    regions: tuple[str, ...] = ()
+    profile: str | None = None
+    lookback_days: int = 14
+    checks: tuple[str, ...] = ()
+    skip_checks: tuple[str, ...] = ()
+    checks_dirs: tuple[Path, ...] = ()
+    formats: tuple[str, ...] = ("table",)
+    output: str | None = None
+    fail_on: str | None = None
+    max_workers: int = 8
+    max_attempts: int = 8
+    thresholds: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
+    custom_checks: tuple[CustomCheckSpec, ...] = ()
+
+
+# key -> (type wanted, how to describe it)
+_TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "regions": (list, "a list of region names"),
+    "profile": (str, "a profile name"),
+    "lookback_days": (int, "a whole number of days"),
+    "checks": (list, "a list of check IDs or globs"),
+    "skip_checks": (list, "a list of check IDs or globs"),
+    "checks_dirs": (list, "a list of directories"),
+    "format": (list, f"a list of formats ({', '.join(FORMATS)})"),
+    "output": (str, "a file path"),
+    "fail_on": (str, f"a severity ({', '.join(SEVERITIES)})"),
+    "max_workers": (int, "a whole number"),
+    "max_attempts": (int, "a whole number"),
+    "thresholds": (dict, 'a table of tables, [thresholds."check.id"]'),
+    "custom_checks": (list, "an array of tables"),
+}
+_CUSTOM_REQUIRED = ("id", "title", "severity", "resource_type", "condition")
+_CUSTOM_OPTIONAL = ("category", "message", "remediation", "rationale")
+
+
+def _unknown_key(where: str, key: str, known: list[str]) -> ConfigError:
+    hint = difflib.get_close_matches(key, known, n=1)
+    also = f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(sorted(known))}"
+    return ConfigError(f"{where}: unknown key {key!r}{also}")
+
+
+def _expect(where: str, key: str, value: Any, wanted: type | tuple[type, ...], what: str) -> None:
+    # TOML booleans are not numbers, whatever Python's bool-is-int says.
+    if (isinstance(value, bool) and wanted is not bool) or not isinstance(value, wanted):
+        raise ConfigError(f"{where}: {key} must be {what}, got {value!r}")
+
+
+def _strings(where: str, key: str, value: list[Any]) -> tuple[str, ...]:
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise ConfigError(f"{where}: every item of {key} must be a non-empty string, "
+                              f"got {item!r}")
+    return tuple(value)
+
+
+def load(path: Path) -> Config:
+    where = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such config file; pass an existing --config path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read the config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    return parse(raw, where)
+
+
+def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
+    values: dict[str, Any] = dict(raw)
+    for key, value in values.items():
+        if key not in _TOP:
+            raise _unknown_key(where, key, list(_TOP))
+        wanted, what = _TOP[key]
+        _expect(where, key, value, wanted, what)
+
+    lookback = values.get("lookback_days", 14)
+    if not 1 <= lookback <= 455:
+        raise ConfigError(f"{where}: lookback_days must be between 1 and 455 (CloudWatch keeps "
+                          f"hourly data 455 days), got {lookback}")
+    formats = _strings(where, "format", values.get("format", ["table"]))
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ConfigError(f"{where}: format {fmt!r} is not one of {', '.join(FORMATS)}")
+    fail_on = values.get("fail_on")
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise ConfigError(f"{where}: fail_on must be one of {', '.join(SEVERITIES)}, "
+                          f"got {fail_on!r}")
+    for key in ("max_workers", "max_attempts"):
+        if key in values and not 1 <= values[key] <= 64:
+            raise ConfigError(f"{where}: {key} must be between 1 and 64, got {values[key]}")
+    return Config(
+        regions=_strings(where, "regions", values.get("regions", [])),
+        profile=values.get("profile"),
+        lookback_days=lookback,
+        checks=_strings(where, "checks", values.get("checks", [])),
+        skip_checks=_strings(where, "skip_checks", values.get("skip_checks", [])),
+        checks_dirs=tuple(Path(p) for p in _strings(where, "checks_dirs",
+                                                     values.get("checks_dirs", []))),
+        formats=formats,
+        output=values.get("output"),
+        fail_on=fail_on,
+        max_workers=values.get("max_workers", 8),
+        max_attempts=values.get("max_attempts", 8),
+        thresholds=_thresholds(where, values.get("thresholds", {})),
+        custom_checks=tuple(_custom(where, i, entry)
+                            for i, entry in enumerate(values.get("custom_checks", []))),
+    )
+
+
+def _thresholds(where: str, tables: Mapping[str, Any]) -> dict[str, dict[str, ParamValue]]:
+    result: dict[str, dict[str, ParamValue]] = {}
+    for check_id, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [thresholds.\"{check_id}\"] must be a table of thresholds")
+        for key, value in table.items():
+            if not isinstance(value, int | float | str | bool):
+                raise ConfigError(f"{where}: [thresholds.\"{check_id}\"] {key} must be a number, "
+                                  f"string or boolean, got {value!r}")
+        result[check_id] = dict(table)
+    return result
+
+
+def _custom(where: str, index: int, entry: Any) -> CustomCheckSpec:
+    place = f"{where}: custom_checks[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{place} must be a table ([[custom_checks]])")
+    known = list(_CUSTOM_REQUIRED + _CUSTOM_OPTIONAL)
+    for key, value in entry.items():
+        if key not in known:
+            raise _unknown_key(place, key, known)
+        _expect(place, key, value, str, "a string")
+    for key in _CUSTOM_REQUIRED:
+        if not entry.get(key):
+            raise ConfigError(f"{place} is missing {key!r}")
+    if entry["severity"] not in SEVERITIES:
+        raise ConfigError(f"{place}: severity must be one of {', '.join(SEVERITIES)}, "
+                          f"got {entry['severity']!r}")
+    category = entry.get("category", "operations")
+    if category not in {c.value for c in Category}:
+        raise ConfigError(f"{place}: category must be one of "
+                          f"{', '.join(c.value for c in Category)}, got {category!r}")
+    return CustomCheckSpec(
+        id=entry["id"], title=entry["title"], severity=entry["severity"], category=category,
+        resource_type=entry["resource_type"], condition=entry["condition"],
+        message=str(entry.get("message", entry["title"])),
+        remediation=entry.get("remediation", "See the check's description in the config."),
+        rationale=entry.get("rationale", "Declared in the config file."),
+    )

@@ -1,0 +1,1 @@
+"""Output formats, all rendered from one `Report`."""

@@ -1,0 +1,155 @@
+"""The report object every output format renders, and its JSON form (schema_version 1)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor import __version__
+from auditor.findings import SEVERITIES, Finding, Severity
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    account: str
+    region: str
+    service: str
+    operation: str
+    code: str
+    message: str
+    checks_affected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stats:
+    api_calls: int
+    api_calls_by_operation: Mapping[str, int]
+    duration_s: float
+    resources: int
+    metric_queries: int
+
+
+@dataclass(frozen=True)
+class Report:
+    generated_at: datetime
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]
+    lookback_days: int
+    findings: tuple[Finding, ...]
+    errors: tuple[ErrorEntry, ...]
+    stats: Stats
+    checks_run: tuple[str, ...]
+    pricing: Mapping[str, str]
+    workloads: tuple[Mapping[str, Any], ...] = ()
+    demo: bool = False
+    tool_version: str = field(default=__version__)
+
+    @property
+    def active_findings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    def counts_by_severity(self, status: str = "fail") -> dict[str, int]:
+        counts = Counter(f.severity.value for f in self.active_findings if f.status == status)
+        return {severity: counts.get(severity, 0) for severity in SEVERITIES}
+
+    def worst_at_or_above(self, threshold: Severity) -> list[Finding]:
+        return [f for f in self.active_findings
+                if f.status == "fail" and f.severity.rank >= threshold.rank]
+
+    @property
+    def total_monthly_savings_usd(self) -> float:
+        return round(sum(f.monthly_savings_usd or 0.0 for f in self.active_findings
+                         if f.status == "fail"), 2)
+
+    @property
+    def total_current_monthly_usd(self) -> float:
+        return round(sum(float(w.get("current_monthly_usd", 0.0)) for w in self.workloads), 2)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "fingerprint": finding.fingerprint,
+        "check_id": finding.check_id,
+        "title": finding.title,
+        "severity": finding.severity.value,
+        "category": finding.category.value,
+        "status": finding.status,
+        "resource_arn": finding.resource_arn,
+        "resource_type": finding.resource_type,
+        "account": finding.account,
+        "region": finding.region,
+        "message": finding.message,
+        "evidence": _plain(finding.evidence),
+        "remediation": finding.remediation,
+        "monthly_savings_usd": finding.monthly_savings_usd,
+        "suppressed": finding.suppressed,
+    }
+    if finding.suppression_reason:
+        out["suppression_reason"] = finding.suppression_reason
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Evidence as JSON-ready data (tuples become lists, datetimes ISO strings)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    findings = sorted(report.findings, key=_finding_order)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "compute-auditor", "version": report.tool_version},
+        "generated_at": iso(report.generated_at),
+        "scope": {"accounts": list(report.accounts), "regions": list(report.regions),
+                  "lookback_days": report.lookback_days, "demo": report.demo},
+        "summary": {
+            "findings_by_severity": report.counts_by_severity("fail"),
+            "unknown_by_severity": report.counts_by_severity("unknown"),
+            "workloads": len(report.workloads),
+            "total_current_monthly_usd": report.total_current_monthly_usd,
+            "total_monthly_savings_usd": report.total_monthly_savings_usd,
+            "checks_run": list(report.checks_run),
+            "errors": len(report.errors),
+        },
+        "findings": [finding_dict(f) for f in findings],
+        "workloads": [dict(w) for w in report.workloads],
+        "errors": [
+            {"account": e.account, "region": e.region, "service": e.service,
+             "operation": e.operation, "code": e.code, "message": e.message,
+             "checks_affected": list(e.checks_affected)}
+            for e in report.errors
+        ],
+        "pricing": dict(report.pricing),
+        "stats": {
+            "api_calls": report.stats.api_calls,
+            "api_calls_by_operation": dict(report.stats.api_calls_by_operation),
+            "duration_s": round(report.stats.duration_s, 3),
+            "resources": report.stats.resources,
+            "metric_queries": report.stats.metric_queries,
+        },
+    }
+
+
+def _finding_order(finding: Finding) -> tuple[int, str, str, str, str]:
+    return (-finding.severity.rank, finding.status, finding.check_id, finding.resource_arn,
+            finding.sub_key)
+
+
+def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=_finding_order)

@@ -1,0 +1,143 @@
+"""One scan, top to bottom: collect -> model -> checks -> cost -> report.
+
+This is the library entry point the CLI calls; it never exits and never prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+
+from auditor import custom
+from auditor.check import Check
+from auditor.collect.base import Recorder
+from auditor.collect.cloudwatch import fetch_metrics
+from auditor.collect.runner import Target, collect_inventory
+from auditor.config import Config
+from auditor.engine import Registry, checks_affected, instantiate, plan_metrics, run_checks
+from auditor.errors import ConfigError, NothingCollected
+from auditor.metrics import MetricStore
+from auditor.pricing.book import PriceBook
+from auditor.report.document import ErrorEntry, Report, Stats
+from auditor.session import CallStats, ClientFactory, Hook, RetryPolicy
+
+DEFAULT_REGION = "us-east-1"
+
+
+def registry_for(config: Config) -> Registry:
+    extra = [custom.build(spec) for spec in config.custom_checks]
+    registry = Registry.build(config.checks_dirs, extra)
+    for check_id in config.thresholds:
+        if check_id not in registry.ids:
+            raise ConfigError(f"[thresholds.\"{check_id}\"] names no known check; "
+                              "run `auditor checks` to list them")
+    return registry
+
+
+def select_checks(config: Config) -> list[Check]:
+    registry = registry_for(config)
+    return instantiate(registry.select(config.checks, config.skip_checks), config.thresholds)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where the scan's AWS calls go: a boto3 session plus hooks (the demo's emulator)."""
+
+    session: boto3.session.Session | None = None
+    hooks: tuple[tuple[str, Hook], ...] = ()
+    demo: bool = False
+
+
+def _session(config: Config, env: Environment) -> boto3.session.Session:
+    if env.session is not None:
+        return env.session
+    try:
+        return boto3.session.Session(profile_name=config.profile)
+    except ProfileNotFound:
+        raise ConfigError(f"AWS profile {config.profile!r} not found; check ~/.aws/config or "
+                          "drop --profile") from None
+
+
+def _identify(factory: ClientFactory, region: str) -> str:
+    try:
+        account: str = factory.client("sts", region).get_caller_identity()["Account"]
+    except (ClientError, BotoCoreError) as exc:
+        raise NothingCollected(
+            f"cannot identify the AWS account ({type(exc).__name__}: {exc}); configure "
+            "credentials (AWS_PROFILE, --profile or the environment) or try `auditor scan --demo`"
+        ) from None
+    return account
+
+
+def scan(config: Config, env: Environment | None = None, now: datetime | None = None) -> Report:
+    env = env or Environment()
+    started = time.monotonic()
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    checks = select_checks(config)
+    wanted = frozenset(name for check in checks for name in check.requires)
+
+    session = _session(config, env)
+    stats = CallStats()
+    recorder = Recorder()
+    factory = ClientFactory(session, stats, RetryPolicy(max_attempts=config.max_attempts),
+                            env.hooks)
+    regions = config.regions or (session.region_name or DEFAULT_REGION,)
+    account = _identify(factory, regions[0])
+    targets = [Target(account, factory, tuple(regions))]
+
+    inventory = collect_inventory(targets, wanted, now, recorder, config.max_workers)
+    resources = sum(1 for _ in inventory.resources())
+    if resources == 0 and all(inventory.failed_datasets(scope) for scope in inventory.scopes):
+        first = recorder.errors[0]
+        raise NothingCollected(
+            f"every call failed, nothing was collected (first: {first.service}:"
+            f"{first.operation} {first.code}: {first.message}); check the credentials' "
+            "permissions against `auditor iam-policy`"
+        )
+
+    prices = PriceBook()
+    metrics = _metrics(checks, inventory, config, now, prices, {account: factory}, recorder)
+    # The metrics pass may have failed too; its errors make metric checks unknown.
+    inventory = replace(inventory, errors=tuple(recorder.errors))
+    run = run_checks(checks, inventory, metrics, now, config.lookback_days, prices)
+
+    errors = tuple(
+        ErrorEntry(e.account, e.region, e.service, e.operation, e.code, e.message,
+                   tuple(checks_affected(e, checks)))
+        for e in (*inventory.errors, *run.errors)
+    )
+    return Report(
+        generated_at=now,
+        accounts=inventory.accounts,
+        regions=inventory.regions,
+        lookback_days=config.lookback_days,
+        findings=run.findings,
+        errors=errors,
+        stats=Stats(stats.total, stats.by_operation(), time.monotonic() - started, resources,
+                    len(metrics.series)),
+        checks_run=tuple(c.id for c in checks),
+        pricing=prices.describe(),
+        demo=env.demo,
+    )
+
+
+def metric_window(now: datetime, lookback_days: int) -> tuple[datetime, datetime]:
+    """Whole hours only, so every hourly bucket is complete."""
+    end = now.replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(days=lookback_days), end
+
+
+def _metrics(checks: Sequence[Check], inventory: Any, config: Config, now: datetime,
+             prices: PriceBook, clients: dict[str, ClientFactory], recorder: Recorder
+             ) -> MetricStore:
+    queries = plan_metrics(checks, inventory, now, config.lookback_days, prices)
+    if not queries:
+        return MetricStore()
+    start, end = metric_window(now, config.lookback_days)
+    return fetch_metrics(clients, queries, start, end, recorder, config.max_workers)

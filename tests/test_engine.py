@@ -1,0 +1,193 @@
+"""Check discovery, selection, thresholds and the unknown-not-pass rule."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from auditor.config import CustomCheckSpec
+from auditor.custom import build
+from auditor.engine import Registry, instantiate, run_checks
+from auditor.errors import CheckLoadError, ConfigError
+from auditor.metrics import MetricStore
+from auditor.model import CollectionError, Inventory, Scope
+from auditor.pricing.book import PriceBook
+from checks.iam import SharedRole
+from checks.network import PrivateSubnetNoEgress
+from tests import factories as f
+
+SCOPE = Scope(f.ACCOUNT, f.REGION)
+
+
+def run(checks: list, inventory: Inventory) -> list:  # type: ignore[type-arg]
+    return list(run_checks(checks, inventory, MetricStore(), f.NOW, 14, PriceBook()).findings)
+
+
+def test_select_with_globs_and_skips() -> None:
+    registry = Registry.build(include_entry_points=False)
+    ids = [c.id for c in registry.select(["network.*", "iam.*"], ["iam.*"])]
+    assert ids == ["network.private_subnet_no_egress"]
+
+
+def test_a_glob_matching_nothing_is_a_config_error_with_a_hint() -> None:
+    registry = Registry.build(include_entry_points=False)
+    with pytest.raises(ConfigError, match="did you mean iam.shared_role"):
+        registry.select(["iam.shared_rol"])
+
+
+def test_unknown_threshold_name_is_rejected_with_did_you_mean() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'cpu_max_percent'"):
+        instantiate([Registry.build().get("ecs.task_overprovisioned")],
+                    {"ecs.task_overprovisioned": {"cpu_max_percnt": 30}})
+
+
+def test_threshold_of_the_wrong_type_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="cpu_max_percent must be float"):
+        instantiate([Registry.build().get("ecs.task_overprovisioned")],
+                    {"ecs.task_overprovisioned": {"cpu_max_percent": "forty"}})
+
+
+def test_checks_dir_modules_are_discovered(tmp_path: Path) -> None:
+    (tmp_path / "team_checks.py").write_text(textwrap.dedent('''
+        from auditor.check import Check
+        from auditor.findings import Category, Severity
+
+        class BigLambda(Check):
+            id = "team.big_lambda"
+            title = "Lambda with more than 4 GB"
+            severity = Severity.LOW
+            category = Category.COST
+            rationale = "Team rule."
+            remediation = "Shrink it."
+            requires = frozenset({"lambda.functions"})
+            subject_kinds = ("lambda-function",)
+
+            def evaluate(self, inventory, ctx):
+                for fn in inventory.lambda_functions:
+                    if fn.memory_mb > 4096:
+                        yield self.finding(fn, f"{fn.name} has {fn.memory_mb} MB", {})
+    '''))
+    registry = Registry.build([tmp_path], include_entry_points=False)
+    check_class = registry.get("team.big_lambda")
+    assert check_class.source == str(tmp_path / "team_checks.py")
+    big = f.function("big", "arn:aws:iam::123456789012:role/r", memory=8192)
+    small = f.function("small", "arn:aws:iam::123456789012:role/r", memory=512)
+    findings = run([check_class()], Inventory(lambda_functions=(big, small)))
+    assert [x.resource_arn for x in findings] == [big.arn]
+
+
+def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "dup.py").write_text(textwrap.dedent('''
+        from checks.iam import SharedRole
+
+        class Again(SharedRole):
+            pass
+    '''))
+    with pytest.raises(CheckLoadError, match="defined twice"):
+        Registry.build([tmp_path], include_entry_points=False)
+
+
+def test_broken_user_module_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import nonexistent_module_xyz\n")
+    with pytest.raises(CheckLoadError, match="broken.py: failed to import"):
+        Registry.build([tmp_path], include_entry_points=False)
+
+
+def test_entry_point_checks_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditor.engine as engine
+
+    class FakeEntryPoint:
+        name = "team"
+        value = "checks.iam"
+
+        def load(self) -> object:
+            import checks.iam
+            return checks.iam
+
+    monkeypatch.setattr(engine.metadata, "entry_points", lambda group: [FakeEntryPoint()])
+    # The module's check is already built in, so loading it again must be refused by id.
+    with pytest.raises(CheckLoadError, match="defined twice"):
+        Registry.build()
+
+
+def custom_spec(condition: str = "memory_mb > `4096`") -> CustomCheckSpec:
+    return CustomCheckSpec("custom.big_lambda", "Big Lambda", "low", "cost", "lambda-function",
+                           condition, "Function has more than 4 GB", "Shrink it.", "Team rule.")
+
+
+def test_declarative_check_matches_with_jmespath() -> None:
+    check = build(custom_spec())()
+    big = f.function("big", "arn:aws:iam::123456789012:role/r", memory=8192)
+    small = f.function("small", "arn:aws:iam::123456789012:role/r", memory=512)
+    [finding] = run([check], Inventory(lambda_functions=(big, small)))
+    assert finding.resource_arn == big.arn
+    assert finding.evidence == {"condition": "memory_mb > `4096`",
+                                "resource_type": "lambda-function"}
+    assert check.iam_actions == {"lambda:ListFunctions"}
+
+
+def test_declarative_check_with_bad_jmespath_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="not valid JMESPath"):
+        build(custom_spec("memory_mb >>> 3"))
+
+
+def test_declarative_check_never_echoes_environment_values() -> None:
+    check = build(custom_spec("environment.DB_PASSWORD != null"))()
+    fn = f.function("leaky", "arn:aws:iam::123456789012:role/r")
+    fn = type(fn)(**{**fn.__dict__, "environment": {"DB_PASSWORD": "hunter2-xyz"}})
+    [finding] = run([check], Inventory(lambda_functions=(fn,)))
+    assert "hunter2-xyz" not in repr(finding)
+
+
+def network_inventory(errors: tuple[CollectionError, ...]) -> Inventory:
+    td = f.task_definition()
+    return Inventory(scopes=(SCOPE,), subnets=(f.subnet("subnet-1"),), task_definitions=(td,),
+                     ecs_services=(f.service("orders", td),), errors=errors)
+
+
+def failure(dataset: str, service: str = "ec2", region: str = f.REGION) -> CollectionError:
+    return CollectionError(f.ACCOUNT, region, service, "DescribeRouteTables", "AccessDenied",
+                           "not authorized", (dataset,))
+
+
+def test_failed_dependency_makes_the_subject_unknown_never_a_pass() -> None:
+    [finding] = run([PrivateSubnetNoEgress()], network_inventory((failure("ec2.network"),)))
+    assert finding.status == "unknown"
+    assert finding.resource_arn.endswith("service/prod/orders")
+    assert "ec2:DescribeRouteTables AccessDenied" in finding.message
+    assert finding.evidence["missing_datasets"] == ["ec2.network"]
+
+
+def test_failed_subject_listing_yields_one_unknown_for_the_scope() -> None:
+    inventory = Inventory(scopes=(SCOPE,), errors=(failure("ecs.services", "ecs"),))
+    [finding] = run([PrivateSubnetNoEgress()], inventory)
+    assert finding.status == "unknown"
+    assert finding.resource_arn == f"arn:aws:ecs:{f.REGION}:{f.ACCOUNT}:ecs-service/*"
+
+
+def test_failure_of_an_unrelated_dataset_changes_nothing() -> None:
+    clean = run([PrivateSubnetNoEgress()], network_inventory(()))
+    unrelated = run([PrivateSubnetNoEgress()], network_inventory((failure("eks.clusters"),)))
+    assert [x.fingerprint for x in clean] == [x.fingerprint for x in unrelated]
+
+
+def test_account_wide_subjects_go_unknown_when_any_region_failed() -> None:
+    shared = f.role("r")
+    inventory = Inventory(scopes=(SCOPE,), iam_roles=(shared,),
+                          errors=(failure("lambda.functions", "lambda"),))
+    [finding] = run([SharedRole()], inventory)
+    assert finding.status == "unknown" and finding.resource_arn == shared.arn
+
+
+def test_a_check_that_raises_is_recorded_and_its_subjects_are_unknown() -> None:
+    class Exploding(PrivateSubnetNoEgress):
+        def evaluate(self, inventory, ctx):  # type: ignore[no-untyped-def]
+            raise RuntimeError("bug")
+
+    result = run_checks([Exploding()], network_inventory(()), MetricStore(), f.NOW, 14,
+                        PriceBook())
+    [error] = result.errors
+    assert error.code == "RuntimeError"
+    assert [x.status for x in result.findings] == ["unknown"]
