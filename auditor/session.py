@@ -107,9 +107,11 @@ class ClientFactory:
                 session: Any = self._session
                 client = session.client(service, region_name=region, config=self._config)
                 events = client.meta.events
+                # Order matters: refuse writes, then count, then let extra hooks (the demo's
+                # emulator, fault injection) answer; all ahead of botocore's and moto's own.
                 events.register_first("before-call.*.*", read_only_guard)
-                events.register("before-call.*.*", self._stats.record)
+                events.register_first("before-call.*.*", self._stats.record)
                 for event, hook in self._extra_hooks:
-                    events.register(event, hook)
+                    events.register_first(event, hook)
                 self._clients[key] = client
             return self._clients[key]

@@ -1,8 +1,177 @@
-"""Placeholder until the collector lands."""
+"""ECS clusters, services, the task definitions those services run, and the container
+instances of EC2-backed clusters.
 
-from auditor.collect.base import ScopeCollector
-from auditor.model import Inventory
+Everything is reached from the clusters, so a failed `ListClusters` leaves every wanted ECS
+dataset unknown; a failed service listing does the same to the task definitions and container
+instances, which are only found through the services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.collect.base import ScopeCollector, chunks, paginate, parse_time, tag_map
+from auditor.model import (
+    ContainerDefinition,
+    ContainerInstance,
+    EcsCluster,
+    EcsService,
+    Inventory,
+    SecretReference,
+    TaskDefinition,
+)
+
+_DATASETS = ("ecs.clusters", "ecs.services", "ecs.task_definitions", "ecs.container_instances")
+_NEED_SERVICES = ("ecs.services", "ecs.task_definitions", "ecs.container_instances")
+_PAGE = {"PaginationConfig": {"PageSize": 100}}
+"""ListClusters, ListServices and ListContainerInstances return 10 or 100 by default."""
 
 
 def collect(ctx: ScopeCollector) -> Inventory:
-    return Inventory()
+    if not ctx.wants(*_DATASETS):
+        return Inventory()
+    ecs = ctx.client("ecs")
+    cluster_arns: list[str] = []
+    clusters: list[EcsCluster] = []
+    services: list[EcsService] = []
+    task_definitions: list[TaskDefinition] = []
+    instances: list[ContainerInstance] = []
+
+    with ctx.loading(tuple(d for d in _DATASETS if ctx.wants(d)), "ecs", "ListClusters"):
+        cluster_arns = list(paginate(ecs, "list_clusters", "clusterArns", **_PAGE))
+    if ctx.wants("ecs.clusters"):
+        with ctx.loading("ecs.clusters", "ecs", "DescribeClusters"):
+            for batch in chunks(cluster_arns, 100):
+                response = ecs.describe_clusters(clusters=batch, include=["SETTINGS", "TAGS"])
+                clusters.extend(_cluster(c, ctx) for c in response.get("clusters", []))
+    if ctx.wants(*_NEED_SERVICES):
+        with ctx.loading(tuple(d for d in _NEED_SERVICES if ctx.wants(d)), "ecs",
+                         "ListServices"):
+            for cluster_arn in cluster_arns:
+                arns = list(paginate(ecs, "list_services", "serviceArns", cluster=cluster_arn,
+                                     **_PAGE))
+                for batch in chunks(arns, 10):
+                    response = ecs.describe_services(cluster=cluster_arn, services=batch,
+                                                     include=["TAGS"])
+                    services.extend(_service(s, ctx) for s in response.get("services", []))
+    if ctx.wants("ecs.task_definitions"):
+        with ctx.loading("ecs.task_definitions", "ecs", "DescribeTaskDefinition"):
+            # Many services share a revision; each distinct one costs one call.
+            distinct = dict.fromkeys(s.task_definition_arn for s in services)
+            for arn in filter(None, distinct):
+                response = ecs.describe_task_definition(taskDefinition=arn)
+                task_definitions.append(_task_definition(response["taskDefinition"], arn, ctx))
+    if ctx.wants("ecs.container_instances"):
+        with ctx.loading("ecs.container_instances", "ecs", "ListContainerInstances"):
+            for cluster_arn in dict.fromkeys(s.cluster_arn for s in services if _on_ec2(s)):
+                arns = list(paginate(ecs, "list_container_instances", "containerInstanceArns",
+                                     cluster=cluster_arn, **_PAGE))
+                for batch in chunks(arns, 100):
+                    response = ecs.describe_container_instances(cluster=cluster_arn,
+                                                                containerInstances=batch)
+                    instances.extend(_instance(i, cluster_arn, ctx)
+                                     for i in response.get("containerInstances", []))
+    return Inventory(ecs_clusters=tuple(clusters), ecs_services=tuple(services),
+                     task_definitions=tuple(task_definitions),
+                     container_instances=tuple(instances))
+
+
+def _on_ec2(service: EcsService) -> bool:
+    """EC2 launch type, or a capacity provider backed by an Auto Scaling group."""
+    return service.launch_type == "EC2" or any(
+        not provider.startswith("FARGATE") for provider in service.capacity_providers
+    )
+
+
+def _units(value: Any) -> int | None:
+    """Task-level cpu and memory are strings. AWS turns "1 vCPU" / "2 GB" into units when the
+    task definition is registered; emulators hand them back as written."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().lower()
+    for suffix in ("vcpu", "gb"):
+        if text.endswith(suffix):
+            return int(float(text.removesuffix(suffix)) * 1024)
+    return int(float(text))
+
+
+def _cluster(raw: dict[str, Any], ctx: ScopeCollector) -> EcsCluster:
+    settings = {s.get("name"): s.get("value") for s in raw.get("settings", [])}
+    return EcsCluster(
+        raw["clusterArn"], ctx.scope.account, ctx.scope.region, raw.get("clusterName", ""),
+        raw.get("status", "UNKNOWN"), settings.get("containerInsights"), tag_map(raw.get("tags")),
+    )
+
+
+def _service(raw: dict[str, Any], ctx: ScopeCollector) -> EcsService:
+    network = raw.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
+    deployment = raw.get("deploymentConfiguration", {})
+    return EcsService(
+        raw["serviceArn"], ctx.scope.account, ctx.scope.region,
+        name=raw.get("serviceName", ""),
+        cluster_arn=raw.get("clusterArn", ""),
+        status=raw.get("status", "UNKNOWN"),
+        task_definition_arn=raw.get("taskDefinition", ""),
+        desired_count=int(raw.get("desiredCount", 0)),
+        running_count=int(raw.get("runningCount", 0)),
+        launch_type=raw.get("launchType"),
+        capacity_providers=tuple(p["capacityProvider"]
+                                 for p in raw.get("capacityProviderStrategy", [])
+                                 if "capacityProvider" in p),
+        scheduling_strategy=raw.get("schedulingStrategy", "REPLICA"),
+        subnet_ids=tuple(network.get("subnets", [])),
+        security_group_ids=tuple(network.get("securityGroups", [])),
+        assign_public_ip=network.get("assignPublicIp") == "ENABLED",
+        target_group_arns=tuple(lb["targetGroupArn"] for lb in raw.get("loadBalancers", [])
+                                if "targetGroupArn" in lb),
+        deployment_controller=raw.get("deploymentController", {}).get("type", "ECS"),
+        circuit_breaker_enabled=bool(deployment.get("deploymentCircuitBreaker", {})
+                                     .get("enable")),
+        enable_execute_command=bool(raw.get("enableExecuteCommand")),
+        created_at=parse_time(raw.get("createdAt")),
+        tags=tag_map(raw.get("tags")),
+    )
+
+
+def _task_definition(raw: dict[str, Any], asked: str, ctx: ScopeCollector) -> TaskDefinition:
+    return TaskDefinition(
+        raw.get("taskDefinitionArn", asked), ctx.scope.account, ctx.scope.region,
+        family=raw.get("family", ""),
+        revision=int(raw.get("revision", 0)),
+        cpu_units=_units(raw.get("cpu")),
+        memory_mib=_units(raw.get("memory")),
+        network_mode=raw.get("networkMode"),
+        requires_compatibilities=tuple(raw.get("requiresCompatibilities", [])),
+        task_role_arn=raw.get("taskRoleArn"),
+        execution_role_arn=raw.get("executionRoleArn"),
+        cpu_architecture=raw.get("runtimePlatform", {}).get("cpuArchitecture", "X86_64"),
+        containers=tuple(_container(c) for c in raw.get("containerDefinitions", [])),
+    )
+
+
+def _container(raw: dict[str, Any]) -> ContainerDefinition:
+    return ContainerDefinition(
+        name=raw.get("name", ""),
+        image=raw.get("image", ""),
+        essential=bool(raw.get("essential", True)),
+        cpu=int(raw.get("cpu", 0)),
+        memory_mib=raw.get("memory"),
+        environment={str(e["name"]): str(e.get("value", ""))
+                     for e in raw.get("environment", []) if "name" in e},
+        secrets=tuple(SecretReference(s.get("name", ""), s.get("valueFrom", ""))
+                      for s in raw.get("secrets", [])),
+        log_driver=raw.get("logConfiguration", {}).get("logDriver"),
+        has_health_check=bool(raw.get("healthCheck")),
+        has_repository_credentials=bool(raw.get("repositoryCredentials")),
+    )
+
+
+def _instance(raw: dict[str, Any], cluster_arn: str, ctx: ScopeCollector) -> ContainerInstance:
+    attributes = {a.get("name"): a.get("value") for a in raw.get("attributes", [])}
+    return ContainerInstance(
+        raw["containerInstanceArn"], ctx.scope.account, ctx.scope.region, cluster_arn,
+        raw.get("ec2InstanceId", ""), attributes.get("ecs.instance-type"),
+        raw.get("status", "UNKNOWN"),
+    )

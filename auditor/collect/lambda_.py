@@ -1,8 +1,202 @@
-"""Placeholder until the collector lands."""
+"""Lambda functions, event source mappings, and the per-function details the checks need.
 
-from auditor.collect.base import ScopeCollector
-from auditor.model import Inventory
+`ListFunctions` and `ListEventSourceMappings` cover a region in a few pages. Everything else
+Lambda only answers per function, so it is asked only where a check can use it: reserved
+concurrency for functions in a VPC or behind an SQS queue, provisioned concurrency and aliases
+for the functions CloudWatch shows using provisioned concurrency (one `ListMetrics` pass finds
+them), function URLs only when that dataset is wanted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from auditor.collect.base import ScopeCollector, paginate, parse_time
+from auditor.model import (
+    EventSourceMapping,
+    FunctionUrl,
+    Inventory,
+    LambdaAlias,
+    LambdaFunction,
+    ProvisionedConcurrency,
+)
+
+_NEED_FUNCTIONS = ("lambda.functions", "lambda.concurrency", "lambda.function_urls")
+_NEED_MAPPINGS = ("lambda.event_source_mappings", "lambda.concurrency")
+_NEED_PROVISIONED = ("lambda.provisioned_concurrency", "lambda.aliases")
+_DATASETS = (*_NEED_FUNCTIONS, *_NEED_MAPPINGS, *_NEED_PROVISIONED)
 
 
 def collect(ctx: ScopeCollector) -> Inventory:
-    return Inventory()
+    if not ctx.wants(*_DATASETS):
+        return Inventory()
+    client = ctx.client("lambda")
+    functions: list[LambdaFunction] = []
+    mappings: list[EventSourceMapping] = []
+    provisioned: list[ProvisionedConcurrency] = []
+    aliases: list[LambdaAlias] = []
+    urls: list[FunctionUrl] = []
+    provisioned_names: list[str] = []
+
+    if ctx.wants(*_NEED_FUNCTIONS):
+        with ctx.loading(_wanted(ctx, _NEED_FUNCTIONS), "lambda", "ListFunctions"):
+            functions.extend(_function(f, ctx) for f in paginate(client, "list_functions",
+                                                                  "Functions"))
+    if ctx.wants(*_NEED_MAPPINGS):
+        with ctx.loading(_wanted(ctx, _NEED_MAPPINGS), "lambda", "ListEventSourceMappings"):
+            mappings.extend(_mapping(m, ctx) for m in paginate(
+                client, "list_event_source_mappings", "EventSourceMappings"))
+    if ctx.wants("lambda.concurrency"):
+        functions = _with_reserved_concurrency(ctx, client, functions, mappings)
+    if ctx.wants(*_NEED_PROVISIONED):
+        with ctx.loading(_wanted(ctx, _NEED_PROVISIONED), "cloudwatch", "ListMetrics"):
+            provisioned_names = _provisioned_function_names(ctx.client("cloudwatch"))
+    if ctx.wants("lambda.provisioned_concurrency"):
+        with ctx.loading("lambda.provisioned_concurrency", "lambda",
+                         "ListProvisionedConcurrencyConfigs"):
+            for name in provisioned_names:
+                with _unless_gone():
+                    provisioned.extend(_provisioned(c, ctx) for c in paginate(
+                        client, "list_provisioned_concurrency_configs",
+                        "ProvisionedConcurrencyConfigs", FunctionName=name))
+    if ctx.wants("lambda.aliases"):
+        with ctx.loading("lambda.aliases", "lambda", "ListAliases"):
+            for name in provisioned_names:
+                with _unless_gone():
+                    aliases.extend(_alias(a, ctx) for a in paginate(
+                        client, "list_aliases", "Aliases", FunctionName=name))
+    if ctx.wants("lambda.function_urls"):
+        with ctx.loading("lambda.function_urls", "lambda", "ListFunctionUrlConfigs"):
+            # No region-wide listing exists: this is one call per function.
+            for function in functions:
+                with _unless_gone():
+                    urls.extend(_url(u, ctx) for u in paginate(
+                        client, "list_function_url_configs", "FunctionUrlConfigs",
+                        FunctionName=function.name))
+    return Inventory(lambda_functions=tuple(functions), event_source_mappings=tuple(mappings),
+                     provisioned_concurrency=tuple(provisioned), lambda_aliases=tuple(aliases),
+                     function_urls=tuple(urls))
+
+
+def unqualified(arn: str) -> str:
+    """`arn:aws:lambda:r:a:function:name:alias` -> `arn:aws:lambda:r:a:function:name`."""
+    return ":".join(arn.split(":")[:7])
+
+
+def _wanted(ctx: ScopeCollector, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in names if ctx.wants(name))
+
+
+@contextmanager
+def _unless_gone() -> Iterator[None]:
+    """A function deleted since it was listed, or that CloudWatch still remembers from the
+    last two weeks, has nothing to report: its absence is no failure."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+
+
+def _with_reserved_concurrency(
+    ctx: ScopeCollector, client: Any, functions: list[LambdaFunction],
+    mappings: list[EventSourceMapping],
+) -> list[LambdaFunction]:
+    """Ask only for the functions whose checks need it: in a VPC (ENI and IP exhaustion) or
+    fed by SQS (the mapping's maximum concurrency against the reserved concurrency)."""
+    queue_fed = {m.function_arn for m in mappings if m.source_service == "sqs"}
+    reserved: dict[str, int | None] = {}
+    with ctx.loading("lambda.concurrency", "lambda", "GetFunctionConcurrency"):
+        for function in functions:
+            if function.vpc_id or function.arn in queue_fed:
+                with _unless_gone():
+                    answer = client.get_function_concurrency(FunctionName=function.arn)
+                    reserved[function.arn] = answer.get("ReservedConcurrentExecutions")
+    return [
+        replace(f, reserved_concurrency=reserved[f.arn], reserved_concurrency_known=True)
+        if f.arn in reserved else f
+        for f in functions
+    ]
+
+
+def _provisioned_function_names(cloudwatch: Any) -> list[str]:
+    """Lambda publishes ProvisionedConcurrencyUtilization per function and qualifier only for
+    functions with provisioned concurrency, so the metric list names them in one pass."""
+    names: dict[str, None] = {}
+    for metric in paginate(cloudwatch, "list_metrics", "Metrics", Namespace="AWS/Lambda",
+                           MetricName="ProvisionedConcurrencyUtilization"):
+        dimensions = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions", [])}
+        if dimensions.get("FunctionName") and dimensions.get("Resource"):
+            names[str(dimensions["FunctionName"])] = None
+    return list(names)
+
+
+def _function(raw: dict[str, Any], ctx: ScopeCollector) -> LambdaFunction:
+    name = raw.get("FunctionName", "")
+    vpc = raw.get("VpcConfig") or {}
+    return LambdaFunction(
+        raw["FunctionArn"], ctx.scope.account, ctx.scope.region,
+        name=name,
+        runtime=raw.get("Runtime"),
+        architectures=tuple(raw.get("Architectures") or ("x86_64",)),
+        memory_mb=int(raw.get("MemorySize", 128)),
+        timeout_s=int(raw.get("Timeout", 3)),
+        role_arn=raw.get("Role", ""),
+        package_type=raw.get("PackageType", "Zip"),
+        code_size_bytes=int(raw.get("CodeSize", 0)),
+        vpc_id=vpc.get("VpcId") or None,
+        subnet_ids=tuple(vpc.get("SubnetIds", [])),
+        security_group_ids=tuple(vpc.get("SecurityGroupIds", [])),
+        environment={str(k): str(v) for k, v in
+                     ((raw.get("Environment") or {}).get("Variables") or {}).items()},
+        log_group_name=(raw.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
+        last_modified=parse_time(raw.get("LastModified")),
+    )
+
+
+def _mapping(raw: dict[str, Any], ctx: ScopeCollector) -> EventSourceMapping:
+    uuid = raw.get("UUID", "")
+    arn = (raw.get("EventSourceMappingArn")
+           or f"arn:aws:lambda:{ctx.scope.region}:{ctx.scope.account}:event-source-mapping:{uuid}")
+    return EventSourceMapping(
+        arn, ctx.scope.account, ctx.scope.region,
+        uuid=uuid,
+        function_arn=unqualified(raw.get("FunctionArn", "")),
+        event_source_arn=raw.get("EventSourceArn", ""),
+        state=raw.get("State", "Unknown"),
+        batch_size=raw.get("BatchSize"),
+        maximum_concurrency=(raw.get("ScalingConfig") or {}).get("MaximumConcurrency"),
+    )
+
+
+def _provisioned(raw: dict[str, Any], ctx: ScopeCollector) -> ProvisionedConcurrency:
+    arn = raw.get("FunctionArn", "")
+    function_arn = unqualified(arn)
+    return ProvisionedConcurrency(
+        arn, ctx.scope.account, ctx.scope.region,
+        function_arn=function_arn,
+        function_name=function_arn.rsplit(":", 1)[-1],
+        qualifier=arn.rsplit(":", 1)[-1] if arn != function_arn else "",
+        allocated=int(raw.get("AllocatedProvisionedConcurrentExecutions", 0)),
+        requested=int(raw.get("RequestedProvisionedConcurrentExecutions", 0)),
+        status=raw.get("Status", "UNKNOWN"),
+    )
+
+
+def _alias(raw: dict[str, Any], ctx: ScopeCollector) -> LambdaAlias:
+    arn = raw.get("AliasArn", "")
+    return LambdaAlias(arn, ctx.scope.account, ctx.scope.region, unqualified(arn),
+                       raw.get("Name", ""), raw.get("FunctionVersion", ""))
+
+
+def _url(raw: dict[str, Any], ctx: ScopeCollector) -> FunctionUrl:
+    function_arn = raw.get("FunctionArn", "")
+    # A URL has no ARN of its own; suffixing keeps it apart from the function's record.
+    return FunctionUrl(f"{function_arn}/function-url", ctx.scope.account, ctx.scope.region,
+                       unqualified(function_arn), raw.get("FunctionUrl", ""),
+                       raw.get("AuthType", ""))

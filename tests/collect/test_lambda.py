@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+
+from auditor.collect import lambda_
+from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role, tiny_zip
+
+FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
+
+
+def _functions() -> str:
+    """`in-vpc` (reserved 5), `consumer` (fed by SQS), `plain`; returns the queue ARN."""
+    client = boto3.client("lambda", region_name=REGION)
+    _, subnet, group = network()
+    arn = role()
+    common: dict[str, Any] = {"Role": arn, "Handler": "handler.handler",
+                              "Code": {"ZipFile": tiny_zip()}}
+    client.create_function(FunctionName="in-vpc", Runtime="python3.12", MemorySize=512,
+                           Timeout=30, Architectures=["arm64"],
+                           VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group]},
+                           Environment={"Variables": {"STAGE": "prod"}}, **common)
+    client.put_function_concurrency(FunctionName="in-vpc", ReservedConcurrentExecutions=5)
+    client.create_function(FunctionName="consumer", Runtime="python3.12", **common)
+    client.create_function(FunctionName="plain", Runtime="python3.12", **common)
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    queue_arn = str(queue["Attributes"]["QueueArn"])
+    client.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="consumer",
+                                       BatchSize=5, ScalingConfig={"MaximumConcurrency": 3})
+    return queue_arn
+
+
+def _provisioned_metric(function: str, qualifier: str) -> None:
+    boto3.client("cloudwatch", region_name=REGION).put_metric_data(
+        Namespace="AWS/Lambda", MetricData=[{
+            "MetricName": "ProvisionedConcurrencyUtilization", "Value": 0.2,
+            "Dimensions": [{"Name": "FunctionName", "Value": function},
+                           {"Name": "Resource", "Value": f"{function}:{qualifier}"}],
+        }])
+
+
+def test_collects_functions_mappings_and_reserved_concurrency(
+    scan: Callable[..., Scan],
+) -> None:
+    queue_arn = _functions()
+    run = scan(wanted={"lambda.functions", "lambda.event_source_mappings",
+                       "lambda.concurrency"})
+
+    inventory = lambda_.collect(run.ctx)
+
+    assert run.errors == []
+    functions = {f.name: f for f in inventory.lambda_functions}
+    vpc = functions["in-vpc"]
+    assert (vpc.arn, vpc.account, vpc.region) == (f"{FUNCTION}:in-vpc", ACCOUNT, REGION)
+    assert (vpc.runtime, vpc.memory_mb, vpc.timeout_s, vpc.architecture) == (
+        "python3.12", 512, 30, "arm64")
+    assert vpc.role_arn == f"arn:aws:iam::{ACCOUNT}:role/workload"
+    assert vpc.package_type == "Zip" and vpc.code_size_bytes > 0
+    assert vpc.vpc_id and len(vpc.subnet_ids) == len(vpc.security_group_ids) == 1
+    assert vpc.environment == {"STAGE": "prod"}
+    assert vpc.log_group_name == "/aws/lambda/in-vpc"
+    assert vpc.last_modified is not None and vpc.last_modified.tzinfo is not None
+    assert vpc.tags == {}
+    assert (vpc.reserved_concurrency, vpc.reserved_concurrency_known) == (5, True)
+
+    consumer = functions["consumer"]
+    assert consumer.vpc_id is None and consumer.subnet_ids == ()
+    assert (consumer.reserved_concurrency, consumer.reserved_concurrency_known) == (None, True)
+    assert functions["plain"].reserved_concurrency_known is False
+    assert run.calls("lambda:GetFunctionConcurrency") == 2  # not for `plain`
+
+    (mapping,) = inventory.event_source_mappings
+    assert mapping.function_arn == consumer.arn
+    assert (mapping.event_source_arn, mapping.source_service) == (queue_arn, "sqs")
+    assert (mapping.batch_size, mapping.maximum_concurrency) == (5, 3)
+    assert mapping.arn.endswith(f":event-source-mapping:{mapping.uuid}")
+    assert run.calls("lambda:ListEventSourceMappings") == 1
+
+
+def test_apis_moto_lacks_are_recorded_and_the_rest_returned(scan: Callable[..., Scan]) -> None:
+    _functions()
+    boto3.client("lambda", region_name=REGION).publish_version(FunctionName="consumer")
+    boto3.client("lambda", region_name=REGION).create_alias(
+        FunctionName="consumer", Name="live", FunctionVersion="1")
+    _provisioned_metric("consumer", "live")
+    run = scan()
+
+    inventory = lambda_.collect(run.ctx)
+
+    assert len(inventory.lambda_functions) == 3
+    assert len(inventory.event_source_mappings) == 1
+    (alias,) = inventory.lambda_aliases  # listed only for the function CloudWatch named
+    assert (alias.arn, alias.function_arn, alias.name, alias.function_version) == (
+        f"{FUNCTION}:consumer:live", f"{FUNCTION}:consumer", "live", "1")
+    assert run.calls("lambda:ListAliases") == 1
+    assert run.calls("cloudwatch:ListMetrics") == 1
+    failed = {e.operation: e for e in run.errors}
+    assert set(failed) == {"ListProvisionedConcurrencyConfigs", "ListFunctionUrlConfigs"}
+    provisioned = failed["ListProvisionedConcurrencyConfigs"]
+    assert (provisioned.account, provisioned.region, provisioned.service) == (
+        ACCOUNT, REGION, "lambda")
+    assert provisioned.datasets == ("lambda.provisioned_concurrency",)
+    assert failed["ListFunctionUrlConfigs"].datasets == ("lambda.function_urls",)
+
+
+def test_provisioned_concurrency_is_asked_only_for_functions_cloudwatch_names(
+    scan: Callable[..., Scan],
+) -> None:
+    _provisioned_metric("api", "live")
+    _provisioned_metric("api", "canary")
+    _provisioned_metric("deleted", "live")
+    run = scan(wanted={"lambda.provisioned_concurrency"})
+    config = {"RequestedProvisionedConcurrentExecutions": 10,
+              "AllocatedProvisionedConcurrentExecutions": 10, "Status": "READY",
+              "LastModified": "2024-01-01T00:00:00.000+0000"}
+    with Stubber(run.ctx.client("lambda")) as stub:  # moto has no provisioned concurrency
+        stub.add_response(
+            "list_provisioned_concurrency_configs",
+            {"ProvisionedConcurrencyConfigs": [{**config, "FunctionArn": f"{FUNCTION}:api:live"}],
+             "NextMarker": "page-2"},
+            {"FunctionName": "api"})
+        stub.add_response(
+            "list_provisioned_concurrency_configs",
+            {"ProvisionedConcurrencyConfigs": [{
+                **config, "FunctionArn": f"{FUNCTION}:api:canary",
+                "AllocatedProvisionedConcurrentExecutions": 0, "Status": "IN_PROGRESS"}]},
+            {"FunctionName": "api", "Marker": "page-2"})
+        stub.add_client_error("list_provisioned_concurrency_configs",
+                              "ResourceNotFoundException", "Function not found",
+                              expected_params={"FunctionName": "deleted"})
+
+        inventory = lambda_.collect(run.ctx)
+
+        stub.assert_no_pending_responses()
+    assert run.errors == []  # a function gone since CloudWatch saw it is not a failure
+    live, canary = inventory.provisioned_concurrency
+    assert (live.arn, live.account, live.region) == (f"{FUNCTION}:api:live", ACCOUNT, REGION)
+    assert (live.function_arn, live.function_name, live.qualifier) == (
+        f"{FUNCTION}:api", "api", "live")
+    assert (live.allocated, live.requested, live.status) == (10, 10, "READY")
+    assert (canary.qualifier, canary.allocated, canary.status) == ("canary", 0, "IN_PROGRESS")
+    assert inventory.lambda_functions == ()
+    assert set(run.stats.by_operation()) == {"cloudwatch:ListMetrics",
+                                             "lambda:ListProvisionedConcurrencyConfigs"}
+
+
+def test_function_urls_and_string_timestamps(scan: Callable[..., Scan]) -> None:
+    run = scan(wanted={"lambda.function_urls"})
+    function = {"FunctionName": "web", "FunctionArn": f"{FUNCTION}:web",
+                "Role": f"arn:aws:iam::{ACCOUNT}:role/web", "PackageType": "Image",
+                "MemorySize": 1024, "Timeout": 10, "CodeSize": 0,
+                "LastModified": "2024-01-01T00:00:00.000+0000",
+                "LoggingConfig": {"LogFormat": "JSON", "LogGroup": "/shared/lambda"}}
+    with Stubber(run.ctx.client("lambda")) as stub:  # moto cannot list function URLs
+        stub.add_response("list_functions", {"Functions": [function]})
+        stub.add_response("list_function_url_configs", {"FunctionUrlConfigs": [{
+            "FunctionUrl": "https://abc.lambda-url.us-east-1.on.aws/",
+            "FunctionArn": f"{FUNCTION}:web", "AuthType": "NONE",
+            "CreationTime": "2024-01-01T00:00:00Z", "LastModifiedTime": "2024-01-01T00:00:00Z",
+        }]}, {"FunctionName": "web"})
+
+        inventory = lambda_.collect(run.ctx)
+
+        stub.assert_no_pending_responses()
+    (web,) = inventory.lambda_functions
+    assert web.runtime is None and web.package_type == "Image"
+    assert web.architectures == ("x86_64",) and web.environment == {}
+    assert web.last_modified == datetime(2024, 1, 1, tzinfo=UTC)
+    assert web.reserved_concurrency_known is False
+    assert web.log_group_name == "/shared/lambda"
+    (url,) = inventory.function_urls
+    assert url.function_arn == web.arn and url.arn != web.arn
+    assert inventory.get(web.arn) == web
+    assert (url.url, url.auth_type) == ("https://abc.lambda-url.us-east-1.on.aws/", "NONE")
+
+
+def test_denied_mapping_listing_leaves_reserved_concurrency_unknown(
+    scan: Callable[..., Scan],
+) -> None:
+    _functions()
+    run = scan(wanted={"lambda.functions", "lambda.event_source_mappings",
+                       "lambda.concurrency"})
+    deny(run.ctx.client("lambda"), "ListEventSourceMappings")
+
+    inventory = lambda_.collect(run.ctx)
+
+    (error,) = run.errors
+    assert (error.operation, error.code) == ("ListEventSourceMappings", "AccessDeniedException")
+    assert error.datasets == ("lambda.event_source_mappings", "lambda.concurrency")
+    assert len(inventory.lambda_functions) == 3
+    # The VPC function is still asked; the queue consumer can no longer be recognised.
+    assert run.calls("lambda:GetFunctionConcurrency") == 1

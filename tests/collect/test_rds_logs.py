@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import boto3
+
+from auditor.collect import logs, rds
+from auditor.model import Inventory
+from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role
+
+SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db"
+
+
+def _databases() -> tuple[str, str, str]:
+    vpc, subnet, group = network()
+    client = boto3.client("rds", region_name=REGION)
+    client.create_db_instance(
+        DBInstanceIdentifier="orders", Engine="postgres", DBInstanceClass="db.t3.micro",
+        MasterUsername="app", MasterUserPassword="not-a-secret-1", AllocatedStorage=20,
+        VpcSecurityGroupIds=[group])
+    client.create_db_cluster(
+        DBClusterIdentifier="ledger", Engine="aurora-postgresql", MasterUsername="app",
+        MasterUserPassword="not-a-secret-1", VpcSecurityGroupIds=[group])
+    client.create_db_instance(
+        DBInstanceIdentifier="ledger-1", Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large", DBClusterIdentifier="ledger")
+    client.create_db_proxy(
+        DBProxyName="orders-proxy", EngineFamily="POSTGRESQL", RoleArn=role("proxy"),
+        Auth=[{"SecretArn": SECRET}], VpcSubnetIds=[subnet], VpcSecurityGroupIds=[group])
+    return vpc, subnet, group
+
+
+def test_collects_instances_clusters_and_proxies(scan: Callable[..., Scan]) -> None:
+    vpc, subnet, group = _databases()
+    run = scan()
+
+    inventory = rds.collect(run.ctx)
+
+    assert run.errors == []
+    instances = {i.identifier: i for i in inventory.rds_instances}
+    orders = instances["orders"]
+    assert (orders.arn, orders.account, orders.region) == (
+        f"arn:aws:rds:{REGION}:{ACCOUNT}:db:orders", ACCOUNT, REGION)
+    assert (orders.engine, orders.instance_class, orders.port) == (
+        "postgres", "db.t3.micro", 5432)
+    assert orders.cluster_identifier is None
+    assert orders.security_group_ids == (group,)
+    assert orders.parameter_group is not None and orders.parameter_group.startswith("default.")
+    assert instances["ledger-1"].cluster_identifier == "ledger"
+
+    (cluster,) = inventory.rds_clusters
+    assert (cluster.arn, cluster.identifier, cluster.engine) == (
+        f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:ledger", "ledger", "aurora-postgresql")
+    assert (cluster.port, cluster.security_group_ids, cluster.members) == (
+        5432, (group,), ("ledger-1",))
+
+    (proxy,) = inventory.rds_proxies
+    assert (proxy.name, proxy.engine_family, proxy.vpc_id) == ("orders-proxy", "POSTGRESQL", vpc)
+    assert (proxy.subnet_ids, proxy.security_group_ids) == ((subnet,), (group,))
+    assert proxy.arn.startswith(f"arn:aws:rds:{REGION}:{ACCOUNT}:db-proxy:")
+
+
+def test_denied_proxies_leave_the_databases(scan: Callable[..., Scan]) -> None:
+    _databases()
+    run = scan()
+    deny(run.ctx.client("rds"), "DescribeDBProxies", "AccessDenied")
+
+    inventory = rds.collect(run.ctx)
+
+    assert len(inventory.rds_instances) == 2 and len(inventory.rds_clusters) == 1
+    assert inventory.rds_proxies == ()
+    (error,) = run.errors
+    assert (error.account, error.region, error.operation, error.code, error.datasets) == (
+        ACCOUNT, REGION, "DescribeDBProxies", "AccessDenied", ("rds.proxies",))
+
+
+def test_collects_every_log_group(scan: Callable[..., Scan]) -> None:
+    client = boto3.client("logs", region_name=REGION)
+    client.create_log_group(logGroupName="/aws/lambda/api")
+    client.put_retention_policy(logGroupName="/aws/lambda/api", retentionInDays=14)
+    client.create_log_group(logGroupName="/ecs/web")
+    run = scan(wanted={"logs.log_groups"})
+
+    inventory = logs.collect(run.ctx)
+
+    groups = {g.name: g for g in inventory.log_groups}
+    assert set(groups) == {"/aws/lambda/api", "/ecs/web"}
+    api = groups["/aws/lambda/api"]
+    assert (api.arn, api.account, api.region) == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/api", ACCOUNT, REGION)
+    assert (api.retention_days, api.stored_bytes) == (14, 0)
+    assert groups["/ecs/web"].retention_days is None
+    assert rds.collect(run.ctx) == Inventory()  # not wanted: no call
+    assert set(run.stats.by_operation()) == {"logs:DescribeLogGroups"}
+
+
+def test_denied_log_groups_are_recorded(scan: Callable[..., Scan]) -> None:
+    run = scan()
+    deny(run.ctx.client("logs"), "DescribeLogGroups")
+
+    assert logs.collect(run.ctx).log_groups == ()
+    (error,) = run.errors
+    assert (error.service, error.operation, error.datasets) == (
+        "logs", "DescribeLogGroups", ("logs.log_groups",))

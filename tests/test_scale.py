@@ -1,0 +1,108 @@
+"""Requests per resource: batch and list calls, never one call per resource where AWS has a
+batch, and CloudWatch at 500 queries a call."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from auditor.collect.base import Recorder
+from auditor.collect.cloudwatch import fetch_metrics
+from auditor.config import Config
+from auditor.metrics import MetricQuery
+from auditor.scan import Environment, scan
+from auditor.session import CallStats, ClientFactory
+
+FUNCTIONS = 200
+CLUSTERS = 2
+SERVICES_PER_CLUSTER = 30
+TASK_FAMILIES = 5
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def seed(region: str = "us-east-1") -> None:
+    iam = boto3.client("iam", region_name=region)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    lam = boto3.client("lambda", region_name=region)
+    code = _zip()
+    for index in range(FUNCTIONS):
+        lam.create_function(FunctionName=f"fn-{index:03d}", Runtime="python3.12", Role=role,
+                            Handler="handler.handler", Code={"ZipFile": code})
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
+    ecs = boto3.client("ecs", region_name=region)
+    for family in range(TASK_FAMILIES):
+        ecs.register_task_definition(
+            family=f"app-{family}", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+            cpu="1024", memory="2048",
+            containerDefinitions=[{"name": "app", "image": "nginx:1.27", "essential": True}])
+    for cluster in range(CLUSTERS):
+        ecs.create_cluster(clusterName=f"c{cluster}")
+        for index in range(SERVICES_PER_CLUSTER):
+            ecs.create_service(
+                cluster=f"c{cluster}", serviceName=f"s{index:02d}",
+                taskDefinition=f"app-{index % TASK_FAMILIES}", desiredCount=1,
+                launchType="FARGATE",
+                networkConfiguration={"awsvpcConfiguration": {
+                    "subnets": [subnet], "securityGroups": [group]}})
+
+
+@pytest.mark.usefixtures("aws")
+def test_calls_per_resource_at_scale(capsys: pytest.CaptureFixture[str]) -> None:
+    seed()
+    report = scan(Config(regions=("us-east-1",)), Environment(session=boto3.session.Session()),
+                  datetime.now(UTC))
+    calls = report.stats.api_calls_by_operation
+    services = CLUSTERS * SERVICES_PER_CLUSTER
+    assert calls["ecs:DescribeServices"] == CLUSTERS * math.ceil(SERVICES_PER_CLUSTER / 10)
+    assert calls["ecs:DescribeTaskDefinition"] == TASK_FAMILIES
+    assert calls["iam:GetAccountAuthorizationDetails"] == 1
+    assert calls.get("cloudwatch:GetMetricData", 0) <= math.ceil(
+        report.stats.metric_queries / 500)
+    # Nothing is asked one function at a time: no function uses provisioned concurrency, none
+    # is in a VPC or behind a queue.
+    per_function = [op for op in calls if op.startswith("lambda:")
+                    and op not in ("lambda:ListFunctions", "lambda:ListEventSourceMappings")]
+    assert per_function == []
+    resources = FUNCTIONS + services
+    ratio = report.stats.api_calls / resources
+    with capsys.disabled():
+        print(f"\n[scale] {report.stats.api_calls} API calls for {resources} workloads "
+              f"({FUNCTIONS} functions, {services} services): {ratio:.3f} calls per resource; "
+              f"{report.stats.metric_queries} metric series in "
+              f"{calls.get('cloudwatch:GetMetricData', 0)} GetMetricData call(s)")
+    assert ratio < 0.25
+    assert report.errors == ()
+
+
+@pytest.mark.usefixtures("aws")
+def test_metric_queries_are_packed_500_to_a_call() -> None:
+    stats = CallStats()
+    factory = ClientFactory(boto3.session.Session(), stats)
+    queries = [
+        MetricQuery("123456789012", "us-east-1", "AWS/Lambda", "Invocations",
+                    (("FunctionName", f"fn-{i}"),), "Sum")
+        for i in range(1200)
+    ]
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    store = fetch_metrics({"123456789012": factory}, queries, end - timedelta(days=1), end,
+                          Recorder())
+    assert stats.by_operation() == {"cloudwatch:GetMetricData": 3}
+    assert set(store.series) == set(queries)
