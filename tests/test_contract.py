@@ -1,0 +1,47 @@
+"""Contract tests over the registries: unique IDs, documented, tested, permissions declared,
+and every declared action read-only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor.datasets import ACCOUNT_ACTIONS, DATASETS
+from auditor.engine import Registry
+from auditor.session import is_read_only
+
+ROOT = Path(__file__).resolve().parent.parent
+REGISTRY = Registry.build(include_entry_points=False)
+CHECK_TESTS = "\n".join(p.read_text() for p in (ROOT / "tests" / "checks").glob("test_*.py"))
+
+
+def test_ids_are_unique_and_namespaced() -> None:
+    ids = REGISTRY.ids
+    assert len(ids) == len(set(ids))
+    for check_id in ids:
+        assert re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", check_id), check_id
+
+
+@pytest.mark.parametrize("check", REGISTRY.checks, ids=REGISTRY.ids)
+def test_every_check_is_documented_tested_and_declares_permissions(check: type) -> None:
+    instance = check()
+    for attr in ("title", "rationale", "remediation"):
+        assert len(getattr(check, attr)) > 10, attr
+    assert check.subject_kinds, "a check must say which resources it judges"
+    assert instance.iam_actions, "a check must declare the IAM actions it needs"
+    assert f"`{check.id}`" in (ROOT / "README.md").read_text(), "documented in the README"
+    assert check.__name__ in CHECK_TESTS, "has tests under tests/checks/"
+    for name, param in check.parameters.items():
+        assert param.description, name
+        assert name in (ROOT / "config.example.toml").read_text(), f"{name} in example config"
+
+
+def test_every_declared_action_is_read_only() -> None:
+    actions = set(ACCOUNT_ACTIONS)
+    for dataset in DATASETS.values():
+        actions |= set(dataset.iam_actions)
+    for action in sorted(actions):
+        service, operation = action.split(":")
+        assert is_read_only(service, operation), action
