@@ -116,12 +116,14 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
         max_workers=max_workers or config.max_workers,
     )
     if demo:
-        from auditor.demo import DEMO_REGIONS, demo_environment
+        # Imported here: moto is only needed, and only paid for, when the demo runs.
+        from auditor.demo import demo_environment
 
-        now = datetime.now(UTC)
-        config = replace(config, regions=config.regions or DEMO_REGIONS, profile=None)
-        with demo_environment(now) as emulated:
-            report = scan(config, Environment(hooks=emulated.hooks, demo=True), now)
+        with demo_environment(datetime.now(UTC)) as emulated:
+            seeded = emulated.account
+            config = replace(config, regions=config.regions or seeded.regions, profile=None)
+            report = scan(config, Environment(hooks=emulated.extra_hooks, demo=True),
+                          seeded.now)
     else:
         report = scan(config)
 

@@ -1,0 +1,99 @@
+"""The embedded demo account: `auditor scan --demo` audits it with no credentials or network.
+
+`demo_environment(now)` runs the moto emulator in this process, seeds one small account
+(123456789012) and yields a `Demo`. The account, mostly in us-east-1 with one function in
+eu-west-1:
+- two VPCs: "shop" (public subnets with an IGW and a NAT gateway, private subnets routed to
+  the NAT, isolated subnets with the local route only) and "payments" (private subnets with
+  no NAT but interface endpoints for ecr.api, ecr.dkr, logs and secretsmanager and the S3
+  gateway endpoint);
+- ECS clusters "prod" and "analytics" with six Fargate services, their task definitions,
+  roles, secrets and log groups;
+- nine Lambda functions (aliases, provisioned concurrency, SQS event sources, VPC access to
+  an RDS PostgreSQL instance, an old runtime, a plaintext secret in the environment);
+- EKS cluster "platform" (1.29) with a node group, add-ons and upgrade insights;
+- 14 days of hourly CloudWatch metrics for every service and function.
+Each planted problem has a clean twin; `Demo.account` (`DemoAccount`) lists both by check ID.
+
+The emulator is patched in-process while the demo runs, because stock moto cannot serve it:
+- its `GetMetricData` is far too slow for 14 days of hourly data, so an indexed version with
+  the same results replaces it (`emulator.fast_metric_data`);
+- its `ListMetrics` lists a multi-dimension metric once per datapoint, slowly
+  (`emulator.unique_list_metrics` lists each metric once, as CloudWatch does);
+- it lacks some read APIs (Lambda provisioned concurrency, account settings and the function
+  URL list, EKS add-ons, insights and cluster versions), which `Demo.hook` answers from
+  seeded data. Register that hook on every client the scan builds:
+  `ClientFactory(..., extra_hooks=demo.extra_hooks)`.
+The patches are undone when the context exits; nothing outside the demo sees them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from moto import mock_aws
+
+from auditor.demo.emulator import MissingApiResponder, fast_metric_data, unique_list_metrics
+from auditor.demo.seed import REGION, DemoAccount, seed_demo_account
+
+__all__ = ["Demo", "DemoAccount", "MissingApiResponder", "demo_environment"]
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    # A user's config file could point the default profile at another endpoint or process.
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+}
+_REMOVED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN",
+                "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The seeded account and the hook that serves the APIs moto lacks."""
+
+    account: DemoAccount
+    responder: MissingApiResponder
+
+    @property
+    def hook(self) -> Callable[..., Any]:
+        """A botocore `before-call.*.*` handler; see `MissingApiResponder.hook`."""
+        return self.responder.hook
+
+    @property
+    def extra_hooks(self) -> tuple[tuple[str, Callable[..., Any]], ...]:
+        """For `ClientFactory(extra_hooks=...)`."""
+        return (("before-call.*.*", self.responder.hook),)
+
+
+@contextmanager
+def demo_environment(now: datetime | None = None) -> Iterator[Demo]:
+    """Fake credentials, moto in-process, the emulator patches, the seeded account.
+
+    Everything is undone on exit: environment variables, the moto mock and the patches.
+    """
+    now = now or datetime.now(UTC)
+    saved = dict(os.environ)
+    try:
+        for name in list(os.environ):
+            if name in _REMOVED_ENV or name.startswith("AWS_ENDPOINT_URL"):
+                del os.environ[name]
+        os.environ.update(_FAKE_ENV)
+        with mock_aws(), fast_metric_data(), unique_list_metrics():
+            responder = MissingApiResponder(now=now)
+            account = seed_demo_account(now, responder)
+            yield Demo(account, responder)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,701 @@
+"""In-process extensions to the moto emulator, for the demo account and for tests.
+
+The demo runs a whole scan against moto inside this process, so it patches moto here, in this
+process only, in three ways:
+
+- `fast_metric_data()` swaps `CloudWatchBackend.get_metric_data` for an indexed version while
+  it is active. moto's own implementation rescans every stored datapoint for every period of
+  every query (O(queries x periods x datapoints)): a quarter of a second per hourly 14-day
+  query over the demo's ~17,000 datapoints, so tens of seconds for a scan's queries, growing
+  with every series seeded; the demo must finish in seconds. The replacement returns
+  the same result dicts and computes each value with moto's own `Statistics` helper, so the
+  numbers are identical. Calls containing anything other than plain `MetricStat` queries with
+  Average/Maximum/Minimum/Sum/SampleCount (metric math, Metrics Insights, percentiles) go to
+  moto's original unchanged. Where moto departs from CloudWatch in choosing a series, this
+  follows CloudWatch: the namespace always counts, dimension order does not, and a query
+  without dimensions means the series without dimensions.
+- `unique_list_metrics()` makes `ListMetrics` return each metric once, as CloudWatch does;
+  moto returns one entry per stored datapoint for multi-dimension metrics, slowly.
+- `MissingApiResponder` answers read APIs moto does not implement (Lambda provisioned
+  concurrency configs, account settings and the function URL list, EKS add-ons, add-on
+  versions, insights and cluster versions) from data seeded into it, or for function URLs
+  from what moto stores. Its `hook` is a botocore `before-call` handler: returning
+  a response from that event makes botocore skip the HTTP request (and so moto) entirely,
+  exactly as `botocore.stub.Stubber` does. Responses have the real APIs' shapes.
+
+Nothing here is used against real AWS: the hook is only registered on clients the demo builds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+from moto.cloudwatch.models import CloudWatchBackend, MetricDatumBase, Statistics
+
+DEFAULT_ACCOUNT = "123456789012"
+"""moto's default account ID."""
+
+SUPPORTED_STATS = frozenset({"Average", "Maximum", "Minimum", "Sum", "SampleCount"})
+
+# --------------------------------------------------------------------------- fast metrics
+
+_DimsKey = tuple[tuple[str, str], ...]
+_SeriesKey = tuple[str, str, _DimsKey]
+_GetMetricData = Callable[..., list[dict[str, Any]]]
+
+
+def _dims_key(pairs: Sequence[tuple[str | None, str | None]]) -> _DimsKey:
+    # CloudWatch identifies a series by its dimension set, whatever order it was written in.
+    return tuple(sorted((str(name), str(value)) for name, value in pairs))
+
+
+def _is_plain_metric_stat(query: Mapping[str, Any]) -> bool:
+    stat = query.get("MetricStat")
+    return (
+        stat is not None
+        and "Expression" not in query
+        and stat.get("Stat") in SUPPORTED_STATS
+        and int(stat.get("Period", 0)) > 0
+    )
+
+
+def _index(datapoints: Sequence[MetricDatumBase], start: datetime, end: datetime) -> dict[
+    _SeriesKey, list[MetricDatumBase]
+]:
+    index: dict[_SeriesKey, list[MetricDatumBase]] = defaultdict(list)
+    for datum in datapoints:
+        if start <= datum.timestamp < end:
+            dims = _dims_key([(d.name, d.value) for d in datum.dimensions])
+            index[(datum.namespace, datum.name, dims)].append(datum)
+    return index
+
+
+def _fast_get_metric_data(
+    backend: CloudWatchBackend,
+    original: _GetMetricData,
+    queries: list[dict[str, Any]],
+    start_time: datetime,
+    end_time: datetime,
+    *,
+    scan_by: str,
+) -> list[dict[str, Any]]:
+    if not queries or not all(_is_plain_metric_stat(q) for q in queries):
+        return original(backend, queries, start_time, end_time, scan_by)
+    start = start_time.replace(microsecond=0)
+    end = end_time.replace(microsecond=0)
+    if start >= end:
+        # moto raises the validation errors; let it.
+        return original(backend, queries, start_time, end_time, scan_by)
+
+    index = _index(backend.get_all_metrics(), start, end)
+    results: list[dict[str, Any]] = []
+    for query in queries:
+        metric_stat = query["MetricStat"]
+        metric = metric_stat["Metric"]
+        name = metric["MetricName"]
+        stat = metric_stat["Stat"]
+        period = int(metric_stat["Period"])
+        unit = metric_stat.get("Unit")
+        dims = _dims_key([(d["Name"], d["Value"]) for d in metric.get("Dimensions", [])])
+
+        # Buckets start at StartTime, as moto's do (CloudWatch itself aligns them to the clock).
+        buckets: dict[int, list[MetricDatumBase]] = defaultdict(list)
+        for datum in index.get((metric["Namespace"], name, dims), ()):
+            if unit and datum.unit != unit:
+                continue
+            buckets[int((datum.timestamp - start).total_seconds()) // period].append(datum)
+
+        values: list[Any] = []
+        timestamps: list[datetime] = []
+        for slot in sorted(buckets):
+            stats = Statistics([stat], start + timedelta(seconds=slot * period))
+            stats.metric_data = buckets[slot]
+            values.append(stats.get_statistics_for_type(stat))
+            timestamps.append(stats.timestamp)
+        if scan_by == "TimestampDescending":
+            timestamps.reverse()
+            values.reverse()
+        if query.get("ReturnData", True):
+            results.append(
+                {
+                    "id": query["Id"],
+                    "label": query.get("Label") or f"{name} {stat}",
+                    "values": values,
+                    "timestamps": timestamps,
+                    "status_code": "Complete",
+                }
+            )
+    return results
+
+
+def install_fast_metric_data() -> Callable[[], None]:
+    """Patch `CloudWatchBackend.get_metric_data`; returns the function that undoes it.
+
+    Nested installs are fine as long as they are undone in reverse order."""
+    original: _GetMetricData = CloudWatchBackend.__dict__["get_metric_data"]
+
+    def get_metric_data(
+        self: CloudWatchBackend,
+        queries: list[dict[str, Any]],
+        start_time: datetime,
+        end_time: datetime,
+        scan_by: str = "TimestampAscending",
+    ) -> list[dict[str, Any]]:
+        return _fast_get_metric_data(
+            self, original, queries, start_time, end_time, scan_by=scan_by
+        )
+
+    get_metric_data.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(CloudWatchBackend, "get_metric_data", get_metric_data)  # noqa: B010
+
+    def uninstall() -> None:
+        if CloudWatchBackend.__dict__.get("get_metric_data") is get_metric_data:
+            setattr(CloudWatchBackend, "get_metric_data", original)  # noqa: B010
+
+    return uninstall
+
+
+@contextmanager
+def fast_metric_data() -> Iterator[None]:
+    """moto's `get_metric_data`, indexed, for the duration of the block."""
+    uninstall = install_fast_metric_data()
+    try:
+        yield
+    finally:
+        uninstall()
+
+
+def _unique_filtered_metrics(
+    backend: CloudWatchBackend,
+    metric_name: str | None,
+    namespace: str | None,
+    dimensions: list[dict[str, str]] | None,
+) -> list[MetricDatumBase]:
+    seen: set[_SeriesKey] = set()
+    unique: list[MetricDatumBase] = []
+    for datum in backend.get_all_metrics():
+        if not datum.filter(namespace, metric_name, dimensions or []):
+            continue
+        key = (datum.namespace, datum.name,
+               _dims_key([(d.name, d.value) for d in datum.dimensions]))
+        if key not in seen:
+            seen.add(key)
+            unique.append(datum)
+    return unique
+
+
+def install_unique_list_metrics() -> Callable[[], None]:
+    """Patch moto's `ListMetrics` filter; returns the function that undoes it.
+
+    moto dedupes the metric list by comparing every stored datapoint with every metric kept
+    so far, and its comparison never matches a metric with two or more dimensions, so
+    `ListMetrics` returns one entry per *datapoint* (336 per series for 14 hourly days) and
+    takes seconds. CloudWatch returns each metric once; so does this, in one pass."""
+    original = CloudWatchBackend.__dict__["get_filtered_metrics"]
+    setattr(CloudWatchBackend, "get_filtered_metrics", _unique_filtered_metrics)  # noqa: B010
+
+    def uninstall() -> None:
+        if CloudWatchBackend.__dict__.get("get_filtered_metrics") is _unique_filtered_metrics:
+            setattr(CloudWatchBackend, "get_filtered_metrics", original)  # noqa: B010
+
+    return uninstall
+
+
+@contextmanager
+def unique_list_metrics() -> Iterator[None]:
+    """moto's `list_metrics`, one entry per metric, for the duration of the block."""
+    uninstall = install_unique_list_metrics()
+    try:
+        yield
+    finally:
+        uninstall()
+
+
+# --------------------------------------------------------------------------- missing APIs
+
+EKS_CALENDAR: dict[str, tuple[str, str, str]] = {
+    # version: (release, end of standard support, end of extended support); SPEC.md section 4.
+    "1.28": ("2023-09-26", "2024-11-26", "2025-11-26"),
+    "1.29": ("2024-01-23", "2025-03-23", "2026-03-23"),
+    "1.30": ("2024-05-23", "2025-07-23", "2026-07-23"),
+    "1.31": ("2024-09-26", "2025-11-26", "2026-11-26"),
+    "1.32": ("2025-01-23", "2026-03-23", "2027-03-23"),
+    "1.33": ("2025-05-29", "2026-07-29", "2027-07-29"),
+    "1.34": ("2025-10-02", "2026-12-02", "2027-12-02"),
+    "1.35": ("2026-01-27", "2027-03-27", "2028-03-27"),
+}
+
+
+def _day(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@dataclass
+class _ProvisionedConcurrency:
+    function_name: str
+    qualifier: str
+    requested: int
+    allocated: int
+    status: str
+    last_modified: datetime
+
+
+@dataclass
+class _Addon:
+    name: str
+    cluster: str
+    version: str
+    status: str
+    arn: str
+    created_at: datetime
+
+
+@dataclass
+class _Insight:
+    id: str
+    name: str
+    category: str
+    kubernetes_version: str
+    status: str
+    reason: str
+    description: str
+    recommendation: str
+    last_refresh: datetime
+
+
+@dataclass
+class _Region:
+    provisioned: list[_ProvisionedConcurrency] = field(default_factory=list)
+    addons: dict[str, dict[str, _Addon]] = field(default_factory=dict)
+    insights: dict[str, list[_Insight]] = field(default_factory=dict)
+    concurrency_limit: int = 1000
+    unreserved_concurrency: int | None = None
+    function_count: int = 0
+
+
+_Answer = tuple[int, dict[str, Any]]
+_Handler = Callable[[str, Mapping[str, Any]], _Answer]
+HookResult = tuple[AWSResponse, dict[str, Any]]
+
+
+class MissingApiResponder:
+    """Seeded answers for the read APIs moto lacks, served through a botocore hook.
+
+    Register `hook` on a client with `client.meta.events.register("before-call.*.*", hook)`.
+    The answered operations are `OPERATIONS`; everything else returns None and goes on to moto.
+    Results are not paginated (no `nextToken`), like most of moto.
+    """
+
+    OPERATIONS = frozenset(
+        {
+            ("lambda", "ListProvisionedConcurrencyConfigs"),
+            ("lambda", "GetProvisionedConcurrencyConfig"),
+            ("lambda", "GetAccountSettings"),
+            ("lambda", "ListFunctionUrlConfigs"),
+            ("eks", "ListAddons"),
+            ("eks", "DescribeAddon"),
+            ("eks", "DescribeAddonVersions"),
+            ("eks", "ListInsights"),
+            ("eks", "DescribeInsight"),
+            ("eks", "DescribeClusterVersions"),
+        }
+    )
+
+    def __init__(self, account_id: str = DEFAULT_ACCOUNT, now: datetime | None = None) -> None:
+        self.account_id = account_id
+        self.now = now or datetime.now(UTC)
+        self._regions: dict[str, _Region] = defaultdict(_Region)
+        # addon name -> version -> cluster version -> is the default there
+        self._addon_catalogue: dict[str, dict[str, dict[str, bool]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        self._lock = threading.Lock()
+        self._handlers: dict[tuple[str, str], _Handler] = {
+            ("lambda", "ListProvisionedConcurrencyConfigs"): self._list_provisioned,
+            ("lambda", "GetProvisionedConcurrencyConfig"): self._get_provisioned,
+            ("lambda", "GetAccountSettings"): self._account_settings,
+            ("lambda", "ListFunctionUrlConfigs"): self._list_function_urls,
+            ("eks", "ListAddons"): self._list_addons,
+            ("eks", "DescribeAddon"): self._describe_addon,
+            ("eks", "DescribeAddonVersions"): self._describe_addon_versions,
+            ("eks", "ListInsights"): self._list_insights,
+            ("eks", "DescribeInsight"): self._describe_insight,
+            ("eks", "DescribeClusterVersions"): self._describe_cluster_versions,
+        }
+
+    # ---- seeding
+
+    def seed_provisioned_concurrency(
+        self,
+        region: str,
+        function_name: str,
+        qualifier: str,
+        allocated: int,
+        *,
+        requested: int | None = None,
+        status: str = "READY",
+    ) -> str:
+        """Returns the qualified function ARN the configuration belongs to."""
+        with self._lock:
+            self._regions[region].provisioned.append(
+                _ProvisionedConcurrency(
+                    function_name, qualifier, requested if requested is not None else allocated,
+                    allocated, status, self.now - timedelta(days=30),
+                )
+            )
+        return self.function_arn(region, function_name, qualifier)
+
+    def seed_account_settings(
+        self,
+        region: str,
+        concurrency_limit: int = 1000,
+        unreserved: int | None = None,
+        function_count: int = 0,
+    ) -> None:
+        with self._lock:
+            settings = self._regions[region]
+            settings.concurrency_limit = concurrency_limit
+            settings.unreserved_concurrency = unreserved
+            settings.function_count = function_count
+
+    def seed_addon(
+        self,
+        region: str,
+        cluster: str,
+        name: str,
+        version: str,
+        default_version: str,
+        *,
+        cluster_version: str,
+        status: str = "ACTIVE",
+    ) -> str:
+        """Install `name` at `version` on `cluster`, and record `default_version` as the
+        default for `cluster_version` in the add-on catalogue. Returns the add-on ARN."""
+        # Deterministic ARN suffix: the demo's planted/clean lists name add-ons by ARN.
+        suffix = uuid.uuid5(uuid.NAMESPACE_URL, f"{region}/{cluster}/{name}")
+        arn = f"arn:aws:eks:{region}:{self.account_id}:addon/{cluster}/{name}/{suffix}"
+        with self._lock:
+            self._regions[region].addons.setdefault(cluster, {})[name] = _Addon(
+                name, cluster, version, status, arn, self.now - timedelta(days=200)
+            )
+            catalogue = self._addon_catalogue[name]
+            catalogue[version].setdefault(cluster_version, False)
+            for known in catalogue.values():
+                if cluster_version in known:
+                    known[cluster_version] = False
+            catalogue[default_version][cluster_version] = True
+        return arn
+
+    def seed_insight(
+        self,
+        region: str,
+        cluster: str,
+        insight_id: str,
+        name: str,
+        *,
+        status: str,
+        kubernetes_version: str,
+        category: str = "UPGRADE_READINESS",
+        reason: str = "",
+        description: str = "",
+        recommendation: str = "",
+    ) -> None:
+        with self._lock:
+            self._regions[region].insights.setdefault(cluster, []).append(
+                _Insight(
+                    insight_id, name, category, kubernetes_version, status, reason,
+                    description, recommendation, self.now - timedelta(hours=3),
+                )
+            )
+
+    def function_arn(self, region: str, function_name: str, qualifier: str | None = None) -> str:
+        arn = f"arn:aws:lambda:{region}:{self.account_id}:function:{function_name}"
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    # ---- the botocore hook
+
+    def hook(self, model: Any, params: Mapping[str, Any], context: Mapping[str, Any],
+             **kwargs: Any) -> HookResult | None:
+        """botocore `before-call` handler: a response for the operations moto lacks."""
+        handler = self._handlers.get((model.service_model.service_name, model.name))
+        if handler is None:
+            return None
+        region = context.get("client_region") or _region_from_url(params.get("url", ""))
+        status, body = handler(region, params)
+        metadata = {
+            "RequestId": str(uuid.uuid4()),
+            "HTTPStatusCode": status,
+            "HTTPHeaders": {},
+            "RetryAttempts": 0,
+        }
+        return AWSResponse(str(params.get("url", "")), status, HTTPHeaders(), None), {
+            **body, "ResponseMetadata": metadata,
+        }
+
+    # ---- Lambda
+
+    def _list_provisioned(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        name = _function_name(params["url_path"])
+        with self._lock:
+            configs = [c for c in self._regions[region].provisioned if c.function_name == name]
+        return 200, {"ProvisionedConcurrencyConfigs": [
+            {"FunctionArn": self.function_arn(region, c.function_name, c.qualifier),
+             **self._provisioned_body(c)}
+            for c in configs
+        ]}
+
+    def _get_provisioned(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        name = _function_name(params["url_path"])
+        qualifier = params.get("query_string", {}).get("Qualifier")
+        with self._lock:
+            for config in self._regions[region].provisioned:
+                if config.function_name == name and config.qualifier == qualifier:
+                    return 200, self._provisioned_body(config)
+        return _error(
+            404, "ProvisionedConcurrencyConfigNotFoundException",
+            f"No Provisioned Concurrency Config found for this function: "
+            f"{self.function_arn(region, name, qualifier)}",
+        )
+
+    @staticmethod
+    def _provisioned_body(config: _ProvisionedConcurrency) -> dict[str, Any]:
+        return {
+            "RequestedProvisionedConcurrentExecutions": config.requested,
+            "AvailableProvisionedConcurrentExecutions": config.allocated,
+            "AllocatedProvisionedConcurrentExecutions": config.allocated,
+            "Status": config.status,
+            # Lambda sends this one as an ISO-8601 string, not a timestamp.
+            "LastModified": config.last_modified.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+        }
+
+    def _account_settings(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        with self._lock:
+            settings = self._regions[region]
+            unreserved = settings.unreserved_concurrency
+            return 200, {
+                "AccountLimit": {
+                    "TotalCodeSize": 80 * 1024**3,
+                    "CodeSizeUnzipped": 262144000,
+                    "CodeSizeZipped": 52428800,
+                    "ConcurrentExecutions": settings.concurrency_limit,
+                    "UnreservedConcurrentExecutions": (
+                        settings.concurrency_limit if unreserved is None else unreserved
+                    ),
+                },
+                "AccountUsage": {"TotalCodeSize": 4096 * settings.function_count,
+                                 "FunctionCount": settings.function_count},
+            }
+
+    def _list_function_urls(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        # moto stores function URLs (CreateFunctionUrlConfig works) but cannot list them.
+        from moto.awslambda.exceptions import UnknownFunctionException
+        from moto.awslambda.models import lambda_backends
+
+        name = _function_name(params["url_path"])
+        try:
+            function = lambda_backends[self.account_id][region].get_function(name)
+        except UnknownFunctionException:
+            return _error(404, "ResourceNotFoundException", f"Function not found: {name}")
+        config = function.url_config
+        urls = [config.to_dict()] if config is not None else []
+        return 200, {"FunctionUrlConfigs": [
+            {key: value for key, value in url.items() if value is not None} for url in urls
+        ]}
+
+    # ---- EKS
+
+    def _list_addons(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        cluster = _path_part(params["url_path"], 1)
+        with self._lock:
+            names = sorted(self._regions[region].addons.get(cluster, {}))
+        return 200, {"addons": names}
+
+    def _describe_addon(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        cluster, name = _path_part(params["url_path"], 1), _path_part(params["url_path"], 3)
+        with self._lock:
+            addon = self._regions[region].addons.get(cluster, {}).get(name)
+        if addon is None:
+            return _error(404, "ResourceNotFoundException",
+                          f"No addon: {name} found in cluster: {cluster}")
+        return 200, {"addon": {
+            "addonName": addon.name,
+            "clusterName": addon.cluster,
+            "status": addon.status,
+            "addonVersion": addon.version,
+            "health": {"issues": []},
+            "addonArn": addon.arn,
+            "createdAt": addon.created_at,
+            "modifiedAt": addon.created_at,
+            "tags": {},
+            "publisher": "eks",
+            "owner": "aws",
+        }}
+
+    def _describe_addon_versions(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        query = params.get("query_string", {})
+        kubernetes_version = query.get("kubernetesVersion")
+        wanted = query.get("addonName")
+        addons = []
+        with self._lock:
+            for name in sorted(self._addon_catalogue):
+                if wanted and name != wanted:
+                    continue
+                versions = []
+                for version, clusters in sorted(
+                    self._addon_catalogue[name].items(), key=lambda kv: _version_key(kv[0]),
+                    reverse=True,
+                ):
+                    compat = [
+                        {"clusterVersion": cv, "platformVersions": ["*"], "defaultVersion": dflt}
+                        for cv, dflt in sorted(clusters.items())
+                        if kubernetes_version in (None, cv)
+                    ]
+                    if compat:
+                        versions.append({
+                            "addonVersion": version,
+                            "architecture": ["amd64", "arm64"],
+                            "computeTypes": ["ec2"],
+                            "compatibilities": compat,
+                            "requiresConfiguration": False,
+                            "requiresIamPermissions": name == "vpc-cni",
+                        })
+                if versions:
+                    addons.append({
+                        "addonName": name,
+                        "type": "networking",
+                        "addonVersions": versions,
+                        "publisher": "eks",
+                        "owner": "aws",
+                        "defaultNamespace": "kube-system",
+                    })
+        return 200, {"addons": addons}
+
+    def _insight_summary(self, insight: _Insight) -> dict[str, Any]:
+        return {
+            "id": insight.id,
+            "name": insight.name,
+            "category": insight.category,
+            "kubernetesVersion": insight.kubernetes_version,
+            "lastRefreshTime": insight.last_refresh,
+            "lastTransitionTime": insight.last_refresh - timedelta(days=2),
+            "description": insight.description,
+            "insightStatus": {"status": insight.status, "reason": insight.reason},
+        }
+
+    def _list_insights(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        cluster = _path_part(params["url_path"], 1)
+        body = params.get("body") or b"{}"
+        wanted = json.loads(body).get("filter", {}) if body else {}
+        with self._lock:
+            insights = list(self._regions[region].insights.get(cluster, []))
+        selected = [
+            i for i in insights
+            if (not wanted.get("categories") or i.category in wanted["categories"])
+            and (not wanted.get("kubernetesVersions")
+                 or i.kubernetes_version in wanted["kubernetesVersions"])
+            and (not wanted.get("statuses") or i.status in wanted["statuses"])
+        ]
+        return 200, {"insights": [self._insight_summary(i) for i in selected]}
+
+    def _describe_insight(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        cluster, insight_id = _path_part(params["url_path"], 1), _path_part(params["url_path"], 3)
+        with self._lock:
+            found = [i for i in self._regions[region].insights.get(cluster, [])
+                     if i.id == insight_id]
+        if not found:
+            return _error(404, "ResourceNotFoundException", f"No insight found: {insight_id}")
+        insight = found[0]
+        return 200, {"insight": {
+            **self._insight_summary(insight),
+            "recommendation": insight.recommendation,
+            "additionalInfo": {},
+            "resources": [],
+            "categorySpecificSummary": {},
+        }}
+
+    def _describe_cluster_versions(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        query = params.get("query_string", {})
+        asked = query.get("clusterVersions") or []
+        if isinstance(asked, str):
+            asked = [asked]
+        include_all = str(query.get("includeAll", "")).lower() == "true"
+        default_only = str(query.get("defaultOnly", "")).lower() == "true"
+        wanted_status = query.get("versionStatus") or (
+            str(query["status"]).upper().replace("-", "_") if query.get("status") else None
+        )
+        rows = []
+        for version, (release, end_standard, end_extended) in EKS_CALENDAR.items():
+            if self.now < _day(release):
+                continue
+            if self.now < _day(end_standard):
+                status = "STANDARD_SUPPORT"
+            elif self.now < _day(end_extended):
+                status = "EXTENDED_SUPPORT"
+            else:
+                status = "UNSUPPORTED"
+            rows.append({
+                "clusterVersion": version,
+                "clusterType": "eks",
+                "defaultPlatformVersion": "eks.1",
+                "defaultVersion": False,
+                "releaseDate": _day(release),
+                "endOfStandardSupportDate": _day(end_standard),
+                "endOfExtendedSupportDate": _day(end_extended),
+                "status": status.lower().replace("_", "-"),
+                "versionStatus": status,
+                "kubernetesPatchVersion": f"{version}.0",
+            })
+        # The default for new clusters is the second-newest version in standard support.
+        standard = [r for r in rows if r["versionStatus"] == "STANDARD_SUPPORT"]
+        if standard:
+            standard[-2 if len(standard) > 1 else -1]["defaultVersion"] = True
+        selected = [
+            r for r in rows
+            if (asked and r["clusterVersion"] in asked)
+            or (not asked and (include_all or r["versionStatus"] != "UNSUPPORTED"))
+        ]
+        if default_only:
+            selected = [r for r in selected if r["defaultVersion"]]
+        if wanted_status:
+            selected = [r for r in selected if r["versionStatus"] == wanted_status]
+        return 200, {"clusterVersions": list(reversed(selected))}
+
+
+def _error(status: int, code: str, message: str) -> _Answer:
+    return status, {"Error": {"Code": code, "Message": message}, "message": message}
+
+
+def _path_part(url_path: str, index: int) -> str:
+    """The `index`th segment of a REST path (`/clusters/NAME/addons` -> 1 is NAME)."""
+    path = url_path.split("?", 1)[0].strip("/").split("/")
+    return unquote(path[index]) if index < len(path) else ""
+
+
+def _function_name(url_path: str) -> str:
+    """The function name from `/2019-09-30/functions/{name, ARN or partial ARN}/...`."""
+    raw = _path_part(url_path, 2)
+    parts = raw.split(":")
+    if "function" in parts:
+        return parts[parts.index("function") + 1]
+    return raw
+
+
+def _region_from_url(url: str) -> str:
+    found = re.search(r"\.([a-z]{2}(?:-[a-z]+)+-\d)\.", url)
+    return found.group(1) if found else "us-east-1"
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", version))

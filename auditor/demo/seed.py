@@ -1,0 +1,731 @@
+"""Seed the demo account into moto: a small, realistic account with planted problems.
+
+Every planted problem has a clean twin built the same way except for the one property the
+check looks at, so the demo (and the tests over it) show both what is flagged and what is not.
+`DemoAccount` lists both, by check ID, as the resource ARNs the auditor reports.
+
+Seeding writes, so it uses plain boto3 clients, never the auditor's read-only factory. It must
+run inside an active `mock_aws()` with fake credentials in the environment.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import random
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from auditor.demo.emulator import DEFAULT_ACCOUNT, MissingApiResponder
+
+REGION = "us-east-1"
+SECOND_REGION = "eu-west-1"
+ACCOUNT = DEFAULT_ACCOUNT
+LOOKBACK = timedelta(days=14)
+MAX_DATUMS_PER_CALL = 1000
+DEFAULT_SEED = 20261123
+
+ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+ORDERS_IMAGE = f"{ECR}/orders:1.4.2"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """What was seeded: planted problems and their clean twins, by check ID.
+
+    `planted[check]` must be reported by that check; `clean[check]` must not be. ARNs are the
+    ones the auditor reports: ECS service ARNs, Lambda function ARNs (qualified `fn:alias` for
+    provisioned concurrency), IAM role ARNs, EKS cluster and add-on ARNs, node group ARNs.
+    `arns` names every other seeded resource worth finding (`ecs.service.orders-api`...).
+    """
+
+    account_id: str
+    regions: tuple[str, ...]
+    now: datetime
+    planted: dict[str, tuple[str, ...]]
+    clean: dict[str, tuple[str, ...]]
+    arns: dict[str, str]
+    seed_seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- the account plan
+
+
+@dataclass(frozen=True)
+class _Service:
+    name: str
+    cluster: str
+    tier: str
+    """Which subnets: `nat` (VPC A, routed to a NAT), `isolated` (VPC A, local route only) or
+    `endpoints` (VPC B, no NAT but the VPC endpoints it needs)."""
+    cpu: int
+    memory: int
+    desired: int
+    task_role: str
+    image: str
+    cpu_max: tuple[float, float]
+    """Range of the hourly Maximum CPUUtilization, percent."""
+    mem_max: tuple[float, float]
+    secret: str | None = None
+
+
+SERVICES = (
+    _Service("orders-api", "prod", "nat", 1024, 2048, 3, "orders-task-role", ORDERS_IMAGE,
+             (45, 65), (55, 70), secret="orders/db-credentials"),
+    # Planted: no route out and no endpoints, yet it pulls from ECR, logs and reads a secret.
+    _Service("orders-worker", "prod", "isolated", 512, 1024, 2, "orders-task-role", ORDERS_IMAGE,
+             (50, 70), (60, 75), secret="orders/db-credentials"),
+    _Service("payments-api", "prod", "endpoints", 512, 1024, 2, "payments-task-role",
+             f"{ECR}/payments:2.0.1", (50, 70), (60, 75), secret="payments/stripe-key"),
+    # Planted: 2 vCPU / 4 GiB that never peaks above 15% CPU or 30% memory.
+    _Service("reporting", "analytics", "nat", 2048, 4096, 2, "reporting-task-role",
+             f"{ECR}/reporting:3.2.0", (8, 15), (20, 30)),
+    _Service("ingest", "analytics", "nat", 512, 1024, 2, "ingest-task-role",
+             f"{ECR}/ingest:1.0.7", (55, 75), (60, 80)),
+    _Service("admin-console", "analytics", "nat", 256, 512, 1, "admin-console-task-role",
+             "public.ecr.aws/nginx/nginx:1.27", (20, 45), (45, 65)),
+)
+
+
+@dataclass(frozen=True)
+class _Function:
+    name: str
+    runtime: str
+    arch: str
+    memory: int
+    timeout: int
+    role: str
+    rate_per_s: float
+    duration_ms: float
+    diurnal: float
+    """Amplitude of the daily traffic wave (0 = flat)."""
+    error_rate: float
+    region: str = REGION
+    env: Mapping[str, str] = field(default_factory=dict)
+    vpc_sg: str | None = None
+    """Security group name when the function runs in VPC A's NAT subnets."""
+    reserved: int | None = None
+    provisioned: int | None = None
+    pc_util_max: tuple[float, float] = (0.0, 0.0)
+    log_retention: int | None = 30
+    url_auth: str | None = None
+
+
+FUNCTIONS = (
+    # Planted: 50 provisioned environments, at most 10% of them ever busy.
+    _Function("checkout-api", "python3.12", "arm64", 1024, 15, "checkout-api-role", 15.0, 180.0,
+              0.4, 0.002, provisioned=50, pc_util_max=(0.02, 0.10)),
+    _Function("search-api", "nodejs22.x", "arm64", 512, 10, "search-api-role", 50.0, 130.0,
+              0.3, 0.001, provisioned=10, pc_util_max=(0.6, 0.95), url_auth="AWS_IAM"),
+    _Function("events-ingest", "python3.12", "x86_64", 256, 30, "events-ingest-role", 200.0,
+              120.0, 0.05, 0.0005, env={"LOG_LEVEL": "info", "STREAM_NAME": "events"}),
+    _Function("legacy-report", "python3.9", "x86_64", 1024, 300, "legacy-report-role",
+              4 / 3600, 40_000.0, 0.0, 0.0, reserved=1, log_retention=None),
+    _Function("user-sync", "python3.12", "x86_64", 512, 60, "user-sync-role", 0.5, 800.0, 0.2,
+              0.004, env={"DB_HOST": "orders-db.internal", "DB_USER": "sync",
+                          "DB_PASSWORD": "hunter2-demo-secret"}),
+    # Planted: reaches the database's security group, no proxy, no reserved concurrency,
+    # and fed by an SQS mapping with no maximum concurrency.
+    _Function("orders-db-writer", "python3.12", "x86_64", 512, 30, "orders-db-writer-role", 8.0,
+              60.0, 0.4, 0.001, vpc_sg="orders-db-writer"),
+    _Function("notify-email", "python3.13", "arm64", 256, 30, "notify-role", 2.0, 300.0, 0.4,
+              0.003, vpc_sg="notify"),
+    _Function("notify-sms", "python3.13", "arm64", 256, 30, "notify-role", 0.5, 250.0, 0.4,
+              0.003),
+    _Function("edge-auth", "python3.12", "arm64", 256, 5, "edge-auth-role", 5.0, 25.0, 0.3,
+              0.0005, region=SECOND_REGION),
+)
+
+CLUSTER_NAME = "platform"
+CLUSTER_VERSION = "1.29"
+ADDONS = (
+    # (name, installed, default for the cluster version)
+    ("vpc-cni", "v1.16.0-eksbuild.1", "v1.18.3-eksbuild.2"),  # planted: behind the default
+    ("coredns", "v1.11.1-eksbuild.9", "v1.11.1-eksbuild.9"),
+    ("kube-proxy", "v1.29.3-eksbuild.5", "v1.29.3-eksbuild.5"),
+)
+
+_TRUST = {
+    service: json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}],
+    })
+    for service in ("ecs-tasks", "lambda", "eks", "ec2")
+}
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+def seed_demo_account(
+    now: datetime, responder: MissingApiResponder, seed: int = DEFAULT_SEED
+) -> DemoAccount:
+    """Create the demo account in the active moto mock; see the module docstring."""
+    started = time.perf_counter()
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    seeder = _Seeder(now, responder, random.Random(seed))
+    seeder.run()
+    return DemoAccount(
+        account_id=ACCOUNT,
+        regions=(REGION, SECOND_REGION),
+        now=now,
+        planted={k: tuple(v) for k, v in sorted(seeder.planted.items())},
+        clean={k: tuple(v) for k, v in sorted(seeder.clean.items())},
+        arns=dict(sorted(seeder.arns.items())),
+        seed_seconds=time.perf_counter() - started,
+    )
+
+
+class _Seeder:
+    def __init__(self, now: datetime, responder: MissingApiResponder, rng: random.Random) -> None:
+        self.now = now
+        self.responder = responder
+        self.rng = rng
+        self.planted: dict[str, list[str]] = {}
+        self.clean: dict[str, list[str]] = {}
+        self.arns: dict[str, str] = {}
+        self._session = boto3.session.Session()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self.subnets: dict[str, list[str]] = {}
+        self.sgs: dict[str, str] = {}
+        self.roles: dict[str, str] = {}
+        self.secrets: dict[str, str] = {}
+        self.hours = _hours(now)
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            # Any: the service name is a variable, which the stubs' literal overloads reject.
+            make: Callable[..., Any] = self._session.client
+            self._clients[key] = make(service, region_name=region)
+        return self._clients[key]
+
+    def plant(self, check: str, arn: str) -> None:
+        self.planted.setdefault(check, []).append(arn)
+
+    def twin(self, check: str, arn: str) -> None:
+        self.clean.setdefault(check, []).append(arn)
+
+    def run(self) -> None:
+        self.network()
+        self.iam()
+        self.secrets_and_logs()
+        self.database()
+        self.ecs()
+        self.lambdas()
+        self.eks()
+        self.metrics()
+
+    # ---- network
+
+    def network(self) -> None:
+        ec2 = self.client("ec2")
+        # VPC A: public subnets with an IGW and a NAT, private subnets routed to the NAT, and
+        # isolated subnets whose route table has the local route only and no endpoints.
+        vpc_a = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=_tags("vpc", "shop"))
+        vpc_a_id = vpc_a["Vpc"]["VpcId"]
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_a_id)
+        public = self._subnets(ec2, vpc_a_id, "shop-public", ("10.0.0.0/24", "10.0.1.0/24"))
+        ec2.modify_subnet_attribute(SubnetId=public[0], MapPublicIpOnLaunch={"Value": True})
+        public_rt = self._route_table(ec2, vpc_a_id, "shop-public", public)
+        ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(
+            SubnetId=public[0], AllocationId=allocation, ConnectivityType="public",
+            TagSpecifications=_tags("natgateway", "shop-nat"),
+        )["NatGateway"]["NatGatewayId"]
+        private = self._subnets(ec2, vpc_a_id, "shop-private", ("10.0.10.0/24", "10.0.11.0/24"))
+        private_rt = self._route_table(ec2, vpc_a_id, "shop-private", private)
+        ec2.create_route(
+            RouteTableId=private_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat
+        )
+        isolated = self._subnets(ec2, vpc_a_id, "shop-isolated", ("10.0.20.0/24", "10.0.21.0/24"))
+        self._route_table(ec2, vpc_a_id, "shop-isolated", isolated)
+        self.subnets.update(public=public, nat=private, isolated=isolated)
+
+        # VPC B: private subnets only, no NAT and no IGW; interface endpoints for what its
+        # tasks need and the S3 gateway endpoint (ECR layers) on their route table.
+        vpc_b_id = ec2.create_vpc(
+            CidrBlock="10.1.0.0/16", TagSpecifications=_tags("vpc", "payments")
+        )["Vpc"]["VpcId"]
+        vpc_b = self._subnets(ec2, vpc_b_id, "payments-private", ("10.1.10.0/24", "10.1.11.0/24"))
+        vpc_b_rt = self._route_table(ec2, vpc_b_id, "payments-private", vpc_b)
+        self.subnets["endpoints"] = vpc_b
+
+        for name, vpc_id, ingress_from in (
+            ("shop-app", vpc_a_id, None),
+            ("orders-db-writer", vpc_a_id, None),
+            ("notify", vpc_a_id, None),
+            ("eks-nodes", vpc_a_id, None),
+            ("orders-db", vpc_a_id, ("orders-db-writer", 5432)),
+            ("payments-app", vpc_b_id, None),
+            ("payments-endpoints", vpc_b_id, None),
+        ):
+            group = ec2.create_security_group(
+                GroupName=name, Description=f"demo {name}", VpcId=vpc_id
+            )["GroupId"]
+            self.sgs[name] = group
+            if ingress_from:
+                source, port = ingress_from
+                ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+                    "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                    "UserIdGroupPairs": [{"GroupId": self.sgs[source]}],
+                }])
+        ec2.authorize_security_group_ingress(
+            GroupId=self.sgs["payments-endpoints"],
+            IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                            "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}],
+        )
+        for short in ("ecr.api", "ecr.dkr", "logs", "secretsmanager"):
+            ec2.create_vpc_endpoint(
+                VpcId=vpc_b_id, ServiceName=f"com.amazonaws.{REGION}.{short}",
+                VpcEndpointType="Interface", SubnetIds=vpc_b,
+                SecurityGroupIds=[self.sgs["payments-endpoints"]], PrivateDnsEnabled=True,
+            )
+        ec2.create_vpc_endpoint(
+            VpcId=vpc_b_id, ServiceName=f"com.amazonaws.{REGION}.s3",
+            VpcEndpointType="Gateway", RouteTableIds=[vpc_b_rt],
+        )
+        self.arns.update({
+            "ec2.vpc.shop": vpc_a_id, "ec2.vpc.payments": vpc_b_id, "ec2.nat.shop": nat,
+            "ec2.route_table.shop-private": private_rt,
+            "ec2.route_table.payments-private": vpc_b_rt,
+        })
+
+    def _subnets(self, ec2: Any, vpc_id: str, name: str, cidrs: Sequence[str]) -> list[str]:
+        return [
+            ec2.create_subnet(
+                VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=f"{REGION}{zone}",
+                TagSpecifications=_tags("subnet", f"{name}-{zone}"),
+            )["Subnet"]["SubnetId"]
+            for cidr, zone in zip(cidrs, "ab", strict=False)
+        ]
+
+    def _route_table(self, ec2: Any, vpc_id: str, name: str, subnets: Iterable[str]) -> str:
+        table = ec2.create_route_table(
+            VpcId=vpc_id, TagSpecifications=_tags("route-table", name)
+        )["RouteTable"]["RouteTableId"]
+        for subnet in subnets:
+            ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+        return str(table)
+
+    # ---- IAM
+
+    def iam(self) -> None:
+        iam = self.client("iam")
+        task_roles = {s.task_role for s in SERVICES}
+        lambda_roles = {f.role for f in FUNCTIONS}
+        for role in sorted(task_roles | {"ecsTaskExecutionRole"}):
+            self._role(iam, role, "ecs-tasks")
+        for role in sorted(lambda_roles):
+            self._role(iam, role, "lambda")
+        self._role(iam, "eks-cluster-role", "eks")
+        self._role(iam, "eks-node-role", "ec2")
+
+        # Planted: one task role for two services, one execution role for two functions.
+        self.plant("iam.shared_role", self.roles["orders-task-role"])
+        self.plant("iam.shared_role", self.roles["notify-role"])
+        for role in sorted((task_roles | lambda_roles) - {"orders-task-role", "notify-role"}):
+            self.twin("iam.shared_role", self.roles[role])
+        # Every task definition shares the execution role, which is normal: it reads only the
+        # two secrets the tasks use, not secrets broadly.
+        self.twin("iam.shared_role", self.roles["ecsTaskExecutionRole"])
+
+    def _role(self, iam: Any, name: str, trusted: str) -> None:
+        arn = iam.create_role(
+            RoleName=name, AssumeRolePolicyDocument=_TRUST[trusted],
+            Description=f"demo role trusted by {trusted}",
+        )["Role"]["Arn"]
+        self.roles[name] = arn
+        self.arns[f"iam.role.{name}"] = arn
+
+    def _policy(self, role: str, statements: list[dict[str, Any]]) -> None:
+        self.client("iam").put_role_policy(
+            RoleName=role, PolicyName=f"{role}-policy",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+
+    # ---- secrets, log groups
+
+    def secrets_and_logs(self) -> None:
+        secrets = self.client("secretsmanager")
+        for name in sorted({s.secret for s in SERVICES if s.secret}):
+            arn = secrets.create_secret(Name=name, SecretString='{"demo": true}')["ARN"]
+            self.secrets[name] = arn
+            self.arns[f"secretsmanager.secret.{name}"] = arn
+        self._policy("ecsTaskExecutionRole", [
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Effect": "Allow",
+             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchCheckLayerAvailability"],
+             "Resource": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/*"},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/*"},
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": sorted(self.secrets.values())},
+        ])
+        for service in SERVICES:
+            self._log_group(REGION, f"/ecs/{service.name}", 30)
+
+    def _log_group(self, region: str, name: str, retention: int | None) -> None:
+        logs = self.client("logs", region)
+        logs.create_log_group(logGroupName=name)
+        if retention:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+        self.arns[f"logs.group.{name}"] = (
+            f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}"
+        )
+
+    # ---- RDS
+
+    def database(self) -> None:
+        rds = self.client("rds")
+        rds.create_db_subnet_group(
+            DBSubnetGroupName="shop-isolated", DBSubnetGroupDescription="demo database subnets",
+            SubnetIds=self.subnets["isolated"],
+        )
+        db = rds.create_db_instance(
+            DBInstanceIdentifier="orders-db", Engine="postgres", EngineVersion="16.4",
+            DBInstanceClass="db.t4g.medium", AllocatedStorage=50, MasterUsername="orders",
+            MasterUserPassword="not-a-real-password", Port=5432,
+            VpcSecurityGroupIds=[self.sgs["orders-db"]], DBSubnetGroupName="shop-isolated",
+        )["DBInstance"]
+        self.arns["rds.instance.orders-db"] = db["DBInstanceArn"]
+
+    # ---- ECS
+
+    def ecs(self) -> None:
+        ecs = self.client("ecs")
+        for cluster, insights in (("prod", "enabled"), ("analytics", "disabled")):
+            arn = ecs.create_cluster(
+                clusterName=cluster, settings=[{"name": "containerInsights", "value": insights}]
+            )["cluster"]["clusterArn"]
+            self.arns[f"ecs.cluster.{cluster}"] = arn
+        self.plant("ecs.container_insights_disabled", self.arns["ecs.cluster.analytics"])
+        self.twin("ecs.container_insights_disabled", self.arns["ecs.cluster.prod"])
+        for role in sorted({s.task_role for s in SERVICES}):
+            self._policy(role, [{
+                "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": f"arn:aws:s3:::demo-{role.removesuffix('-task-role')}/*",
+            }])
+
+        arns: dict[str, str] = {}
+        for service in SERVICES:
+            arns[service.name] = arn = self._service(ecs, service)
+            self.arns[f"ecs.service.{service.name}"] = arn
+
+        self.plant("network.private_subnet_no_egress", arns["orders-worker"])
+        for name in ("orders-api", "payments-api", "reporting", "ingest", "admin-console"):
+            self.twin("network.private_subnet_no_egress", arns[name])
+        self.plant("ecs.task_overprovisioned", arns["reporting"])
+        for name in ("ingest", "orders-api", "orders-worker", "payments-api", "admin-console"):
+            self.twin("ecs.task_overprovisioned", arns[name])
+        self.plant("ecs.single_task_service", arns["admin-console"])
+        for name in ("orders-api", "orders-worker", "payments-api", "reporting", "ingest"):
+            self.twin("ecs.single_task_service", arns[name])
+
+    def _service(self, ecs: Any, service: _Service) -> str:
+        container: dict[str, Any] = {
+            "name": "app",
+            "image": service.image,
+            "essential": True,
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+            "environment": [{"name": "SERVICE_NAME", "value": service.name},
+                            {"name": "LOG_LEVEL", "value": "info"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": f"/ecs/{service.name}", "awslogs-region": REGION,
+                "awslogs-stream-prefix": "app",
+            }},
+            "healthCheck": {"command": ["CMD-SHELL", "curl -f http://localhost:8080/health"],
+                            "interval": 30, "timeout": 5, "retries": 3},
+        }
+        if service.secret:
+            container["secrets"] = [
+                {"name": "DB_CREDENTIALS", "valueFrom": self.secrets[service.secret]}
+            ]
+        task = ecs.register_task_definition(
+            family=service.name, cpu=str(service.cpu), memory=str(service.memory),
+            networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+            taskRoleArn=self.roles[service.task_role],
+            executionRoleArn=self.roles["ecsTaskExecutionRole"],
+            runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+            containerDefinitions=[container],
+        )["taskDefinition"]
+        self.arns[f"ecs.task_definition.{service.name}"] = task["taskDefinitionArn"]
+        group = "payments-app" if service.tier == "endpoints" else "shop-app"
+        return str(ecs.create_service(
+            cluster=service.cluster, serviceName=service.name,
+            taskDefinition=task["taskDefinitionArn"], desiredCount=service.desired,
+            launchType="FARGATE", schedulingStrategy="REPLICA",
+            networkConfiguration={"awsvpcConfiguration": {
+                "subnets": self.subnets[service.tier], "securityGroups": [self.sgs[group]],
+                "assignPublicIp": "DISABLED",
+            }},
+        )["service"]["serviceArn"])
+
+    # ---- Lambda
+
+    def lambdas(self) -> None:
+        code = _zip()
+        arns: dict[str, str] = {}
+        for fn in FUNCTIONS:
+            arns[fn.name] = self._function(fn, code)
+            self.arns[f"lambda.function.{fn.name}"] = arns[fn.name]
+            self._log_group(fn.region, f"/aws/lambda/{fn.name}", fn.log_retention)
+        self._event_sources()
+
+        for region in (REGION, SECOND_REGION):
+            in_region = [f for f in FUNCTIONS if f.region == region]
+            reserved = sum(f.reserved or 0 for f in in_region)
+            self.responder.seed_account_settings(
+                region, 1000, unreserved=1000 - reserved, function_count=len(in_region)
+            )
+
+        self.plant("lambda.provisioned_concurrency_waste", self.arns["lambda.pc.checkout-api"])
+        self.twin("lambda.provisioned_concurrency_waste", self.arns["lambda.pc.search-api"])
+        self.plant("lambda.deprecated_runtime", arns["legacy-report"])
+        self.twin("lambda.deprecated_runtime", arns["events-ingest"])
+        if self.now + timedelta(days=120) < datetime(2027, 4, 30, tzinfo=UTC):
+            # nodejs22.x is deprecated on 2027-04-30; clean only while that is > 120 days off.
+            self.twin("lambda.deprecated_runtime", arns["search-api"])
+        self.plant("lambda.secrets_in_environment", arns["user-sync"])
+        self.twin("lambda.secrets_in_environment", arns["events-ingest"])
+        self.plant("lambda.db_connection_storm", arns["orders-db-writer"])
+        self.twin("lambda.db_connection_storm", arns["notify-email"])
+        for name in ("orders-db-writer", "notify-email"):
+            self.twin("network.private_subnet_no_egress", arns[name])
+
+    def _function(self, fn: _Function, code: bytes) -> str:
+        statements: list[dict[str, Any]] = [{
+            "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"arn:aws:logs:{fn.region}:{ACCOUNT}:log-group:/aws/lambda/{fn.name}:*",
+        }]
+        extra: dict[str, Any] = {}
+        if fn.vpc_sg:
+            extra["VpcConfig"] = {"SubnetIds": self.subnets["nat"],
+                                  "SecurityGroupIds": [self.sgs[fn.vpc_sg]]}
+            statements.append({
+                "Effect": "Allow",
+                "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                           "ec2:DeleteNetworkInterface"],
+                "Resource": "*",
+            })
+        if fn.env:
+            extra["Environment"] = {"Variables": dict(fn.env)}
+        # Two functions share notify-role; its policy is written once per function, by name.
+        self.client("iam").put_role_policy(
+            RoleName=fn.role, PolicyName=f"{fn.name}-policy",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+        lam = self.client("lambda", fn.region)
+        arn = str(lam.create_function(
+            FunctionName=fn.name, Runtime=fn.runtime, Role=self.roles[fn.role],
+            Handler="index.handler", Code={"ZipFile": code}, MemorySize=fn.memory,
+            Timeout=fn.timeout, Architectures=[fn.arch], Publish=False,
+            Tags={"app": fn.name.split("-")[0], "demo": "true"}, **extra,
+        )["FunctionArn"])
+        if fn.reserved is not None:
+            lam.put_function_concurrency(
+                FunctionName=fn.name, ReservedConcurrentExecutions=fn.reserved
+            )
+        if fn.url_auth:
+            url = lam.create_function_url_config(FunctionName=fn.name, AuthType=fn.url_auth)
+            self.arns[f"lambda.url.{fn.name}"] = url["FunctionUrl"]
+        if fn.provisioned is not None:
+            version = lam.publish_version(FunctionName=fn.name)["Version"]
+            lam.create_alias(FunctionName=fn.name, Name="live", FunctionVersion=version)
+            self.arns[f"lambda.pc.{fn.name}"] = self.responder.seed_provisioned_concurrency(
+                fn.region, fn.name, "live", fn.provisioned
+            )
+        return arn
+
+    def _event_sources(self) -> None:
+        sqs, lam = self.client("sqs"), self.client("lambda")
+        for queue, function, scaling in (
+            ("orders-events", "orders-db-writer", None),  # planted: unbounded
+            ("notifications", "notify-email", {"MaximumConcurrency": 5}),
+        ):
+            url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+            self.client("iam").put_role_policy(
+                RoleName=next(f.role for f in FUNCTIONS if f.name == function),
+                PolicyName=f"{function}-sqs",
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage",
+                               "sqs:GetQueueAttributes"],
+                    "Resource": queue_arn,
+                }]}),
+            )
+            args: dict[str, Any] = {"ScalingConfig": scaling} if scaling else {}
+            mapping = lam.create_event_source_mapping(
+                EventSourceArn=queue_arn, FunctionName=function, BatchSize=10, Enabled=True,
+                **args,
+            )
+            self.arns[f"sqs.queue.{queue}"] = queue_arn
+            self.arns[f"lambda.esm.{function}"] = mapping.get(
+                "EventSourceMappingArn",
+                f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{mapping['UUID']}",
+            )
+
+    # ---- EKS
+
+    def eks(self) -> None:
+        eks = self.client("eks")
+        cluster = eks.create_cluster(
+            name=CLUSTER_NAME, version=CLUSTER_VERSION, roleArn=self.roles["eks-cluster-role"],
+            resourcesVpcConfig={
+                "subnetIds": self.subnets["nat"], "securityGroupIds": [self.sgs["eks-nodes"]],
+                "endpointPublicAccess": True, "endpointPrivateAccess": True,
+                "publicAccessCidrs": ["0.0.0.0/0"],
+            },
+            tags={"demo": "true"},
+        )["cluster"]
+        nodegroup = eks.create_nodegroup(
+            clusterName=CLUSTER_NAME, nodegroupName="general",
+            scalingConfig={"minSize": 2, "maxSize": 4, "desiredSize": 2},
+            subnets=self.subnets["nat"], nodeRole=self.roles["eks-node-role"],
+            instanceTypes=["m6i.large"], amiType="AL2_x86_64", capacityType="ON_DEMAND",
+        )["nodegroup"]
+        self.arns["eks.cluster.platform"] = cluster["arn"]
+        self.arns["eks.nodegroup.general"] = nodegroup["nodegroupArn"]
+
+        addon_arns = {
+            name: self.responder.seed_addon(
+                REGION, CLUSTER_NAME, name, installed, default, cluster_version=CLUSTER_VERSION
+            )
+            for name, installed, default in ADDONS
+        }
+        for name, arn in addon_arns.items():
+            self.arns[f"eks.addon.{name}"] = arn
+        self.responder.seed_insight(
+            REGION, CLUSTER_NAME, "a1b2c3d4-0000-4000-8000-000000000001",
+            "EKS add-on version compatibility", status="ERROR", kubernetes_version="1.30",
+            reason="vpc-cni v1.16.0-eksbuild.1 is not compatible with Kubernetes 1.30.",
+            description="Checks installed EKS add-ons against the next Kubernetes version.",
+            recommendation="Upgrade vpc-cni before upgrading the cluster.",
+        )
+        self.responder.seed_insight(
+            REGION, CLUSTER_NAME, "a1b2c3d4-0000-4000-8000-000000000002",
+            "Kubelet version skew", status="PASSING", kubernetes_version="1.30",
+            reason="No kubelet version skew detected.",
+            description="Checks for kubelet versions of worker nodes in the cluster.",
+        )
+
+        self.plant("eks.extended_support", cluster["arn"])
+        self.plant("eks.public_endpoint_open", cluster["arn"])
+        self.plant("eks.outdated_addons", addon_arns["vpc-cni"])
+        self.twin("eks.outdated_addons", addon_arns["coredns"])
+        self.twin("eks.outdated_addons", addon_arns["kube-proxy"])
+        self.twin("network.private_subnet_no_egress", nodegroup["nodegroupArn"])
+
+    # ---- CloudWatch
+
+    def metrics(self) -> None:
+        batches: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for service in SERVICES:
+            batches.setdefault((REGION, "AWS/ECS"), []).extend(self._ecs_metrics(service))
+        for fn in FUNCTIONS:
+            batches.setdefault((fn.region, "AWS/Lambda"), []).extend(self._lambda_metrics(fn))
+        for (region, namespace), datums in batches.items():
+            # The request is built here and is known to be valid; validating ~17k datums
+            # again costs a third of the seed.
+            cloudwatch = self._session.client(
+                "cloudwatch", region_name=region, config=Config(parameter_validation=False)
+            )
+            for start in range(0, len(datums), MAX_DATUMS_PER_CALL):
+                cloudwatch.put_metric_data(
+                    Namespace=namespace, MetricData=datums[start:start + MAX_DATUMS_PER_CALL]
+                )
+
+    def _ecs_metrics(self, service: _Service) -> Iterator[dict[str, Any]]:
+        dims = [{"Name": "ClusterName", "Value": service.cluster},
+                {"Name": "ServiceName", "Value": service.name}]
+        for metric, (low, high) in (("CPUUtilization", service.cpu_max),
+                                    ("MemoryUtilization", service.mem_max)):
+            for hour in self.hours:
+                peak = self.rng.uniform(low, high)
+                # ECS samples every minute: 60 samples an hour, the mean below the peak.
+                mean = peak * self.rng.uniform(0.55, 0.8)
+                yield _datum(metric, dims, hour, "Percent", 60, mean * 60, mean * 0.6, peak)
+
+    def _lambda_metrics(self, fn: _Function) -> Iterator[dict[str, Any]]:
+        dims = [{"Name": "FunctionName", "Value": fn.name}]
+        for hour in self.hours:
+            wave = 1 + fn.diurnal * math.sin(2 * math.pi * (hour.hour - 9) / 24)
+            count = max(1, round(fn.rate_per_s * 3600 * wave * self.rng.uniform(0.9, 1.1)))
+            errors = round(count * fn.error_rate * self.rng.uniform(0.5, 1.5))
+            mean_ms = fn.duration_ms * self.rng.uniform(0.9, 1.1)
+            # The slowest call stays well under the timeout (no near-timeout plant here).
+            peak_ms = min(mean_ms * self.rng.uniform(2.0, 3.5), fn.timeout * 1000 * 0.4)
+            concurrency = fn.rate_per_s * wave * mean_ms / 1000
+            yield _datum("Invocations", dims, hour, "Count", count, count, 1, 1)
+            yield _datum("Errors", dims, hour, "Count", count, errors, 0, 1 if errors else 0)
+            yield _datum("Duration", dims, hour, "Milliseconds", count, mean_ms * count,
+                         mean_ms * 0.4, peak_ms)
+            yield _datum("ConcurrentExecutions", dims, hour, "Count", 60, concurrency * 60,
+                         concurrency * 0.5, max(1.0, concurrency * self.rng.uniform(1.3, 2.0)))
+            if fn.provisioned:
+                low, high = fn.pc_util_max
+                peak = self.rng.uniform(low, high)
+                mean = peak * self.rng.uniform(0.5, 0.75)
+                yield _datum(
+                    "ProvisionedConcurrencyUtilization",
+                    [*dims, {"Name": "Resource", "Value": f"{fn.name}:live"}],
+                    hour, "None", 60, mean * 60, mean * 0.5, peak,
+                )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _hours(now: datetime) -> list[datetime]:
+    """Hourly timestamps on the hour, strictly within [now - 14 days, now)."""
+    start = now - LOOKBACK
+    top = now.replace(minute=0, second=0, microsecond=0)
+    hours = (top - timedelta(hours=k) for k in range(LOOKBACK.days * 24 + 1))
+    return sorted(h for h in hours if start <= h < now)
+
+
+def _datum(
+    name: str,
+    dimensions: list[dict[str, str]],
+    timestamp: datetime,
+    unit: str,
+    *stats: float,
+) -> dict[str, Any]:
+    """One hourly datapoint as StatisticValues: samples, sum, minimum, maximum."""
+    samples, total, low, high = stats
+    return {
+        "MetricName": name,
+        "Dimensions": dimensions,
+        "Timestamp": timestamp,
+        "Unit": unit,
+        "StatisticValues": {"SampleCount": float(samples), "Sum": round(total, 4),
+                            "Minimum": round(low, 4), "Maximum": round(high, 4)},
+    }
+
+
+
+def _tags(resource_type: str, name: str) -> list[dict[str, Any]]:
+    return [{"ResourceType": resource_type,
+             "Tags": [{"Key": "Name", "Value": name}, {"Key": "demo", "Value": "true"}]}]
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return {'ok': True}\n")
+    return buffer.getvalue()
