@@ -1,0 +1,138 @@
+"""End to end on the demo account: the real collectors, checks and reports, with each check
+firing on its planted problem and staying quiet on its clean twin, and failures injected."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import main
+from auditor.config import Config
+from auditor.demo import DemoAccount, demo_environment
+from auditor.report.document import Report, to_dict
+from auditor.report.json_ import schema
+from auditor.scan import Environment, scan
+from tests.faults import Throttle, deny
+
+CORE_CHECKS = ("network.private_subnet_no_egress", "iam.shared_role",
+               "ecs.task_overprovisioned", "lambda.provisioned_concurrency_waste")
+Hook = tuple[str, Callable[..., Any]]
+
+
+def demo_scan(*hooks: Hook, config: Config | None = None) -> tuple[Report, DemoAccount]:
+    with demo_environment() as demo:
+        env = Environment(hooks=(*demo.extra_hooks, *hooks), demo=True)
+        base = config or Config()
+        report = scan(Config(**{**base.__dict__, "regions": demo.account.regions}), env,
+                      demo.account.now)
+        return report, demo.account
+
+
+@pytest.fixture(scope="module")
+def clean() -> Iterator[tuple[Report, DemoAccount]]:
+    yield demo_scan()
+
+
+def by_check(report: Report, status: str = "fail") -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for finding in report.findings:
+        if finding.status == status:
+            found.setdefault(finding.check_id, set()).add(finding.resource_arn)
+    return found
+
+
+@pytest.mark.parametrize("check_id", CORE_CHECKS)
+def test_each_check_fires_on_its_planted_problem_and_not_its_clean_twin(
+        clean: tuple[Report, DemoAccount], check_id: str) -> None:
+    report, account = clean
+    flagged = by_check(report).get(check_id, set())
+    assert set(account.planted[check_id]) <= flagged
+    assert not set(account.clean[check_id]) & flagged
+    assert flagged == set(account.planted[check_id])
+
+
+def test_clean_demo_has_no_errors_and_no_unknowns(clean: tuple[Report, DemoAccount]) -> None:
+    report, _ = clean
+    assert report.errors == ()
+    assert by_check(report, "unknown") == {}
+
+
+def test_json_report_validates_against_the_shipped_schema(
+        clean: tuple[Report, DemoAccount]) -> None:
+    document = to_dict(clean[0])
+    jsonschema.Draft202012Validator(schema()).validate(document)
+    assert document["summary"]["findings_by_severity"]["high"] == 3
+    every_saving = [f["monthly_savings_usd"] for f in document["findings"]
+                    if f["check_id"] in ("ecs.task_overprovisioned",
+                                         "lambda.provisioned_concurrency_waste")]
+    assert all(saving and saving > 0 for saving in every_saving)
+
+
+def fingerprints(report: Report, checks: tuple[str, ...]
+                 ) -> set[tuple[str, str, float | None]]:
+    """What must not change between runs (the emulator's subnet IDs do, so messages may)."""
+    return {(f.fingerprint, f.status, f.monthly_savings_usd) for f in report.findings
+            if f.check_id in checks}
+
+
+def test_access_denied_on_lambda_is_recorded_and_leaves_other_findings_intact(
+        clean: tuple[Report, DemoAccount]) -> None:
+    report, account = demo_scan(deny("lambda"))
+    denied = [e for e in report.errors if e.service == "lambda"]
+    assert denied and all(e.code == "AccessDeniedException" for e in denied)
+    assert {e.operation for e in denied} >= {"ListFunctions"}
+    assert "lambda.provisioned_concurrency_waste" in denied[0].checks_affected
+    unknown = by_check(report, "unknown")
+    # Shared-role verdicts rest on what was seen; roles no longer provable unshared go unknown.
+    assert "lambda.provisioned_concurrency_waste" in unknown
+    assert "iam.shared_role" in unknown
+    assert account.planted["iam.shared_role"][0] in by_check(report)["iam.shared_role"]
+    untouched = ("network.private_subnet_no_egress", "ecs.task_overprovisioned")
+    assert fingerprints(report, untouched) == fingerprints(clean[0], untouched)
+
+
+def test_throttled_cloudwatch_is_recorded_and_only_metric_checks_go_unknown(
+        clean: tuple[Report, DemoAccount]) -> None:
+    throttle = Throttle("cloudwatch", "GetMetricData")
+    report, _ = demo_scan(throttle.hook, config=Config(max_attempts=2))
+    [error] = [e for e in report.errors if e.operation == "GetMetricData"]
+    assert error.code == "Throttling"
+    assert error.checks_affected == ("ecs.task_overprovisioned",
+                                     "lambda.provisioned_concurrency_waste")
+    assert throttle.sent >= 2, "the client retried before giving up"
+    unknown = by_check(report, "unknown")
+    assert set(unknown) == {"ecs.task_overprovisioned", "lambda.provisioned_concurrency_waste"}
+    assert "ecs.task_overprovisioned" not in by_check(report)
+    untouched = ("network.private_subnet_no_egress", "iam.shared_role")
+    assert fingerprints(report, untouched) == fingerprints(clean[0], untouched)
+
+
+def test_a_throttling_burst_is_retried_and_the_scan_completes(
+        clean: tuple[Report, DemoAccount]) -> None:
+    throttle = Throttle("cloudwatch", "GetMetricData", times=2)
+    report, _ = demo_scan(throttle.hook)
+    assert report.errors == ()
+    assert fingerprints(report, CORE_CHECKS) == fingerprints(clean[0], CORE_CHECKS)
+
+
+def test_cli_demo_json_to_file_is_private_and_valid_and_fail_on_sets_the_exit_code(
+        tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["scan", "--demo", "--format", "json", "--output",
+                                       str(out), "--fail-on", "high"])
+    assert result.exit_code == 1, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    document = json.loads(out.read_text())
+    jsonschema.Draft202012Validator(schema()).validate(document)
+    assert result.stderr.strip().splitlines()[-1].startswith("compute-auditor: 5 findings")
+    quiet = CliRunner().invoke(main, ["scan", "--demo", "--fail-on", "critical",
+                                      "--checks", "iam.*"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "role/orders-task-role" in quiet.output
