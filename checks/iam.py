@@ -26,6 +26,13 @@ def _role(inv: Inventory, arn: str) -> IamRole:
     return IamRole(arn, _arn_account(arn), GLOBAL_REGION, arn.rsplit("/", 1)[-1], "/", (), (), ())
 
 
+def _names(arns: set[str], shown: int = 3) -> str:
+    """`orders-api, orders-worker and 3 more`: the last part of each ARN."""
+    names = sorted(arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for arn in arns)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def reads_any_secret(inv: Inventory, role: IamRole) -> list[str]:
     """Secret-reading actions this role may perform on secrets it was not scoped to."""
     documents = inv.policies_of(role)
@@ -74,8 +81,8 @@ class SharedRole(Check):
                 role = _role(inventory, role_arn)
                 yield self.finding(
                     role,
-                    f"Role {role.name} is the runtime role of {len(users)} workloads; each of "
-                    "them holds every permission the others need.",
+                    f"Role {role.name} is the runtime role of {len(users)} workloads "
+                    f"({_names(users)}); each holds every permission the others need.",
                     {"role": role_arn, "used_by": sorted(users), "threshold": 1,
                      "kind": "task or execution role"},
                 )
@@ -87,7 +94,8 @@ class SharedRole(Check):
             if broad:
                 yield self.finding(
                     role,
-                    f"ECS execution role {role.name} is shared by {len(users)} services and can "
+                    f"ECS execution role {role.name} is shared by {len(users)} services "
+                    f"({_names(users)}) and can "
                     f"read any secret ({', '.join(broad)} on unrelated resources).",
                     {"role": role_arn, "used_by": sorted(users), "secret_actions": broad},
                     sub_key="execution",

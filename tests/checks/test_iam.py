@@ -23,6 +23,7 @@ def test_task_role_used_by_two_services_fails_naming_both() -> None:
     assert finding.resource_arn == shared.arn
     assert finding.resource_type == "iam-role"
     assert finding.evidence["used_by"] == sorted(s.arn for s in services)
+    assert "2 workloads (a, b)" in finding.message
 
 
 def test_own_role_per_service_passes() -> None:
