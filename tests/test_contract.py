@@ -3,6 +3,7 @@ and every declared action read-only."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -13,6 +14,19 @@ from auditor.engine import Registry
 from auditor.session import is_read_only
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _marked(kind: str) -> set[str]:
+    """Check IDs named by @pytest.mark.<kind>("id") on the tests under tests/checks/."""
+    found: set[str] = set()
+    for path in sorted((ROOT / "tests" / "checks").glob("test_*.py")):
+        module = importlib.import_module(f"tests.checks.{path.stem}")
+        for name, test in vars(module).items():
+            if name.startswith("test_"):
+                for mark in getattr(test, "pytestmark", []):
+                    if mark.name == kind:
+                        found.update(mark.args)
+    return found
 REGISTRY = Registry.build(include_entry_points=False)
 CHECK_TESTS = "\n".join(p.read_text() for p in (ROOT / "tests" / "checks").glob("test_*.py"))
 
@@ -36,6 +50,12 @@ def test_every_check_is_documented_tested_and_declares_permissions(check: type) 
     for name, param in check.parameters.items():
         assert param.description, name
         assert name in (ROOT / "config.example.toml").read_text(), f"{name} in example config"
+
+
+def test_every_check_has_a_test_that_fires_it_and_one_that_keeps_it_quiet() -> None:
+    ids = set(REGISTRY.ids)
+    assert ids - _marked("fires") == set(), "checks with no @pytest.mark.fires test"
+    assert ids - _marked("quiet") == set(), "checks with no @pytest.mark.quiet test"
 
 
 def test_every_declared_action_is_read_only() -> None:

@@ -22,6 +22,7 @@ def run(cpu: list[float], memory: list[float], cpu_units: int = 2048, memory_mib
     return list(check.evaluate(inventory, f.context(check, series)))
 
 
+@pytest.mark.fires("ecs.task_overprovisioned")
 def test_oversized_service_gets_smallest_valid_size_and_exact_savings() -> None:
     [finding] = run(cpu=[10.0] * 336, memory=[20.0] * 336)
     # Peak use: 10% of 2048 units = 204.8 -> needs 292.6 units at 70%; 20% of 4096 MiB = 819.2
@@ -41,6 +42,7 @@ def test_p99_ignores_a_single_spike_but_not_sustained_load() -> None:
     assert run(cpu=sustained, memory=[20.0] * 336) == []
 
 
+@pytest.mark.quiet("ecs.task_overprovisioned")
 def test_busy_memory_keeps_the_service_quiet() -> None:
     assert run(cpu=[10.0] * 336, memory=[55.0] * 336) == []
 

@@ -3,6 +3,8 @@ they can read any secret."""
 
 from __future__ import annotations
 
+import pytest
+
 from auditor.model import Inventory
 from checks.iam import SharedRole
 from tests import factories as f
@@ -13,6 +15,7 @@ def run(inventory: Inventory) -> list:  # type: ignore[type-arg]
     return list(check.evaluate(inventory, f.context(check)))
 
 
+@pytest.mark.fires("iam.shared_role")
 def test_task_role_used_by_two_services_fails_naming_both() -> None:
     shared = f.role("orders-task")
     a = f.task_definition("a", task_role=shared.arn)
@@ -26,6 +29,7 @@ def test_task_role_used_by_two_services_fails_naming_both() -> None:
     assert "2 workloads (a, b)" in finding.message
 
 
+@pytest.mark.quiet("iam.shared_role")
 def test_own_role_per_service_passes() -> None:
     a = f.task_definition("a", task_role=f.role("a").arn)
     b = f.task_definition("b", task_role=f.role("b").arn)
@@ -40,6 +44,7 @@ def test_lambda_execution_role_shared_by_two_functions_fails() -> None:
     assert len(finding.evidence["used_by"]) == 2
 
 
+@pytest.mark.quiet("iam.shared_role")
 def test_shared_execution_role_is_normal_when_secrets_are_scoped() -> None:
     scoped = f.role("exec", (f.allow(("secretsmanager:GetSecretValue",),
                                      ("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-*",)),
@@ -50,6 +55,7 @@ def test_shared_execution_role_is_normal_when_secrets_are_scoped() -> None:
                          ecs_services=(f.service("a", a), f.service("b", b)))) == []
 
 
+@pytest.mark.fires("iam.shared_role")
 def test_shared_execution_role_that_reads_any_secret_fails() -> None:
     broad = f.role("exec", (f.allow(("secretsmanager:Get*",)),))
     a = f.task_definition("a", execution_role=broad.arn)

@@ -20,6 +20,7 @@ def run(values: list[float], allocated: int = 50, memory: int = 1024,
     return list(check.evaluate(inventory, f.context(check, series)))
 
 
+@pytest.mark.fires("lambda.provisioned_concurrency_waste")
 def test_idle_provisioned_concurrency_fails_with_savings_from_unused_gb_seconds() -> None:
     [finding] = run([0.1] * 336, allocated=50, memory=1024)
     assert finding.resource_arn.endswith(":function:checkout:live")
@@ -34,6 +35,7 @@ def test_arm64_uses_the_arm_provisioned_price() -> None:
     assert finding.evidence["price_per_gb_s"] == PriceBook().lambda_arm_provisioned_gb_s
 
 
+@pytest.mark.quiet("lambda.provisioned_concurrency_waste")
 def test_busy_p95_passes_even_with_quiet_hours() -> None:
     assert run([0.05] * 300 + [0.9] * 36) == []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from auditor.model import Inventory
 from checks.network import PrivateSubnetNoEgress
 from tests import factories as f
@@ -30,6 +32,7 @@ def private_setup(routes: list, endpoints: tuple = (), nats: tuple = (), public_
     }
 
 
+@pytest.mark.fires("network.private_subnet_no_egress")
 def test_isolated_subnet_without_endpoints_fails_with_evidence() -> None:
     [finding] = run(**private_setup([]))
     assert finding.status == "fail"
@@ -41,11 +44,13 @@ def test_isolated_subnet_without_endpoints_fails_with_evidence() -> None:
     assert "orders" in finding.message and "ecr.api" in finding.message
 
 
+@pytest.mark.quiet("network.private_subnet_no_egress")
 def test_available_nat_in_public_subnet_is_a_working_path() -> None:
     assert run(**private_setup([f.route("0.0.0.0/0", "nat", "nat-1")],
                                nats=(f.nat("nat-1", "subnet-pub"),))) == []
 
 
+@pytest.mark.fires("network.private_subnet_no_egress")
 def test_failed_nat_gateway_is_no_path() -> None:
     [finding] = run(**private_setup([f.route("0.0.0.0/0", "nat", "nat-1")],
                                     nats=(f.nat("nat-1", "subnet-pub", state="failed"),)))
@@ -59,6 +64,7 @@ def test_nat_whose_own_subnet_has_no_internet_gateway_is_no_path() -> None:
     assert "no route to an internet gateway" in finding.evidence["subnets"][0]["egress"]
 
 
+@pytest.mark.quiet("network.private_subnet_no_egress")
 def test_all_needed_endpoints_make_a_private_subnet_fine() -> None:
     endpoints = tuple(f.endpoint(s) for s in ("ecr.api", "ecr.dkr", "logs", "secretsmanager"))
     endpoints += (f.endpoint("s3", kind="Gateway", route_tables=("rtb-priv",)),)

@@ -1,0 +1,60 @@
+"""`auditor checks` and `auditor iam-policy`: what the selected checks do and need."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from auditor.cli.common import fails_cleanly, load_config, selection_options, with_selection
+from auditor.datasets import ACCOUNT_ACTIONS
+from auditor.scan import registry_for, select_checks
+
+
+@click.command("checks")
+@selection_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@fails_cleanly
+def checks_command(config_path: Path | None, checks: tuple[str, ...],
+                   skip_checks: tuple[str, ...], checks_dirs: tuple[Path, ...], fmt: str) -> None:
+    """List the checks: id, severity, category, title and the IAM actions each needs."""
+    config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
+    registry = registry_for(config)
+    selected = registry.select(config.checks, config.skip_checks)
+    rows = [
+        {"id": c.id, "severity": c.severity.value, "category": c.category.value,
+         "title": c.title, "source": c.source, "iam_actions": sorted(c(None).iam_actions),
+         "parameters": {name: p.default for name, p in c.parameters.items()},
+         "rationale": c.rationale, "remediation": c.remediation}
+        for c in selected
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(tabulate(
+        [[r["id"], r["severity"], r["category"], r["title"], ", ".join(r["iam_actions"])]
+         for r in rows],
+        headers=["id", "severity", "category", "title", "IAM actions"],
+        maxcolwidths=[None, None, None, 40, 60],
+    ))
+
+
+@click.command("iam-policy")
+@selection_options
+@fails_cleanly
+def iam_policy_command(config_path: Path | None, checks: tuple[str, ...],
+                       skip_checks: tuple[str, ...], checks_dirs: tuple[Path, ...]) -> None:
+    """Print the least-privilege, read-only IAM policy the selected checks need."""
+    config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
+    actions = set(ACCOUNT_ACTIONS)
+    for check in select_checks(config):
+        actions |= check.iam_actions
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "ComputeAuditorReadOnly", "Effect": "Allow",
+                       "Action": sorted(actions), "Resource": "*"}],
+    }
+    click.echo(json.dumps(policy, indent=2))
