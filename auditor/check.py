@@ -7,7 +7,7 @@ for, the price book and the scan time all come in through `CheckContext`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -62,6 +62,10 @@ class Check(abc.ABC):
     requires: ClassVar[frozenset[str]]
     subject_kinds: ClassVar[tuple[str, ...]]
     """The resource kinds this check passes judgement on (they turn `unknown` when data fails)."""
+    subject_requires: ClassVar[Mapping[str, frozenset[str]]] = {}
+    """For a check judging several kinds: the part of `requires` a verdict on each kind rests
+    on, so that a failed Lambda listing does not leave its ECS verdicts unknown. A kind not
+    listed rests on all of `requires`."""
     parameters: ClassVar[Mapping[str, Param]] = {}
     source: str = "built-in"
 
@@ -72,6 +76,10 @@ class Check(abc.ABC):
     @property
     def iam_actions(self) -> frozenset[str]:
         return actions_for(self.requires)
+
+    def requires_for(self, kind: str) -> frozenset[str]:
+        """The datasets a verdict on a subject of this kind rests on."""
+        return self.subject_requires.get(kind, self.requires)
 
     @property
     def uses_metrics(self) -> bool:
@@ -126,8 +134,18 @@ class Check(abc.ABC):
         unknown = set(cls.requires) - DATASETS.keys()
         if unknown:
             raise TypeError(f"check {cls.id} requires unknown datasets {sorted(unknown)}")
+        for kind, datasets in cls.subject_requires.items():
+            if kind not in cls.subject_kinds or not datasets <= cls.requires:
+                raise TypeError(f"check {cls.id}: subject_requires[{kind!r}] must name one of "
+                                "its subject_kinds and datasets it requires")
         if "." not in cls.id:
             raise TypeError(f"check id {cls.id!r} must be namespaced, like 'area.name'")
+
+
+def listing(items: Sequence[str], shown: int = 3, sep: str = ", ") -> str:
+    """`a, b, c and 2 more`: the first few items of a message, and how many were left out."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return sep.join(items[:shown]) + more
 
 
 def series_or_none(ctx: CheckContext, query: MetricQuery) -> Series | None:

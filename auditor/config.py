@@ -10,14 +10,16 @@ import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from auditor.check import ParamValue
 from auditor.errors import ConfigError
 from auditor.findings import SEVERITIES, Category
+from auditor.suppress import Suppression
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "csv", "markdown", "html", "sarif", "ocsf")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class Config:
     max_attempts: int = 8
     thresholds: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
     custom_checks: tuple[CustomCheckSpec, ...] = ()
+    baseline: str | None = None
+    suppressions: tuple[Suppression, ...] = ()
+    pricing_cache: str | None = None
+    """`[pricing] cache`: the price cache to read (default: where `pricing refresh` writes)."""
+    free_tier: bool = False
+    """`[pricing] free_tier`: subtract Lambda's monthly free tier from each function."""
 
 
 # key -> (type wanted, how to describe it)
@@ -67,6 +75,9 @@ _TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
     "max_attempts": (int, "a whole number"),
     "thresholds": (dict, 'a table of tables, [thresholds."check.id"]'),
     "custom_checks": (list, "an array of tables"),
+    "baseline": (str, "the path of a previous JSON report"),
+    "suppressions": (list, "an array of tables, [[suppressions]]"),
+    "pricing": (dict, "a table, [pricing]"),
 }
 _CUSTOM_REQUIRED = ("id", "title", "severity", "resource_type", "condition")
 _CUSTOM_OPTIONAL = ("category", "message", "remediation", "rationale")
@@ -144,6 +155,10 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         thresholds=_thresholds(where, values.get("thresholds", {})),
         custom_checks=tuple(_custom(where, i, entry)
                             for i, entry in enumerate(values.get("custom_checks", []))),
+        baseline=values.get("baseline"),
+        suppressions=tuple(_suppression(where, i, entry)
+                           for i, entry in enumerate(values.get("suppressions", []))),
+        **_pricing(where, values.get("pricing", {})),
     )
 
 
@@ -186,3 +201,59 @@ def _custom(where: str, index: int, entry: Any) -> CustomCheckSpec:
         remediation=entry.get("remediation", "See the check's description in the config."),
         rationale=entry.get("rationale", "Declared in the config file."),
     )
+
+
+_SUPPRESSION_KEYS = ("reason", "checks", "resources", "tags", "expires")
+
+
+def _suppression(where: str, index: int, entry: Any) -> Suppression:
+    place = f"{where}: suppressions[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{place} must be a table ([[suppressions]])")
+    for key in entry:
+        if key not in _SUPPRESSION_KEYS:
+            raise _unknown_key(place, key, list(_SUPPRESSION_KEYS))
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ConfigError(f"{place} needs a reason: say why the finding is accepted")
+    for key in ("checks", "resources"):
+        _expect(place, key, entry.get(key, []), list, f'a list of globs, e.g. {key} = ["..."]')
+    tags = entry.get("tags", {})
+    _expect(place, "tags", tags, dict, 'a table of tag values, e.g. tags = { env = "dev" }')
+    for key, value in tags.items():
+        _expect(place, f"tags.{key}", value, str, "a string (a glob of the tag value)")
+    if not (entry.get("checks") or entry.get("resources") or tags):
+        raise ConfigError(f"{place} matches every finding; give checks, resources or tags")
+    expires = entry.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            raise ConfigError(f"{place}: expires must be a date, YYYY-MM-DD, "
+                              f"got {expires!r}") from None
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    if expires is not None and not isinstance(expires, date):
+        raise ConfigError(f"{place}: expires must be a date, YYYY-MM-DD, got {expires!r}")
+    return Suppression(
+        reason=reason.strip(),
+        checks=_strings(place, "checks", entry.get("checks", [])),
+        resources=_strings(place, "resources", entry.get("resources", [])),
+        tags=dict(tags),
+        expires=expires,
+    )
+
+
+_PRICING = {"cache": (str, "the path of a price cache file"),
+            "free_tier": (bool, "true or false")}
+
+
+def _pricing(where: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    """`[pricing]`: `cache` (a price cache path) and `free_tier` (a boolean)."""
+    place = f"{where}: [pricing]"
+    for key, value in table.items():
+        if key not in _PRICING:
+            raise _unknown_key(place, key, list(_PRICING))
+        wanted, what = _PRICING[key]
+        _expect(place, key, value, wanted, what)
+    return {"pricing_cache": table.get("cache"), "free_tier": table.get("free_tier", False)}

@@ -250,7 +250,8 @@ def run_checks(
         # shared by two services) rest on what was seen and stand.
         kept = [f for f in failed
                 if f.region == GLOBAL_REGION
-                or not inventory.failed_datasets(Scope(f.account, f.region)) & check.requires]
+                or not inventory.failed_datasets(Scope(f.account, f.region))
+                & check.requires_for(f.resource_type)]
         findings.extend(kept)
         findings.extend(unknown_findings(check, inventory, {f.resource_arn for f in kept}))
     return CheckRun(tuple(findings), tuple(errors))
@@ -266,11 +267,12 @@ def unknown_findings(check: Check, inventory: Inventory, failed_arns: set[str]) 
         return []
     found: list[Finding] = []
     for scope in inventory.scopes:
-        missing = inventory.failed_datasets(scope) & check.requires
-        if not missing:
-            continue
-        reason = _reason(inventory, scope, missing)
+        failed = inventory.failed_datasets(scope)
         for kind in check.subject_kinds:
+            missing = failed & check.requires_for(kind)
+            if not missing:
+                continue
+            reason = _reason(inventory, scope, missing)
             if datasets_listing(kind) & missing:
                 found.append(_unknown(check, _scope_placeholder(kind, scope), kind, scope, reason,
                                       missing))
@@ -280,12 +282,13 @@ def unknown_findings(check: Check, inventory: Inventory, failed_arns: set[str]) 
                     found.append(_unknown(check, subject.arn, kind, scope, reason, missing))
     # Account-wide subjects (IAM roles) depend on every region of their account.
     for account in inventory.accounts:
-        missing = inventory.failed_in_account(account) & check.requires
-        if not missing:
-            continue
+        failed = inventory.failed_in_account(account)
         scope = Scope(account, GLOBAL_REGION)
-        reason = _reason(inventory, None, missing, account=account)
         for kind in check.subject_kinds:
+            missing = failed & check.requires_for(kind)
+            if not missing:
+                continue
+            reason = _reason(inventory, None, missing, account=account)
             for subject in inventory.of_kind(kind):
                 if (subject.account == account and subject.region == GLOBAL_REGION
                         and subject.arn not in failed_arns):

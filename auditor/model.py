@@ -19,7 +19,10 @@ from typing import Any, Literal
 GLOBAL_REGION = "global"
 """The region recorded on account-wide resources (IAM)."""
 
-_ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)"
+    r"\.amazonaws\.com(?P<cn>\.cn)?/(?P<repository>[^:@]+)"
+)
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,14 @@ class SecretReference:
         """`secretsmanager` or `ssm`, from the referenced ARN or name."""
         return "secretsmanager" if ":secretsmanager:" in self.value_from else "ssm"
 
+    def arn(self, account: str, region: str) -> str:
+        """The ARN IAM authorizes the read against: a Secrets Manager reference without its
+        `:json-key:version-stage:version-id` suffix, a bare SSM parameter name as its ARN."""
+        if self.value_from.startswith("arn:"):
+            parts = self.value_from.split(":")
+            return ":".join(parts[:7]) if self.service == "secretsmanager" else self.value_from
+        return f"arn:aws:ssm:{region}:{account}:parameter/{self.value_from.lstrip('/')}"
+
 
 @dataclass(frozen=True)
 class ContainerDefinition:
@@ -214,10 +225,22 @@ class ContainerDefinition:
     log_driver: str | None
     has_health_check: bool
     has_repository_credentials: bool = False
+    log_options: Mapping[str, str] = field(default_factory=dict)
+    """The log driver's options (`awslogs-group`, `awslogs-region`...)."""
 
     @property
     def pulls_from_ecr(self) -> bool:
         return bool(_ECR_IMAGE.match(self.image))
+
+    @property
+    def ecr_repository_arn(self) -> str | None:
+        """The ECR repository the image is pulled from, or None for other registries."""
+        match = _ECR_IMAGE.match(self.image)
+        if match is None:
+            return None
+        partition = "aws-cn" if match["cn"] else "aws"
+        return (f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/"
+                f"{match['repository']}")
 
 
 @dataclass(frozen=True)
@@ -305,7 +328,69 @@ class ContainerInstance(Resource):
     kind = "ecs-container-instance"
 
 
+@dataclass(frozen=True)
+class ScalableTarget(Resource):
+    """An Application Auto Scaling target; an ECS service's is `service/CLUSTER/SERVICE`."""
+
+    service_namespace: str
+    resource_id: str
+    scalable_dimension: str
+    min_capacity: int
+    max_capacity: int
+
+    kind = "autoscaling-target"
+
+
+# --------------------------------------------------------------------------- load balancers
+
+
+@dataclass(frozen=True)
+class LoadBalancer(Resource):
+    """An Elastic Load Balancing v2 load balancer (`application`, `network` or `gateway`)."""
+
+    name: str
+    lb_type: str
+    scheme: str
+    vpc_id: str | None
+
+    kind = "load-balancer"
+
+    @property
+    def metric_dimension(self) -> str:
+        """The `LoadBalancer` dimension CloudWatch uses: `app/NAME/ID` from the ARN."""
+        return self.arn.split(":loadbalancer/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class TargetGroup(Resource):
+    name: str
+    protocol: str | None
+    target_type: str
+    """`instance`, `ip`, `lambda` or `alb`."""
+    load_balancer_arns: tuple[str, ...]
+    lambda_targets: tuple[str, ...] = ()
+    """For `lambda` target groups: the function ARNs registered (DescribeTargetHealth)."""
+
+    kind = "target-group"
+
+    @property
+    def metric_dimension(self) -> str:
+        """The `TargetGroup` dimension CloudWatch uses: `targetgroup/NAME/ID`."""
+        return "targetgroup/" + self.arn.split(":targetgroup/", 1)[-1]
+
+
 # --------------------------------------------------------------------------- EKS
+
+
+@dataclass(frozen=True)
+class EksVersionSupport:
+    """A Kubernetes version's support window, as `DescribeClusterVersions` reported it."""
+
+    version: str
+    status: str
+    """`STANDARD_SUPPORT`, `EXTENDED_SUPPORT` or `UNSUPPORTED`."""
+    end_of_standard_support: datetime | None
+    end_of_extended_support: datetime | None
 
 
 @dataclass(frozen=True)
@@ -324,6 +409,10 @@ class EksCluster(Resource):
     role_arn: str
     created_at: datetime | None
     tags: Mapping[str, str] = field(default_factory=dict)
+    version_support: EksVersionSupport | None = None
+    """From `DescribeClusterVersions`; None when not asked, failed, or the version was unknown."""
+    version_calendar_answered: bool = False
+    """True once `DescribeClusterVersions` answered for this cluster's region."""
 
     kind = "eks-cluster"
 
@@ -363,8 +452,29 @@ class EksAddon(Resource):
     cluster_name: str
     version: str
     status: str
+    cluster_version: str | None = None
+    default_version: str | None = None
+    """The add-on version EKS installs by default on `cluster_version` (DescribeAddonVersions);
+    None when not asked or none is marked default."""
 
     kind = "eks-addon"
+
+
+@dataclass(frozen=True)
+class EksInsight(Resource):
+    """One upgrade or configuration insight EKS computed for a cluster (`ListInsights`)."""
+
+    cluster_name: str
+    insight_id: str
+    name: str
+    category: str
+    kubernetes_version: str
+    status: str
+    """`PASSING`, `WARNING`, `ERROR` or `UNKNOWN`."""
+    reason: str
+    description: str
+
+    kind = "eks-insight"
 
 
 # --------------------------------------------------------------------------- Lambda
@@ -503,6 +613,9 @@ class RdsInstance(Resource):
     security_group_ids: tuple[str, ...]
     port: int | None
     parameter_group: str | None
+    max_connections_parameter: str | None = None
+    """`max_connections` as a custom parameter group sets it (a number or a formula); None for
+    the engine default or when the group was not read."""
 
     kind = "rds-instance"
 
@@ -525,6 +638,8 @@ class RdsProxy(Resource):
     security_group_ids: tuple[str, ...]
     subnet_ids: tuple[str, ...]
     vpc_id: str
+    targets: tuple[str, ...] = ()
+    """Identifiers of the DB instances and clusters it fronts (`DescribeDBProxyTargets`)."""
 
     kind = "rds-proxy"
 
@@ -574,10 +689,12 @@ class Inventory:
     ecs_services: tuple[EcsService, ...] = ()
     task_definitions: tuple[TaskDefinition, ...] = ()
     container_instances: tuple[ContainerInstance, ...] = ()
+    scalable_targets: tuple[ScalableTarget, ...] = ()
     eks_clusters: tuple[EksCluster, ...] = ()
     eks_nodegroups: tuple[EksNodegroup, ...] = ()
     fargate_profiles: tuple[FargateProfile, ...] = ()
     eks_addons: tuple[EksAddon, ...] = ()
+    eks_insights: tuple[EksInsight, ...] = ()
     lambda_functions: tuple[LambdaFunction, ...] = ()
     lambda_aliases: tuple[LambdaAlias, ...] = ()
     provisioned_concurrency: tuple[ProvisionedConcurrency, ...] = ()
@@ -589,6 +706,8 @@ class Inventory:
     rds_clusters: tuple[RdsCluster, ...] = ()
     rds_proxies: tuple[RdsProxy, ...] = ()
     log_groups: tuple[LogGroup, ...] = ()
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    target_groups: tuple[TargetGroup, ...] = ()
     errors: tuple[CollectionError, ...] = ()
 
     # ---- generic access
@@ -708,6 +827,16 @@ class Inventory:
     def task_definition(self, arn: str) -> TaskDefinition | None:
         found = self._by_arn.get(arn)
         return found if isinstance(found, TaskDefinition) else None
+
+    def scalable_target_for(self, service: EcsService) -> ScalableTarget | None:
+        """The Application Auto Scaling target on the service's desired count, if any."""
+        key = (service.account, service.region, f"service/{service.cluster_name}/{service.name}")
+        return self._scalable_targets.get(key)
+
+    @cached_property
+    def _scalable_targets(self) -> dict[tuple[str, str, str], ScalableTarget]:
+        return {(t.account, t.region, t.resource_id): t for t in self.scalable_targets
+                if t.scalable_dimension == "ecs:service:DesiredCount"}
 
     def role(self, arn: str | None) -> IamRole | None:
         found = self._by_arn.get(arn) if arn else None

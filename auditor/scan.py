@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,12 +21,21 @@ from auditor.collect.base import Recorder
 from auditor.collect.cloudwatch import fetch_metrics
 from auditor.collect.runner import Target, collect_inventory
 from auditor.config import Config
+from auditor.cost.workloads import (
+    COST_CHECK,
+    WorkloadEstimate,
+    assumptions_from,
+    estimate_workloads,
+)
 from auditor.engine import Registry, checks_affected, instantiate, plan_metrics, run_checks
 from auditor.errors import ConfigError, NothingCollected
 from auditor.metrics import MetricStore
+from auditor.model import Inventory
 from auditor.pricing.book import PriceBook
+from auditor.pricing.cache import load_price_book
 from auditor.report.document import ErrorEntry, Report, Stats
 from auditor.session import CallStats, ClientFactory, Hook, RetryPolicy
+from auditor.suppress import resource_tags
 
 DEFAULT_REGION = "us-east-1"
 
@@ -101,11 +111,14 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
             "permissions against `auditor iam-policy`"
         )
 
-    prices = PriceBook()
+    prices = load_price_book(Path(config.pricing_cache).expanduser() if config.pricing_cache
+                             else None,
+                             use_cache=not env.demo, free_tier=config.free_tier)
     metrics = _metrics(checks, inventory, config, now, prices, {account: factory}, recorder)
     # The metrics pass may have failed too; its errors make metric checks unknown.
     inventory = replace(inventory, errors=tuple(recorder.errors))
     run = run_checks(checks, inventory, metrics, now, config.lookback_days, prices)
+    workloads = _workloads(checks, inventory, metrics, prices, config.lookback_days, now)
 
     errors = tuple(
         ErrorEntry(e.account, e.region, e.service, e.operation, e.code, e.message,
@@ -123,8 +136,22 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
                     len(metrics.series)),
         checks_run=tuple(c.id for c in checks),
         pricing=prices.describe(),
+        workloads=tuple(w.to_dict() for w in workloads),
         demo=env.demo,
+        resource_tags=resource_tags(inventory, run.findings),
     )
+
+
+def _workloads(checks: Sequence[Check], inventory: Inventory, metrics: MetricStore,
+               prices: PriceBook, lookback_days: int, now: datetime
+               ) -> tuple[WorkloadEstimate, ...]:
+    """Every workload priced, with the cost check's parameters, when that check runs (it
+    declares what the model reads, so without it nothing was collected for it)."""
+    cost = next((c for c in checks if c.id == COST_CHECK), None)
+    if cost is None:
+        return ()
+    return estimate_workloads(inventory, metrics, prices, assumptions_from(cost.params),
+                              lookback_days, now)
 
 
 def metric_window(now: datetime, lookback_days: int) -> tuple[datetime, datetime]:

@@ -40,6 +40,31 @@ def read_only_guard(model: Any, **_: Any) -> None:
         )
 
 
+UPLOAD_WRITE = ("s3", "PutObject")
+"""The one write the auditor ever makes: the report, to the user's bucket, when asked."""
+
+
+def upload_guard(model: Any, **_: Any) -> None:
+    """botocore `before-call` handler for the report upload client: reads and s3:PutObject."""
+    service = model.service_model.service_name
+    if not is_read_only(service, model.name) and (service, model.name) != UPLOAD_WRITE:
+        raise ReadOnlyViolation(
+            f"refused {service}:{model.name}: the report upload client only writes with "
+            "s3:PutObject"
+        )
+
+
+def report_upload_client(session: boto3.session.Session, retry: RetryPolicy | None = None
+                         ) -> Any:
+    """The only client allowed a write, built only for `--output s3://...`: it may read (S3's
+    region redirects use HeadBucket) and put objects, nothing else. Scan clients from
+    `ClientFactory` stay read-only and refuse s3:PutObject too."""
+    config = (retry or RetryPolicy()).botocore_config()
+    client: Any = session.client("s3", config=config)
+    client.meta.events.register_first("before-call.*.*", upload_guard)
+    return client
+
+
 @dataclass
 class CallStats:
     """API calls by `service:Operation`, counted once per call (retries not included)."""

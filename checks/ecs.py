@@ -1,15 +1,17 @@
-"""ECS checks: service sizing, from configuration and hourly CloudWatch metrics."""
+"""ECS checks: sizing and idleness from hourly CloudWatch metrics, and the configuration of
+services, task definitions and clusters."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from auditor.check import Check, CheckContext, Param, series_or_none
+from auditor.check import Check, CheckContext, Param, listing, series_or_none
 from auditor.findings import Category, Finding, Severity
 from auditor.metrics import MetricQuery, Statistic
 from auditor.model import EcsService, Inventory, TaskDefinition
 from auditor.pricing.fargate import FargateSize, cheapest_fitting
+from auditor.secrets import find_secrets
 
 
 def service_metric(service: EcsService, metric: str, stat: Statistic = "Maximum") -> MetricQuery:
@@ -25,6 +27,11 @@ def _fargate_sized(inv: Inventory, service: EcsService) -> TaskDefinition | None
             or task_definition.memory_mib is None):
         return None
     return task_definition
+
+
+def _tasks(service: EcsService) -> int:
+    """Tasks the service runs now: the desired count, or more while a deployment overlaps."""
+    return max(service.desired_count, service.running_count)
 
 
 class TaskOverprovisioned(Check):
@@ -91,7 +98,7 @@ class TaskOverprovisioned(Check):
         best = cheapest_fitting(cpu_needed, memory_needed, month)
         if best is None or month(best) >= month(current):
             return None
-        tasks = max(service.desired_count, service.running_count)
+        tasks = _tasks(service)
         saving = (month(current) - month(best)) * tasks
         return self.finding(
             service,
@@ -124,3 +131,336 @@ class TaskOverprovisioned(Check):
             },
             monthly_savings_usd=saving,
         )
+
+
+class IdleService(Check):
+    id = "ecs.idle_service"
+    title = "ECS service that does no work"
+    severity = Severity.MEDIUM
+    category = Category.COST
+    rationale = (
+        "A service whose busiest minute stayed under 5% CPU in every hour of the lookback does "
+        "no work: a forgotten test, a replaced version, the consumer of a retired queue. Every "
+        "task is billed all month all the same. The saving is the whole service at on-demand "
+        "Fargate prices (none is given for EC2-backed services, whose instances may run other "
+        "work)."
+    )
+    remediation = (
+        "Confirm nothing uses it (load balancer requests, queue depth, logs), then scale it to "
+        "zero or delete it; if it must stay, run one task of the smallest size."
+    )
+    requires = frozenset({"ecs.services", "ecs.task_definitions", "cloudwatch.metrics"})
+    subject_kinds = ("ecs-service",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "cpu_max_percent": Param(5.0, "flag when every hourly Maximum CPUUtilization is below "
+                                      "this"),
+        "min_hours_of_data": Param(72, "hourly datapoints needed before judging"),
+    }
+
+    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
+        return (service_metric(s, "CPUUtilization") for s in inventory.ecs_services
+                if _tasks(s) > 0)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        threshold = ctx.number("cpu_max_percent")
+        for service in inventory.ecs_services:
+            tasks = _tasks(service)
+            cpu = series_or_none(ctx, service_metric(service, "CPUUtilization"))
+            if tasks == 0 or cpu is None or len(cpu) < ctx.number("min_hours_of_data"):
+                continue
+            peak = cpu.maximum() or 0.0
+            if peak >= threshold:
+                continue
+            evidence: dict[str, Any] = {
+                "cluster": service.cluster_name, "tasks": tasks,
+                "cpu_peak_percent": round(peak, 2), "threshold_cpu_max_percent": threshold,
+                "hourly_datapoints": len(cpu), "lookback_days": ctx.lookback_days,
+            }
+            saving = None
+            td = _fargate_sized(inventory, service)
+            if td is not None:
+                assert td.vcpu is not None and td.memory_mib is not None
+                per_task = ctx.prices.fargate_task_month(td.vcpu, td.memory_mib / 1024,
+                                                         td.cpu_architecture)
+                saving = per_task * tasks
+                evidence.update({
+                    "task_size": {"cpu_units": td.cpu_units, "memory_mib": td.memory_mib},
+                    "architecture": td.cpu_architecture,
+                    "monthly_cost_per_task_usd": round(per_task, 4),
+                    "arithmetic": f"{tasks} task(s) x ${per_task:,.2f}/month "
+                                  f"= ${saving:,.2f}",
+                    "prices": ctx.prices.describe(),
+                })
+            cost = f"; it costs ${saving:,.2f}/month" if saving is not None else ""
+            yield self.finding(
+                service,
+                f"ECS service {service.name} runs {tasks} task(s) whose hourly peak CPU never "
+                f"reached {threshold:g}% in {len(cpu)} hours (highest {peak:.1f}%){cost}.",
+                evidence,
+                monthly_savings_usd=saving,
+            )
+
+
+class SingleTaskService(Check):
+    id = "ecs.single_task_service"
+    title = "Long-running ECS service with a single task"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "With one task, every deployment, host retirement, Fargate maintenance event or crash "
+        "is an outage until a replacement starts, and the task sits in one Availability Zone. "
+        "Only REPLICA services are judged (DAEMON services run one task per instance by "
+        "design), and a service scaled to zero is taken to be stopped on purpose."
+    )
+    remediation = (
+        "Run at least two tasks (desiredCount, or an Application Auto Scaling minimum of 2) in "
+        "subnets of different Availability Zones."
+    )
+    requires = frozenset({"ecs.services"})
+    subject_kinds = ("ecs-service",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "min_tasks": Param(2, "flag a REPLICA service whose desiredCount is below this"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        min_tasks = ctx.number("min_tasks")
+        for service in inventory.ecs_services:
+            if (service.scheduling_strategy != "REPLICA" or service.desired_count == 0
+                    or service.desired_count >= min_tasks):
+                continue
+            yield self.finding(
+                service,
+                f"ECS service {service.name} runs {service.desired_count} task(s), fewer than "
+                f"{min_tasks:g}: any deployment, crash or host retirement takes it down.",
+                {"cluster": service.cluster_name, "desired_count": service.desired_count,
+                 "threshold_min_tasks": min_tasks},
+            )
+
+
+class NoCircuitBreaker(Check):
+    id = "ecs.no_circuit_breaker"
+    title = "Rolling deployments without the circuit breaker"
+    severity = Severity.LOW
+    category = Category.RELIABILITY
+    rationale = (
+        "Without the deployment circuit breaker, a revision whose tasks cannot start or fail "
+        "their health checks is retried indefinitely: the deployment never finishes and never "
+        "rolls back, and keeps launching failing tasks. Only the ECS rolling-update controller "
+        "has the breaker; CODE_DEPLOY and EXTERNAL deployments are not judged."
+    )
+    remediation = (
+        "Enable the breaker with rollback: aws ecs update-service --deployment-configuration "
+        "'deploymentCircuitBreaker={enable=true,rollback=true}' (or the same in IaC)."
+    )
+    requires = frozenset({"ecs.services"})
+    subject_kinds = ("ecs-service",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for service in inventory.ecs_services:
+            if service.deployment_controller == "ECS" and not service.circuit_breaker_enabled:
+                yield self.finding(
+                    service,
+                    f"ECS service {service.name} deploys with the rolling-update controller "
+                    "and the deployment circuit breaker off: a failing revision is retried, "
+                    "never rolled back.",
+                    {"cluster": service.cluster_name, "deployment_controller": "ECS",
+                     "circuit_breaker_enabled": False},
+                )
+
+
+def _scalable(service: EcsService) -> bool:
+    """Services auto scaling applies to: REPLICA services that run (DAEMON ones cannot scale,
+    one scaled to zero is stopped on purpose)."""
+    return service.scheduling_strategy == "REPLICA" and service.desired_count > 0
+
+
+class NoAutoscaling(Check):
+    id = "ecs.no_autoscaling"
+    title = "ECS service without auto scaling"
+    severity = Severity.LOW
+    category = Category.RELIABILITY
+    rationale = (
+        "A service with no Application Auto Scaling target runs the same number of tasks at "
+        "night and at peak: too few when traffic spikes, paid for when it does not. A target "
+        "whose maximum equals its minimum cannot scale either. DAEMON services and services "
+        "scaled to zero are not judged."
+    )
+    remediation = (
+        "Register a scalable target for ecs:service:DesiredCount (minimum at least 2, maximum "
+        "what the downstreams can take) with a target-tracking policy, e.g. 60% average CPU."
+    )
+    requires = frozenset({"ecs.services", "autoscaling.targets"})
+    subject_kinds = ("ecs-service",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for service in inventory.ecs_services:
+            if not _scalable(service):
+                continue
+            target = inventory.scalable_target_for(service)
+            if target is None:
+                yield self.finding(
+                    service,
+                    f"ECS service {service.name} has no Application Auto Scaling target: it "
+                    f"runs {service.desired_count} task(s) whatever the load.",
+                    {"cluster": service.cluster_name, "desired_count": service.desired_count,
+                     "scalable_target": None},
+                )
+            elif target.max_capacity <= target.min_capacity:
+                yield self.finding(
+                    service,
+                    f"ECS service {service.name}'s scaling target is pinned at "
+                    f"{target.min_capacity} task(s) (minimum {target.min_capacity}, maximum "
+                    f"{target.max_capacity}): it cannot scale.",
+                    {"cluster": service.cluster_name, "scalable_target": target.arn,
+                     "min_capacity": target.min_capacity, "max_capacity": target.max_capacity},
+                )
+
+
+class UnboundedAutoscaling(Check):
+    id = "ecs.unbounded_autoscaling"
+    title = "ECS auto scaling maximum that can overwhelm downstreams"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "Auto scaling adds tasks when load rises, whatever the load is: a retry storm, a bot or "
+        "a bug can scale a service to its maximum. Each task opens its own database connections "
+        "and API calls, so a maximum far above normal use turns a spike into an overwhelmed "
+        "database, a rate-limited dependency and a bill."
+    )
+    remediation = (
+        "Set the scalable target's maximum to what the downstreams can serve (database "
+        "connections per task x tasks, third-party rate limits), a few times the usual peak; "
+        "put RDS Proxy or a connection pool in front of the database."
+    )
+    requires = frozenset({"ecs.services", "autoscaling.targets"})
+    subject_kinds = ("ecs-service",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "max_capacity": Param(50, "flag when the scalable target's maximum task count is "
+                                  "above this"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        limit = ctx.number("max_capacity")
+        for service in inventory.ecs_services:
+            target = inventory.scalable_target_for(service)
+            if target is None or target.max_capacity <= limit:
+                continue
+            yield self.finding(
+                service,
+                f"ECS service {service.name} may scale to {target.max_capacity} tasks "
+                f"(threshold {limit:g}), {target.max_capacity / max(1, service.desired_count):.0f}"
+                f"x the {service.desired_count} it runs now.",
+                {"cluster": service.cluster_name, "scalable_target": target.arn,
+                 "min_capacity": target.min_capacity, "max_capacity": target.max_capacity,
+                 "desired_count": service.desired_count, "threshold_max_capacity": limit},
+            )
+
+
+class SecretsInEnvironment(Check):
+    id = "ecs.secrets_in_environment"
+    title = "Plaintext secrets in an ECS task definition's environment"
+    severity = Severity.HIGH
+    category = Category.SECURITY
+    rationale = (
+        "Environment values in a task definition are plain text to anyone allowed "
+        "ecs:DescribeTaskDefinition, kept in every revision for good, and copied into consoles, "
+        "CI logs and infrastructure code. Variables are judged by name (PASSWORD, SECRET, "
+        "TOKEN, API_KEY...) and by value shape (AWS access keys, private keys, tokens, "
+        "passwords in URLs); a finding names the variable and a masked hint, never the value."
+    )
+    remediation = (
+        "Move the value to Secrets Manager or SSM Parameter Store (SecureString), reference it "
+        "from the container's `secrets` (valueFrom), let the execution role read that ARN, "
+        "rotate the exposed value and deregister the revisions that hold it."
+    )
+    requires = frozenset({"ecs.services", "ecs.task_definitions"})
+    subject_kinds = ("ecs-task-definition",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for td in inventory.task_definitions:
+            found = [
+                {"container": container.name, "variable": hint.name, "reason": hint.reason,
+                 "masked": hint.masked}
+                for container in td.containers for hint in find_secrets(container.environment)
+            ]
+            if not found:
+                continue
+            named = listing([f"{f['container']}/{f['variable']}" for f in found])
+            yield self.finding(
+                td,
+                f"Task definition {td.family}:{td.revision} holds {len(found)} plaintext "
+                f"secret(s) in its environment: {named}.",
+                {"variables": found},
+            )
+
+
+class MissingHealthCheck(Check):
+    id = "ecs.missing_health_check"
+    title = "ECS service whose tasks nothing health-checks"
+    severity = Severity.LOW
+    category = Category.RELIABILITY
+    rationale = (
+        "ECS replaces a task when an essential container exits, fails its container health "
+        "check, or is reported unhealthy by the load balancer's target group. Behind a load "
+        "balancer the target group's health check covers the service (ELB cannot turn it off "
+        "for instance and IP targets). Without one, only container health checks do: an "
+        "essential container without one that hangs or loses its connections keeps running, "
+        "and the service looks healthy while it does nothing."
+    )
+    remediation = (
+        "Add a healthCheck to each essential container, a command that proves the process "
+        "works (e.g. CMD-SHELL curl -f http://localhost:8080/health || exit 1), or register "
+        "the service with a load balancer target group."
+    )
+    requires = frozenset({"ecs.services", "ecs.task_definitions"})
+    subject_kinds = ("ecs-service",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for service in inventory.ecs_services:
+            td = inventory.task_definition(service.task_definition_arn)
+            if service.target_group_arns or td is None:
+                continue
+            unchecked = [c.name for c in td.containers if c.essential and not c.has_health_check]
+            if not unchecked:
+                continue
+            yield self.finding(
+                service,
+                f"ECS service {service.name} is behind no load balancer and its essential "
+                f"container(s) {', '.join(unchecked)} have no health check: a hung task is "
+                "never replaced.",
+                {"cluster": service.cluster_name, "task_definition": td.arn,
+                 "target_groups": [], "containers_without_health_check": unchecked},
+            )
+
+
+class ContainerInsightsDisabled(Check):
+    id = "ecs.container_insights_disabled"
+    title = "ECS cluster without Container Insights"
+    severity = Severity.LOW
+    category = Category.OPERATIONS
+    rationale = (
+        "Without Container Insights ECS publishes service-level CPU and memory only: no "
+        "per-task metrics, no network, storage or restart counts, nothing to find the one "
+        "failing task with or to size tasks from. A cluster with the setting unset follows "
+        "the account default at creation and is judged disabled."
+    )
+    remediation = (
+        "aws ecs update-cluster-settings --cluster NAME --settings "
+        "name=containerInsights,value=enhanced (or enabled), and make it the account default "
+        "with aws ecs put-account-setting-default --name containerInsights --value enhanced."
+    )
+    requires = frozenset({"ecs.clusters"})
+    subject_kinds = ("ecs-cluster",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for cluster in inventory.ecs_clusters:
+            setting = (cluster.container_insights or "unset").lower()
+            if cluster.status == "INACTIVE" or setting in ("enabled", "enhanced"):
+                continue
+            yield self.finding(
+                cluster,
+                f"ECS cluster {cluster.name} has Container Insights {setting}: no per-task "
+                "metrics to diagnose or size its services with.",
+                {"container_insights": cluster.container_insights,
+                 "expected": ["enabled", "enhanced"]},
+            )

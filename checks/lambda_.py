@@ -1,16 +1,32 @@
-"""Lambda checks."""
+"""Lambda checks: provisioned concurrency, concurrency against databases and queues, runtime
+behaviour from hourly CloudWatch metrics, cost, runtimes, secrets and logs."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import ClassVar
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from ipaddress import ip_network
+from typing import Any, ClassVar
 
 from auditor.check import Check, CheckContext, Param, series_or_none
+from auditor.cost.usage import lambda_query
+from auditor.data import lambda_runtimes, version_key
 from auditor.findings import Category, Finding, Severity
-from auditor.metrics import MetricQuery
-from auditor.model import Inventory, LambdaFunction, ProvisionedConcurrency
-from auditor.pricing.book import HOURS_PER_MONTH
+from auditor.metrics import MetricQuery, Series
+from auditor.model import (
+    Inventory,
+    LambdaFunction,
+    ProvisionedConcurrency,
+    RdsCluster,
+    RdsInstance,
+    RdsProxy,
+)
+from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, rate
+from auditor.secrets import find_secrets
 
 
 def provisioned_utilization(config: ProvisionedConcurrency) -> MetricQuery:
@@ -70,7 +86,8 @@ class ProvisionedConcurrencyWaste(Check):
         keep = max(1, math.ceil(config.allocated * busy))
         unused = config.allocated - keep
         memory_gb = function.memory_mb / 1024
-        price = ctx.prices.provisioned_gb_s(function.architecture)
+        book = ctx.prices.in_region(config.region)
+        price = book.provisioned_gb_s(function.architecture)
         unused_gb_s = unused * memory_gb * HOURS_PER_MONTH * 3600
         saving = unused_gb_s * price
         return self.finding(
@@ -94,8 +111,758 @@ class ProvisionedConcurrencyWaste(Check):
                 "architecture": function.architecture,
                 "price_per_gb_s": price,
                 "arithmetic": (f"{unused} x {memory_gb:g} GB x {HOURS_PER_MONTH:g} h x 3600 s "
-                               f"x ${price}/GB-s = ${saving:,.2f}"),
-                "prices": ctx.prices.describe(),
+                               f"x ${rate(price)}/GB-s = ${saving:,.2f}"),
+                "prices": book.describe(),
             },
             monthly_savings_usd=saving,
         )
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def daily_totals(series: Series | None) -> dict[date, float]:
+    """Hourly Sum datapoints added up per UTC day."""
+    totals: dict[date, float] = defaultdict(float)
+    if series is not None:
+        for moment, value in zip(series.timestamps, series.values, strict=True):
+            totals[moment.date()] += value
+    return dict(totals)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a function did over the lookback, from hourly Invocations and Duration sums."""
+
+    invocations: float
+    duration_ms: float
+    window_hours: float
+    active_hours: int
+    """Hours with at least one invocation."""
+
+    @property
+    def avg_duration_ms(self) -> float:
+        return self.duration_ms / self.invocations if self.invocations else 0.0
+
+    @property
+    def invocations_per_month(self) -> float:
+        return self.invocations * HOURS_PER_MONTH / self.window_hours
+
+    @property
+    def avg_concurrency(self) -> float:
+        """Environments busy on average: execution seconds per second of the window."""
+        return self.duration_ms / 1000 / (self.window_hours * 3600)
+
+    def gb_seconds_per_month(self, memory_mb: int) -> float:
+        return (self.duration_ms / 1000 * memory_mb / 1024) * HOURS_PER_MONTH / self.window_hours
+
+    def describe(self, memory_mb: int) -> dict[str, float]:
+        return {
+            "invocations": round(self.invocations),
+            "avg_duration_ms": round(self.avg_duration_ms, 1),
+            "requests_per_month": round(self.invocations_per_month),
+            "gb_seconds_per_month": round(self.gb_seconds_per_month(memory_mb)),
+            "avg_concurrency": round(self.avg_concurrency, 3),
+            "active_hours": self.active_hours,
+            "window_hours": self.window_hours,
+        }
+
+
+def usage_queries(function: LambdaFunction) -> tuple[MetricQuery, MetricQuery]:
+    """The series the cost model reads too (FunctionName covers every version and alias), so
+    the planner fetches them once."""
+    return (lambda_query(function, "Invocations", "Sum"),
+            lambda_query(function, "Duration", "Sum"))
+
+
+def usage(function: LambdaFunction, ctx: CheckContext) -> Usage | None:
+    """None when CloudWatch has no invocations for it."""
+    invocations_query, duration_query = usage_queries(function)
+    invocations = series_or_none(ctx, invocations_query)
+    duration = series_or_none(ctx, duration_query)
+    if invocations is None or duration is None or invocations.total() <= 0:
+        return None
+    return Usage(invocations.total(), duration.total(), ctx.lookback_days * 24.0,
+                 sum(1 for value in invocations.values if value > 0))
+
+
+def lambda_monthly_usd(function: LambdaFunction, used: Usage, book: PriceBook) -> float:
+    """On-demand compute and requests, no free tier."""
+    return (used.gb_seconds_per_month(function.memory_mb)
+            * book.lambda_gb_s_price(function.architecture)
+            + used.invocations_per_month / 1e6 * book.lambda_requests_per_million)
+
+
+# --------------------------------------------------------------------------- databases
+
+
+# Engine default max_connections from DBInstanceClassMemory (bytes), as AWS documents it
+# (RDS's log() is base 2).
+_Formula = tuple[str, Callable[[float], float]]
+_POSTGRES: _Formula = ("LEAST({DBInstanceClassMemory/9531392}, 5000)",
+                       lambda memory: min(memory / 9531392, 5000))
+_MYSQL: _Formula = ("{DBInstanceClassMemory/12582880}", lambda memory: memory / 12582880)
+_AURORA_MYSQL: _Formula = (
+    "GREATEST({log(DBInstanceClassMemory/805306368)*45}, "
+    "{log(DBInstanceClassMemory/8187281408)*1000})",
+    lambda memory: max(math.log2(memory / 805306368) * 45,
+                       math.log2(memory / 8187281408) * 1000))
+_DB_MEMORY_FORMULA = {"postgres": _POSTGRES, "aurora-postgresql": _POSTGRES, "mysql": _MYSQL,
+                      "mariadb": _MYSQL, "aurora-mysql": _AURORA_MYSQL}
+_BURSTABLE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+# GiB of memory per vCPU by instance family letter (db.m6g.large: 2 vCPU x 4 GiB = 8 GiB).
+_GIB_PER_VCPU = {"m": 4, "r": 8, "z": 8, "x": 16, "c": 2}
+_PROXY_PORTS = {"POSTGRESQL": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
+
+
+def instance_memory_gib(instance_class: str) -> float | None:
+    """Nominal memory of a DB instance class, from its family and size; None when unknown
+    (Serverless v2, metal, generations before the 4th)."""
+    found = re.fullmatch(r"db\.([a-z]+)(\d+)([a-z-]*)\.(\w+)", instance_class)
+    if found is None:
+        return None
+    letters, generation, suffix, size = found.groups()
+    if letters == "t":
+        return _BURSTABLE_GIB.get(size)
+    per_vcpu = 32 if f"{letters}{generation}{suffix}" == "x2iedn" else _GIB_PER_VCPU.get(letters)
+    sized = re.fullmatch(r"(\d*)xlarge", size)
+    vcpus = 2 if size == "large" else 4 * int(sized.group(1) or 1) if sized else None
+    if per_vcpu is None or vcpus is None or (letters in ("m", "r") and int(generation) < 4):
+        return None
+    return float(per_vcpu * vcpus)
+
+
+@dataclass(frozen=True)
+class ConnectionBudget:
+    max_connections: int
+    source: str
+    """`parameter group` or `engine default formula`."""
+    basis: str
+    """How it was found: the parameter group's number, or the formula and memory used."""
+
+
+def connection_budget(instance: RdsInstance) -> ConnectionBudget | None:
+    setting = instance.max_connections_parameter
+    if setting and setting.strip().isdigit():
+        return ConnectionBudget(int(setting), "parameter group",
+                                f"max_connections = {setting} in parameter group "
+                                f"{instance.parameter_group}")
+    formula = _DB_MEMORY_FORMULA.get(instance.engine)
+    memory_gib = instance_memory_gib(instance.instance_class)
+    if formula is None or memory_gib is None:
+        return None
+    text, compute = formula
+    estimate = int(compute(memory_gib * 1024**3))
+    custom = (f"; parameter group {instance.parameter_group} sets {setting!r}, not evaluated"
+              if setting else "")
+    return ConnectionBudget(estimate, "engine default formula", (
+        f"engine default {text} with {instance.instance_class}'s nominal {memory_gib:g} GiB "
+        f"(an estimate: RDS keeps some memory for itself, so the real figure is lower)"
+        f"{custom}"))
+
+
+@dataclass(frozen=True)
+class Database:
+    """An RDS instance outside a cluster, or an Aurora cluster with its member instances."""
+
+    resource: RdsInstance | RdsCluster
+    identifier: str
+    engine: str
+    port: int | None
+    security_group_ids: tuple[str, ...]
+    instances: tuple[RdsInstance, ...]
+
+    def budget(self) -> tuple[ConnectionBudget, RdsInstance] | None:
+        """The smallest member's budget: any member may be the writer after a failover."""
+        known = [(b, i) for i in self.instances if (b := connection_budget(i)) is not None]
+        return min(known, key=lambda pair: pair[0].max_connections) if known else None
+
+
+def databases(inv: Inventory) -> list[Database]:
+    members: dict[tuple[str, str, str], list[RdsInstance]] = defaultdict(list)
+    found: list[Database] = []
+    for instance in inv.rds_instances:
+        if instance.cluster_identifier:
+            key = (instance.account, instance.region, instance.cluster_identifier)
+            members[key].append(instance)
+        else:
+            found.append(Database(instance, instance.identifier, instance.engine, instance.port,
+                                  instance.security_group_ids, (instance,)))
+    for cluster in inv.rds_clusters:
+        found.append(Database(
+            cluster, cluster.identifier, cluster.engine, cluster.port, cluster.security_group_ids,
+            tuple(members[(cluster.account, cluster.region, cluster.identifier)])))
+    return found
+
+
+def ingress_paths(inv: Inventory, function: LambdaFunction, group_ids: Iterable[str],
+                  port: int | None) -> list[str]:
+    """How the function's network interfaces get in through `group_ids` on `port`: each
+    ingress rule naming one of its security groups, or whose CIDR holds one of its subnets."""
+    own_groups = set(function.security_group_ids)
+    subnets = [s for s in (inv.subnet(function.scope, i) for i in function.subnet_ids) if s]
+    paths: list[str] = []
+    for group_id in group_ids:
+        group = inv.security_group(function.scope, group_id)
+        if group is None:
+            continue
+        for rule in group.ingress:
+            if rule.protocol not in ("-1", "tcp", "6") or (
+                    port is not None and not rule.covers_port(port)):
+                continue
+            ports = "all ports" if rule.protocol == "-1" else f"port {port}"
+            for source in sorted(own_groups & set(rule.group_ids)):
+                paths.append(f"{group_id} allows {source} on {ports}")
+            if group.vpc_id != function.vpc_id:
+                continue  # an address range only means this VPC's subnets
+            for cidr in rule.cidrs:
+                inside = [s.subnet_id for s in subnets if _within(s.cidr, cidr)]
+                if inside:
+                    paths.append(f"{group_id} allows {cidr} (holds {', '.join(inside)}) on "
+                                 f"{ports}")
+    return paths
+
+
+def _within(subnet_cidr: str, rule_cidr: str) -> bool:
+    try:
+        subnet, rule = ip_network(subnet_cidr, strict=False), ip_network(rule_cidr, strict=False)
+    except ValueError:
+        return False
+    return subnet.version == rule.version and subnet.subnet_of(rule)  # type: ignore[arg-type]
+
+
+def proxies_fronting(inv: Inventory, database: Database) -> list[RdsProxy]:
+    return [p for p in inv.rds_proxies
+            if p.scope == database.resource.scope and database.identifier in p.targets]
+
+
+def reaches_proxy(inv: Inventory, function: LambdaFunction, proxy: RdsProxy) -> bool:
+    return bool(ingress_paths(inv, function, proxy.security_group_ids,
+                              _PROXY_PORTS.get(proxy.engine_family.upper())))
+
+
+class DbConnectionStorm(Check):
+    id = "lambda.db_connection_storm"
+    title = "Lambda can open more database connections than the database takes"
+    severity = Severity.HIGH
+    category = Category.RELIABILITY
+    rationale = (
+        "Each concurrent Lambda execution holds its own database connection. A function that "
+        "reaches an RDS or Aurora database directly, with no RDS Proxy pooling its connections "
+        "and no reserved concurrency capping it below the database's max_connections, turns a "
+        "traffic burst into a connection storm: the database refuses connections or runs out "
+        "of memory, for every client at once."
+    )
+    remediation = (
+        "Put an RDS Proxy between the function and the database, or set the function's "
+        "reserved concurrency below the database's connection budget (and, for queue-fed "
+        "functions, the event source mapping's MaximumConcurrency)."
+    )
+    requires = frozenset({"lambda.functions", "lambda.concurrency", "rds.databases",
+                          "rds.proxies", "rds.parameters", "ec2.security_groups",
+                          "ec2.network"})
+    subject_kinds = ("lambda-function",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "connection_budget_percent": Param(
+            100.0, "share of the database's max_connections one function may hold"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        reachable = databases(inventory)
+        for function in inventory.lambda_functions:
+            if not function.vpc_id or not function.reserved_concurrency_known or (
+                    function.reserved_concurrency == 0):
+                continue
+            exposed = [
+                self._exposure(inventory, function, database, ctx) for database in reachable
+                if database.resource.scope == function.scope
+            ]
+            problems = [e for e in exposed if e is not None]
+            if problems:
+                yield self._finding(function, problems)
+
+    def _exposure(self, inv: Inventory, function: LambdaFunction, database: Database,
+                  ctx: CheckContext) -> dict[str, Any] | None:
+        paths = ingress_paths(inv, function, database.security_group_ids, database.port)
+        proxies = proxies_fronting(inv, database)
+        # A proxy the function can reach is taken to be the way it connects.
+        if not paths or any(reaches_proxy(inv, function, proxy) for proxy in proxies):
+            return None
+        budget = database.budget()
+        share = ctx.number("connection_budget_percent") / 100
+        limit = int(budget[0].max_connections * share) if budget else None
+        reserved = function.reserved_concurrency
+        if reserved is not None and (limit is None or reserved <= limit):
+            return None
+        return {
+            "database": database.resource.arn,
+            "identifier": database.identifier,
+            "engine": database.engine,
+            "port": database.port,
+            "instance_class": budget[1].instance_class if budget else None,
+            "reached_by": paths,
+            "proxies_fronting_it_out_of_reach": [proxy.name for proxy in proxies],
+            "max_connections": budget[0].max_connections if budget else None,
+            "max_connections_source": budget[0].source if budget else None,
+            "max_connections_basis": budget[0].basis if budget
+            else "unknown for this engine or instance class",
+            "connection_budget": limit,
+            "connection_budget_percent": ctx.params["connection_budget_percent"],
+        }
+
+    def _finding(self, function: LambdaFunction, problems: list[dict[str, Any]]) -> Finding:
+        reserved = function.reserved_concurrency
+        first = problems[0]
+        budget = "max_connections unknown"
+        if first["max_connections"] is not None:
+            budget = (f"max_connections {first['max_connections']} by its "
+                      f"{first['max_connections_source']}")
+            if first["connection_budget"] != first["max_connections"]:
+                budget += (f", {first['connection_budget_percent']:g}% of it = connection "
+                           f"budget {first['connection_budget']}")
+        cap = ("no reserved concurrency caps it" if reserved is None
+               else f"its reserved concurrency of {reserved} is above that budget")
+        others = f" and {len(problems) - 1} more database(s)" if len(problems) > 1 else ""
+        return self.finding(
+            function,
+            f"Lambda {function.name} reaches {first['engine']} database {first['identifier']} "
+            f"({first['instance_class'] or 'instance class unknown'}, {budget}){others} "
+            f"directly, with no RDS Proxy in the path, and {cap}.",
+            {
+                "reserved_concurrency": reserved,
+                "security_groups": list(function.security_group_ids),
+                "subnets": list(function.subnet_ids),
+                "databases": problems,
+            },
+        )
+
+
+class UnboundedEventSourceScaling(Check):
+    id = "lambda.unbounded_event_source_scaling"
+    title = "SQS-fed Lambda with no concurrency bound"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "Lambda scales an SQS event source up with the queue's backlog. With no maximum "
+        "concurrency on the mapping and no reserved concurrency on the function, a backlog "
+        "takes as much of the account's concurrency as it can, throttling every other "
+        "function in the region and flooding whatever the function writes to."
+    )
+    remediation = (
+        "Set ScalingConfig.MaximumConcurrency on the event source mapping (2 to 1000) to what "
+        "the downstream can take, or give the function reserved concurrency."
+    )
+    requires = frozenset({"lambda.functions", "lambda.event_source_mappings",
+                          "lambda.concurrency"})
+    subject_kinds = ("lambda-event-source-mapping",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for mapping in inventory.event_source_mappings:
+            function = inventory.get(mapping.function_arn)
+            if (mapping.source_service != "sqs" or mapping.maximum_concurrency is not None
+                    or mapping.state.lower() in ("disabled", "disabling")
+                    or not isinstance(function, LambdaFunction)
+                    or not function.reserved_concurrency_known
+                    or function.reserved_concurrency is not None):
+                continue
+            queue = mapping.event_source_arn.rsplit(":", 1)[-1]
+            yield self.finding(
+                mapping,
+                f"The SQS event source mapping from queue {queue} to Lambda {function.name} "
+                "sets no ScalingConfig.MaximumConcurrency and the function has no reserved "
+                "concurrency: a backlog can scale it to the account's unreserved concurrency.",
+                {
+                    "function": function.arn,
+                    "queue": mapping.event_source_arn,
+                    "state": mapping.state,
+                    "batch_size": mapping.batch_size,
+                    "maximum_concurrency": None,
+                    "reserved_concurrency": None,
+                },
+            )
+
+
+# --------------------------------------------------------------------------- runtime metrics
+
+
+class NearTimeout(Check):
+    id = "lambda.near_timeout"
+    title = "Lambda invocations close to the timeout"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "A function whose slowest invocations come close to its timeout is one slow "
+        "dependency away from timing out: the work is lost or retried, and retries add load "
+        "to whatever was slow."
+    )
+    remediation = (
+        "Find what the slow invocations wait on (X-Ray, logs), bound it with a client timeout "
+        "shorter than the function's, and raise the function timeout only if the work is "
+        "legitimately that long."
+    )
+    requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
+    subject_kinds = ("lambda-function",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "max_percent_of_timeout": Param(80.0, "flag when the hourly Maximum Duration exceeds "
+                                              "this share of the timeout"),
+    }
+
+    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
+        return (lambda_query(f, "Duration", "Maximum") for f in inventory.lambda_functions)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        percent = ctx.number("max_percent_of_timeout")
+        for function in inventory.lambda_functions:
+            series = series_or_none(ctx, lambda_query(function, "Duration", "Maximum"))
+            if series is None:
+                continue
+            timeout_ms = function.timeout_s * 1000
+            limit = timeout_ms * percent / 100
+            slowest = series.maximum() or 0.0
+            if slowest <= limit:
+                continue
+            hours = sum(1 for value in series.values if value > limit)
+            timed_out = sum(1 for value in series.values if value >= timeout_ms)
+            yield self.finding(
+                function,
+                f"Lambda {function.name}'s slowest invocation took {slowest / 1000:,.1f} s, "
+                f"{slowest / timeout_ms:.0%} of its {function.timeout_s} s timeout (threshold "
+                f"{percent:g}%); {hours} of {len(series)} hours over {ctx.lookback_days} days "
+                "had an invocation above the threshold.",
+                {
+                    "timeout_s": function.timeout_s,
+                    "max_duration_ms": round(slowest, 1),
+                    "max_percent_of_timeout": round(slowest / timeout_ms * 100, 1),
+                    "threshold_percent": percent,
+                    "hours_over_threshold": hours,
+                    "hours_at_timeout": timed_out,
+                    "hourly_datapoints": len(series),
+                    "metric": lambda_query(function, "Duration", "Maximum").describe(),
+                },
+            )
+
+
+class HighErrorRate(Check):
+    id = "lambda.high_error_rate"
+    title = "Lambda error rate above threshold on some day"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "Errors are invocations that failed: lost requests, or retries that multiply load. A "
+        "day on which more than one in ten invocations failed is an incident, even if the "
+        "average over two weeks looks fine."
+    )
+    remediation = (
+        "Look up that day's errors in the function's logs (or Lambda Insights), fix the cause, "
+        "and alarm on the Errors/Invocations ratio so the next one pages someone."
+    )
+    requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
+    subject_kinds = ("lambda-function",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "max_error_percent": Param(10.0, "flag a day whose Errors/Invocations exceeds this"),
+        "min_daily_invocations": Param(10, "ignore days with fewer invocations than this"),
+    }
+
+    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
+        for function in inventory.lambda_functions:
+            yield lambda_query(function, "Errors", "Sum")
+            yield lambda_query(function, "Invocations", "Sum")
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        limit = ctx.number("max_error_percent")
+        min_invocations = ctx.number("min_daily_invocations")
+        for function in inventory.lambda_functions:
+            errors = daily_totals(series_or_none(ctx, lambda_query(function, "Errors", "Sum")))
+            calls = daily_totals(
+                series_or_none(ctx, lambda_query(function, "Invocations", "Sum")))
+            bad = {
+                day: (errors.get(day, 0.0), total) for day, total in sorted(calls.items())
+                if total >= min_invocations and errors.get(day, 0.0) / total * 100 > limit
+            }
+            if not bad:
+                continue
+            worst, (worst_errors, worst_calls) = max(bad.items(),
+                                                     key=lambda kv: kv[1][0] / kv[1][1])
+            yield self.finding(
+                function,
+                f"Lambda {function.name} failed {worst_errors / worst_calls:.1%} of its "
+                f"invocations on {worst} ({worst_errors:,.0f} errors in {worst_calls:,.0f}); the "
+                f"rate was above {limit:g}% on {len(bad)} of {len(calls)} days.",
+                {
+                    "worst_day": worst.isoformat(),
+                    "worst_day_error_percent": round(worst_errors / worst_calls * 100, 2),
+                    "days_over_threshold": {
+                        day.isoformat(): {"errors": round(e), "invocations": round(c),
+                                          "error_percent": round(e / c * 100, 2)}
+                        for day, (e, c) in bad.items()
+                    },
+                    "days_with_data": len(calls),
+                    "threshold_percent": limit,
+                    "min_daily_invocations": min_invocations,
+                },
+            )
+
+
+class LongRunningCandidate(Check):
+    id = "lambda.long_running_candidate"
+    title = "Long, steady Lambda work that a container would run cheaper"
+    severity = Severity.INFO
+    category = Category.COST
+    rationale = (
+        "Lambda bills every millisecond of every execution. Work that runs long and all day "
+        "keeps environments busy around the clock, which is what containers are priced for: "
+        "past about one busy environment on average, ECS or EKS tasks usually cost less."
+    )
+    remediation = (
+        "Compare the platforms with `auditor estimate` for this function's usage (in the "
+        "evidence), and move the work to a container service if the saving holds."
+    )
+    requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
+    subject_kinds = ("lambda-function",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "min_avg_duration_ms": Param(1000.0, "flag when the average Duration is at least this"),
+        "min_avg_concurrency": Param(1.0, "and at least this many environments are busy on "
+                                          "average (execution seconds per second)"),
+        "min_active_hours_percent": Param(95.0, "and this share of the lookback's hours had "
+                                                "invocations (steady traffic)"),
+    }
+
+    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
+        for function in inventory.lambda_functions:
+            yield from usage_queries(function)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        min_duration = ctx.number("min_avg_duration_ms")
+        min_concurrency = ctx.number("min_avg_concurrency")
+        min_active = ctx.number("min_active_hours_percent")
+        for function in inventory.lambda_functions:
+            used = usage(function, ctx)
+            if used is None:
+                continue
+            active = used.active_hours / used.window_hours * 100
+            if (used.avg_duration_ms < min_duration or used.avg_concurrency < min_concurrency
+                    or active < min_active):
+                continue
+            book = ctx.prices.in_region(function.region)
+            cost = lambda_monthly_usd(function, used, book)
+            yield self.finding(
+                function,
+                f"Lambda {function.name} averages {used.avg_duration_ms:,.0f} ms per invocation "
+                f"(threshold {min_duration:g} ms) and keeps {used.avg_concurrency:.1f} "
+                f"environments busy on average (threshold {min_concurrency:g}), with "
+                f"invocations in {active:.0f}% of hours (threshold {min_active:g}%): "
+                f"${cost:,.2f}/month on Lambda for steady work a container would run.",
+                {
+                    "usage": used.describe(function.memory_mb),
+                    "memory_mb": function.memory_mb,
+                    "architecture": function.architecture,
+                    "active_hours_percent": round(active, 1),
+                    "lambda_monthly_usd": round(cost, 2),
+                    "thresholds": {k: ctx.params[k] for k in self.parameters},
+                    "prices": book.describe(),
+                },
+            )
+
+
+class X86Arm64Candidate(Check):
+    id = "lambda.x86_arm64_candidate"
+    title = "x86_64 Lambda that could run on arm64 for less"
+    severity = Severity.LOW
+    category = Category.COST
+    rationale = (
+        "Lambda on arm64 (Graviton) costs 20% less per GB-second than on x86_64, and for most "
+        "interpreted code runs as fast or faster. A function on a runtime that supports arm64 "
+        "pays the x86 premium only out of habit."
+    )
+    remediation = (
+        "Switch the function's architecture to arm64 after checking that its dependencies have "
+        "arm64 builds (native wheels, layers, bundled binaries); test, then deploy."
+    )
+    requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
+    subject_kinds = ("lambda-function",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "min_monthly_savings_usd": Param(1.0, "flag when the monthly saving is at least this"),
+    }
+
+    def _candidates(self, inventory: Inventory) -> Iterator[tuple[LambdaFunction, str]]:
+        table = lambda_runtimes()
+        for function in inventory.lambda_functions:
+            runtime = table.get(function.runtime)
+            if function.architecture == "x86_64" and runtime is not None and runtime.arm64:
+                yield function, runtime.name
+
+    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
+        for function, _ in self._candidates(inventory):
+            yield from usage_queries(function)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        threshold = ctx.number("min_monthly_savings_usd")
+        for function, runtime in self._candidates(inventory):
+            used = usage(function, ctx)
+            if used is None:
+                continue
+            book = ctx.prices.in_region(function.region)
+            gb_s = used.gb_seconds_per_month(function.memory_mb)
+            saving = gb_s * (book.lambda_gb_s - book.lambda_arm_gb_s)
+            if saving < threshold:
+                continue
+            yield self.finding(
+                function,
+                f"Lambda {function.name} runs {runtime} on x86_64, which also runs on arm64: "
+                f"its {gb_s:,.0f} GB-s a month would cost ${saving:,.2f}/month less there "
+                f"(threshold ${threshold:g}).",
+                {
+                    "runtime": runtime,
+                    "architecture": "x86_64",
+                    "usage": used.describe(function.memory_mb),
+                    "memory_mb": function.memory_mb,
+                    "price_per_gb_s": {"x86_64": book.lambda_gb_s,
+                                       "arm64": book.lambda_arm_gb_s},
+                    "arithmetic": (f"{gb_s:,.0f} GB-s x (${rate(book.lambda_gb_s)} - "
+                                   f"${rate(book.lambda_arm_gb_s)}) = ${saving:,.2f}"),
+                    "threshold_usd": threshold,
+                    "runtimes_table": lambda_runtimes().describe(),
+                    "prices": book.describe(),
+                },
+                monthly_savings_usd=saving,
+            )
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+class DeprecatedRuntime(Check):
+    id = "lambda.deprecated_runtime"
+    title = "Lambda runtime deprecated or about to be"
+    severity = Severity.HIGH
+    category = Category.SECURITY
+    rationale = (
+        "After a runtime's deprecation date AWS no longer patches it: the language and OS "
+        "receive no security fixes, and later AWS blocks creating and then updating functions "
+        "on it, so even an urgent fix cannot be deployed without a runtime upgrade."
+    )
+    remediation = (
+        "Upgrade the function to a supported runtime of the same language, test it, and "
+        "deploy; for the newest available, see the evidence."
+    )
+    requires = frozenset({"lambda.functions"})
+    subject_kinds = ("lambda-function",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "warn_days": Param(120, "flag (medium) runtimes deprecated within this many days"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        table = lambda_runtimes()
+        warn_days = int(ctx.number("warn_days"))
+        for function in inventory.lambda_functions:
+            runtime = table.get(function.runtime)
+            if runtime is None or runtime.deprecation is None:
+                continue
+            days = (runtime.deprecation - ctx.now).days
+            if ctx.now >= runtime.deprecation:
+                severity = Severity.HIGH
+                when = (f"was deprecated on {runtime.deprecation.date()} ({-days} days ago): "
+                        "it no longer gets security patches")
+            elif days <= warn_days:
+                severity = Severity.MEDIUM
+                when = (f"is deprecated on {runtime.deprecation.date()}, in {days} days "
+                        f"(threshold {warn_days} days)")
+            else:
+                continue
+            upgrade = _successor(runtime.name, ctx, warn_days)
+            yield self.finding(
+                function,
+                f"Lambda {function.name} runs {runtime.name}, which {when}"
+                + (f"; upgrade to {upgrade}." if upgrade else "."),
+                {
+                    "runtime": runtime.name,
+                    "deprecation_date": runtime.deprecation.date().isoformat(),
+                    "days_until_deprecation": days,
+                    "warn_days": warn_days,
+                    "suggested_runtime": upgrade,
+                    "runtimes_table": table.describe(),
+                },
+                severity=severity,
+            )
+
+
+def _successor(runtime: str, ctx: CheckContext, warn_days: int) -> str | None:
+    """The newest runtime of the same language that is not deprecated soon."""
+    family = re.match(r"[a-z]+", runtime)
+    if family is None:
+        return None
+    horizon = ctx.now + timedelta(days=warn_days)
+    supported = [
+        r.name for r in lambda_runtimes().runtimes.values()
+        if r.name.startswith(family.group()) and (r.deprecation is None or r.deprecation > horizon)
+    ]
+    return max(supported, key=version_key, default=None)
+
+
+class SecretsInEnvironment(Check):
+    id = "lambda.secrets_in_environment"
+    title = "Plaintext secret in a Lambda environment variable"
+    severity = Severity.HIGH
+    category = Category.SECURITY
+    rationale = (
+        "Environment variables are shown to anyone who can read the function's configuration "
+        "(lambda:GetFunction, the console), copied into every version and often into "
+        "infrastructure code and CI logs. A secret kept there is readable far beyond the code "
+        "that needs it, and cannot be rotated without a deploy."
+    )
+    remediation = (
+        "Move the value to Secrets Manager or SSM Parameter Store (SecureString), grant the "
+        "execution role read access to it, read it at start-up (the Parameters and Secrets "
+        "Lambda extension caches it), then rotate the exposed secret."
+    )
+    requires = frozenset({"lambda.functions"})
+    subject_kinds = ("lambda-function",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for function in inventory.lambda_functions:
+            hints = find_secrets(function.environment)
+            if not hints:
+                continue
+            # Names, reasons and masked hints only: the value never leaves auditor.secrets.
+            yield self.finding(
+                function,
+                f"Lambda {function.name} keeps {len(hints)} environment variable(s) that look "
+                f"like plaintext secrets: "
+                + "; ".join(f"{h.name} ({h.reason})" for h in hints) + ".",
+                {"variables": [{"name": h.name, "reason": h.reason, "masked": h.masked}
+                               for h in hints]},
+            )
+
+
+class LogRetentionUnset(Check):
+    id = "lambda.log_retention_unset"
+    title = "Lambda log group never expires"
+    severity = Severity.LOW
+    category = Category.COST
+    rationale = (
+        "A log group without a retention period keeps every line forever and bills its "
+        "storage every month; the logs also keep whatever personal data they hold longer than "
+        "any policy allows."
+    )
+    remediation = (
+        "Set a retention period on the log group (`aws logs put-retention-policy "
+        "--log-group-name ... --retention-in-days 30`), or create it with one in the function's "
+        "infrastructure code."
+    )
+    requires = frozenset({"lambda.functions", "logs.log_groups"})
+    subject_kinds = ("lambda-function",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        groups = {(g.account, g.region, g.name): g for g in inventory.log_groups}
+        for function in inventory.lambda_functions:
+            group = groups.get((function.account, function.region, function.log_group_name))
+            # No group yet: the function has not logged, so there is nothing kept forever.
+            if group is None or group.retention_days is not None:
+                continue
+            yield self.finding(
+                function,
+                f"Lambda {function.name} logs to {group.name}, which never expires "
+                f"({group.stored_bytes / 1024**2:,.1f} MiB stored so far).",
+                {"log_group": group.name, "log_group_arn": group.arn,
+                 "retention_days": None, "stored_bytes": group.stored_bytes},
+            )

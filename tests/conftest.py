@@ -19,3 +19,25 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         yield
+
+
+def isolated_ecs_service(cluster: str = "prod", name: str = "api") -> str:
+    """In the emulated account: a Fargate service in a subnet with no way out (no route, no
+    endpoint), pulling a public image: `network.private_subnet_no_egress` reports it (high).
+    Returns the service ARN."""
+    import boto3
+
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName=cluster)
+    ecs.register_task_definition(
+        family=cluster, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+        memory="512", containerDefinitions=[{"name": "app", "image": "nginx:1.27"}])
+    arn: str = ecs.create_service(
+        cluster=cluster, serviceName=name, taskDefinition=cluster, desiredCount=1,
+        launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+            "subnets": [subnet], "securityGroups": [group]}})["service"]["serviceArn"]
+    return arn

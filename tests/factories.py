@@ -9,15 +9,20 @@ from auditor.check import Check, CheckContext
 from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import (
     ContainerDefinition,
+    EcsCluster,
     EcsService,
+    EksCluster,
+    EksNodegroup,
     IamRole,
     LambdaFunction,
+    ManagedPolicy,
     NatGateway,
     PolicyDocument,
     PolicyStatement,
     ProvisionedConcurrency,
     Route,
     RouteTable,
+    ScalableTarget,
     SecretReference,
     Subnet,
     TaskDefinition,
@@ -63,12 +68,17 @@ def endpoint(service: str, vpc_id: str = "vpc-a", kind: str = "Interface",
 
 
 def container(image: str = ECR_IMAGE, log_driver: str | None = "awslogs",
-              secrets: tuple[str, ...] = ()) -> ContainerDefinition:
+              secrets: tuple[str, ...] = (), environment: dict[str, str] | None = None,
+              health_check: bool = False, name: str = "app", essential: bool = True,
+              log_group: str = "/ecs/orders") -> ContainerDefinition:
     return ContainerDefinition(
-        "app", image, True, 0, None, {},
-        tuple(SecretReference(name, f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}")
-              for name in secrets),
-        log_driver, False,
+        name, image, essential, 0, None, environment or {},
+        tuple(SecretReference(secret,
+                              f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}")
+              for secret in secrets),
+        log_driver, health_check,
+        log_options={"awslogs-group": log_group, "awslogs-stream-prefix": "ecs"}
+        if log_driver == "awslogs" else {},
     )
 
 
@@ -105,12 +115,53 @@ def allow(actions: tuple[str, ...], resources: tuple[str, ...] = ("*",),
     return PolicyStatement(effect, actions, (), resources, (), False)
 
 
-def function(name: str, role_arn: str, memory: int = 1024, arch: str = "x86_64") -> LambdaFunction:
+def function(name: str, role_arn: str, memory: int = 1024, arch: str = "x86_64",
+             subnets: tuple[str, ...] = ()) -> LambdaFunction:
     return LambdaFunction(
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}", ACCOUNT, REGION, name,
-        "python3.12", (arch,), memory, 30, role_arn, "Zip", 1000, None, (), (), {},
-        f"/aws/lambda/{name}", None,
+        "python3.12", (arch,), memory, 30, role_arn, "Zip", 1000, "vpc-a" if subnets else None,
+        subnets, ("sg-1",) if subnets else (), {}, f"/aws/lambda/{name}", None,
     )
+
+
+def cluster(name: str = "prod", insights: str | None = "enabled") -> EcsCluster:
+    return EcsCluster(f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{name}", ACCOUNT, REGION, name,
+                      "ACTIVE", insights)
+
+
+def scalable_target(svc: EcsService, min_capacity: int = 2, max_capacity: int = 10
+                    ) -> ScalableTarget:
+    resource_id = f"service/{svc.cluster_name}/{svc.name}"
+    return ScalableTarget(
+        f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/{svc.name}",
+        ACCOUNT, REGION, "ecs", resource_id, "ecs:service:DesiredCount", min_capacity,
+        max_capacity,
+    )
+
+
+def eks_cluster(name: str = "platform", private_endpoint: bool = True) -> EksCluster:
+    return EksCluster(f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{name}", ACCOUNT, REGION, name,
+                      "1.31", "ACTIVE", "vpc-a", ("subnet-1",), ("sg-1",), True,
+                      private_endpoint, ("0.0.0.0/0",), (), True,
+                      f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", None)
+
+
+def nodegroup(name: str = "general", subnets: tuple[str, ...] = ("subnet-1",),
+              node_role: str = f"arn:aws:iam::{ACCOUNT}:role/eks-node",
+              cluster_name: str = "platform") -> EksNodegroup:
+    return EksNodegroup(
+        f"arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/{cluster_name}/{name}/0a1b", ACCOUNT, REGION,
+        name, cluster_name, "ACTIVE", subnets, ("m6i.large",), "ON_DEMAND", 2, 2, 4, node_role,
+        "1.31", "AL2_x86_64",
+    )
+
+
+def managed_policy(name: str, statements: tuple[PolicyStatement, ...],
+                   aws_managed: bool = True) -> ManagedPolicy:
+    arn = (f"arn:aws:iam::aws:policy/{name}" if aws_managed
+           else f"arn:aws:iam::{ACCOUNT}:policy/{name}")
+    return ManagedPolicy(arn, ACCOUNT, "global", name, aws_managed,
+                         PolicyDocument(arn, statements))
 
 
 def provisioned(fn: LambdaFunction, qualifier: str = "live", allocated: int = 50

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from auditor.cli import main
 from auditor.config import Config
 from auditor.demo import DemoAccount, demo_environment
+from auditor.engine import Registry
 from auditor.report.document import Report, to_dict
 from auditor.report.json_ import schema
 from auditor.scan import Environment, scan
@@ -23,6 +25,8 @@ from tests.faults import Throttle, deny
 
 CORE_CHECKS = ("network.private_subnet_no_egress", "iam.shared_role",
                "ecs.task_overprovisioned", "lambda.provisioned_concurrency_waste")
+REGISTRY = Registry.build(include_entry_points=False)
+METRIC_CHECKS = tuple(c.id for c in REGISTRY.checks if "cloudwatch.metrics" in c.requires)
 Hook = tuple[str, Callable[..., Any]]
 
 
@@ -48,10 +52,12 @@ def by_check(report: Report, status: str = "fail") -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("check_id", CORE_CHECKS)
+@pytest.mark.parametrize("check_id", REGISTRY.ids)
 def test_each_check_fires_on_its_planted_problem_and_not_its_clean_twin(
         clean: tuple[Report, DemoAccount], check_id: str) -> None:
     report, account = clean
+    if check_id not in account.planted:
+        pytest.skip(f"the demo account plants no problem for {check_id}")
     flagged = by_check(report).get(check_id, set())
     assert set(account.planted[check_id]) <= flagged
     assert not set(account.clean[check_id]) & flagged
@@ -68,18 +74,19 @@ def test_json_report_validates_against_the_shipped_schema(
         clean: tuple[Report, DemoAccount]) -> None:
     document = to_dict(clean[0])
     jsonschema.Draft202012Validator(schema()).validate(document)
-    assert document["summary"]["findings_by_severity"]["high"] == 3
+    severities = [f["severity"] for f in document["findings"]]
+    assert document["summary"]["findings_by_severity"]["high"] == severities.count("high") > 0
     every_saving = [f["monthly_savings_usd"] for f in document["findings"]
-                    if f["check_id"] in ("ecs.task_overprovisioned",
+                    if f["check_id"] in ("ecs.task_overprovisioned", "ecs.idle_service",
                                          "lambda.provisioned_concurrency_waste")]
     assert all(saving and saving > 0 for saving in every_saving)
 
 
-def fingerprints(report: Report, checks: tuple[str, ...]
+def fingerprints(report: Report, checks: tuple[str, ...], status: str | None = None
                  ) -> set[tuple[str, str, float | None]]:
     """What must not change between runs (the emulator's subnet IDs do, so messages may)."""
     return {(f.fingerprint, f.status, f.monthly_savings_usd) for f in report.findings
-            if f.check_id in checks}
+            if f.check_id in checks and status in (None, f.status)}
 
 
 def test_access_denied_on_lambda_is_recorded_and_leaves_other_findings_intact(
@@ -95,21 +102,23 @@ def test_access_denied_on_lambda_is_recorded_and_leaves_other_findings_intact(
     assert "iam.shared_role" in unknown
     assert account.planted["iam.shared_role"][0] in by_check(report)["iam.shared_role"]
     untouched = ("network.private_subnet_no_egress", "ecs.task_overprovisioned")
-    assert fingerprints(report, untouched) == fingerprints(clean[0], untouched)
+    assert fingerprints(report, untouched, "fail") == fingerprints(clean[0], untouched, "fail")
+    # The network check could not judge functions; its ECS and EKS verdicts stand.
+    assert {f.resource_type for f in report.findings if f.status == "unknown"
+            and f.check_id == "network.private_subnet_no_egress"} == {"lambda-function"}
 
 
 def test_throttled_cloudwatch_is_recorded_and_only_metric_checks_go_unknown(
         clean: tuple[Report, DemoAccount]) -> None:
     throttle = Throttle("cloudwatch", "GetMetricData")
     report, _ = demo_scan(throttle.hook, config=Config(max_attempts=2))
-    [error] = [e for e in report.errors if e.operation == "GetMetricData"]
-    assert error.code == "Throttling"
-    assert error.checks_affected == ("ecs.task_overprovisioned",
-                                     "lambda.provisioned_concurrency_waste")
+    errors = [e for e in report.errors if e.operation == "GetMetricData"]  # one per region
+    assert errors and all(e.code == "Throttling" for e in errors)
+    assert all(e.checks_affected == METRIC_CHECKS for e in errors)
     assert throttle.sent >= 2, "the client retried before giving up"
     unknown = by_check(report, "unknown")
-    assert set(unknown) == {"ecs.task_overprovisioned", "lambda.provisioned_concurrency_waste"}
-    assert "ecs.task_overprovisioned" not in by_check(report)
+    assert set(unknown) == set(METRIC_CHECKS)
+    assert not set(METRIC_CHECKS) & set(by_check(report))
     untouched = ("network.private_subnet_no_egress", "iam.shared_role")
     assert fingerprints(report, untouched) == fingerprints(clean[0], untouched)
 
@@ -125,13 +134,17 @@ def test_a_throttling_burst_is_retried_and_the_scan_completes(
 def test_cli_demo_json_to_file_is_private_and_valid_and_fail_on_sets_the_exit_code(
         tmp_path: Path) -> None:
     out = tmp_path / "report.json"
+    started = time.monotonic()
     result = CliRunner().invoke(main, ["scan", "--demo", "--format", "json", "--output",
                                        str(out), "--fail-on", "high"])
+    # The first-run promise: the demo audit finishes in under 20 seconds.
+    assert time.monotonic() - started < 20
     assert result.exit_code == 1, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     document = json.loads(out.read_text())
     jsonschema.Draft202012Validator(schema()).validate(document)
-    assert result.stderr.strip().splitlines()[-1].startswith("compute-auditor: 5 findings")
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f"compute-auditor: {len(document['findings'])} findings")
     quiet = CliRunner().invoke(main, ["scan", "--demo", "--fail-on", "critical",
                                       "--checks", "iam.*"])
     assert quiet.exit_code == 0, quiet.output

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -28,7 +30,7 @@ def run(checks: list, inventory: Inventory) -> list:  # type: ignore[type-arg]
 def test_select_with_globs_and_skips() -> None:
     registry = Registry.build(include_entry_points=False)
     ids = [c.id for c in registry.select(["network.*", "iam.*"], ["iam.*"])]
-    assert ids == ["network.private_subnet_no_egress"]
+    assert ids == ["network.private_subnet_no_egress", "network.single_az"]
 
 
 def test_a_glob_matching_nothing_is_a_config_error_with_a_hint() -> None:
@@ -191,3 +193,16 @@ def test_a_check_that_raises_is_recorded_and_its_subjects_are_unknown() -> None:
     [error] = result.errors
     assert error.code == "RuntimeError"
     assert [x.status for x in result.findings] == ["unknown"]
+
+
+def test_subject_requires_must_name_a_subject_kind_and_required_datasets() -> None:
+    class Narrowed(PrivateSubnetNoEgress):
+        subject_requires: ClassVar[Mapping[str, frozenset[str]]] = {
+            "ecs-service": frozenset({"rds.databases"})}
+
+    with pytest.raises(TypeError, match="subject_requires"):
+        Narrowed.validate_declaration()
+    PrivateSubnetNoEgress.validate_declaration()
+    assert PrivateSubnetNoEgress().requires_for("lambda-function") == frozenset(
+        {"lambda.functions", "ec2.network", "ec2.vpc_endpoints"})
+    assert SharedRole().requires_for("iam-role") == SharedRole.requires

@@ -13,6 +13,7 @@ from auditor.config import Config
 from auditor.errors import ReadOnlyViolation
 from auditor.scan import Environment, scan
 from auditor.session import CallStats, ClientFactory, is_read_only
+from tests.conftest import isolated_ecs_service
 
 
 @pytest.mark.parametrize(("service", "operation", "allowed"), [
@@ -63,21 +64,9 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_scan_follows_aws_endpoint_url_to_a_moto_server(moto_server: str) -> None:
-    ec2 = boto3.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
-    ecs = boto3.client("ecs")
-    ecs.create_cluster(clusterName="remote")
-    ecs.register_task_definition(
-        family="remote", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
-        memory="512", containerDefinitions=[{"name": "app", "image": "nginx:1.27"}])
-    ecs.create_service(cluster="remote", serviceName="isolated", taskDefinition="remote",
-                       desiredCount=1, launchType="FARGATE",
-                       networkConfiguration={"awsvpcConfiguration": {
-                           "subnets": [subnet], "securityGroups": [group]}})
-    report = scan(Config(regions=("us-east-1",), checks=("network.*",)), Environment(),
-                  datetime.now(UTC))
+    isolated_ecs_service("remote", "isolated")
+    report = scan(Config(regions=("us-east-1",), checks=("network.private_subnet_no_egress",)),
+                  Environment(), datetime.now(UTC))
     assert report.errors == ()
     [finding] = report.findings
     assert finding.resource_arn.endswith("service/remote/isolated")

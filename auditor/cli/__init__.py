@@ -9,6 +9,8 @@ import click
 
 from auditor import __version__
 from auditor.cli.checks import checks_command, iam_policy_command
+from auditor.cli.estimate import estimate_command, pricing_group
+from auditor.cli.report import diff_command, report_command
 from auditor.cli.scan import scan_command
 
 
@@ -22,3 +24,7 @@ def main() -> None:
 main.add_command(scan_command)
 main.add_command(checks_command)
 main.add_command(iam_policy_command)
+main.add_command(report_command)
+main.add_command(diff_command)
+main.add_command(estimate_command)
+main.add_command(pricing_group)

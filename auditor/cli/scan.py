@@ -1,4 +1,5 @@
-"""`auditor scan`: collect, check, report; exit by --fail-on."""
+"""`auditor scan`: collect, check, suppress, compare with the baseline, report; exit by
+--fail-on."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
+from auditor.baseline import apply_baseline
 from auditor.cli.common import (
     checks_option,
     config_option,
@@ -18,10 +21,15 @@ from auditor.cli.common import (
     skip_option,
     with_selection,
 )
+from auditor.config import FORMATS, Config
 from auditor.findings import SEVERITIES, Severity
-from auditor.report.output import RENDERERS, render, write_all
+from auditor.progress import Progress
+from auditor.report import read
+from auditor.report.document import Report
+from auditor.report.output import check_destination, deliver, render
 from auditor.report.table import summary_line
 from auditor.scan import Environment, scan
+from auditor.suppress import apply_suppressions
 
 
 @click.command("scan")
@@ -33,23 +41,26 @@ from auditor.scan import Environment, scan
 @dir_option
 @click.option("--lookback-days", type=click.IntRange(1, 455),
               help="Days of CloudWatch history to judge by (default 14).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(sorted(RENDERERS)),
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format (repeatable; default table).")
-@click.option("--output", type=click.Path(path_type=Path),
-              help="Write the report here (a file, or a directory for several formats).")
+@click.option("--output",
+              help="Write the report here: a file, a directory (one timestamped file per "
+                   "format) or s3://BUCKET/PREFIX/.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="A previous JSON report: report only findings not in it.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding at or above this severity is reported.")
 @click.option("--max-workers", type=click.IntRange(1, 64),
               help="Parallel API workers (default 8).")
 @click.option("--demo", is_flag=True,
               help="Audit an embedded emulated account; no AWS credentials needed.")
-@click.option("--quiet", is_flag=True, help="No summary line on stderr.")
+@click.option("--quiet", is_flag=True, help="No progress and no summary line on stderr.")
 @fails_cleanly
 def scan_command(config_path: Path | None, profile: str | None, regions: tuple[str, ...],
                  checks: tuple[str, ...], skip_checks: tuple[str, ...],
                  checks_dirs: tuple[Path, ...], lookback_days: int | None,
-                 formats: tuple[str, ...], output: Path | None, fail_on: str | None,
-                 max_workers: int | None, demo: bool, quiet: bool) -> None:
+                 formats: tuple[str, ...], output: str | None, baseline: Path | None,
+                 fail_on: str | None, max_workers: int | None, demo: bool, quiet: bool) -> None:
     """Collect, run the checks, and report."""
     config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
     config = replace(
@@ -58,29 +69,47 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
         regions=regions or config.regions,
         lookback_days=lookback_days or config.lookback_days,
         formats=formats or config.formats,
-        output=str(output) if output else config.output,
+        output=output or config.output,
+        baseline=str(baseline) if baseline else config.baseline,
         fail_on=fail_on or config.fail_on,
         max_workers=max_workers or config.max_workers,
     )
-    if demo:
-        # Imported here: moto is only needed, and only paid for, when the demo runs.
-        from auditor.demo import demo_environment
+    # Check what can be checked first: a bad file fails in a second, not after the scan.
+    check_destination(config.formats, config.output)
+    previous = read.load(Path(config.baseline)) if config.baseline else None
+    progress = Progress.for_stream(sys.stderr, quiet)
+    hooks = progress.hooks if progress else ()
+    try:
+        report = _scan(config, hooks, demo)
+    finally:
+        if progress:
+            progress.finish()
 
-        with demo_environment(datetime.now(UTC)) as emulated:
-            seeded = emulated.account
-            config = replace(config, regions=config.regions or seeded.regions, profile=None)
-            report = scan(config, Environment(hooks=emulated.extra_hooks, demo=True),
-                          seeded.now)
-    else:
-        report = scan(config)
+    report = replace(report, findings=apply_suppressions(
+        report.findings, config.suppressions, report.resource_tags, report.generated_at))
+    if previous is not None:
+        report = apply_baseline(report, previous)
 
     if config.output:
-        for path in write_all(report, config.formats, Path(config.output)):
-            click.echo(f"wrote {path}", err=True)
+        for where in deliver(report, config.formats, config.output, config.profile):
+            click.echo(f"wrote {where}", err=True)
     else:
         for fmt in config.formats:
             click.echo(render(report, fmt), nl=False)
-    if not quiet and (config.output or config.formats != ("table",)):
+    if not quiet and (config.output or config.formats != ("table",) or previous is not None):
         click.echo(summary_line(report), err=True)
     if config.fail_on and report.worst_at_or_above(Severity(config.fail_on)):
         sys.exit(1)
+
+
+def _scan(config: Config, hooks: tuple[tuple[str, Any], ...], demo: bool) -> Report:
+    if not demo:
+        return scan(config, Environment(hooks=hooks))
+    # Imported here: moto is only needed, and only paid for, when the demo runs.
+    from auditor.demo import demo_environment
+
+    with demo_environment(datetime.now(UTC)) as emulated:
+        seeded = emulated.account
+        config = replace(config, regions=config.regions or seeded.regions, profile=None)
+        return scan(config, Environment(hooks=(*emulated.extra_hooks, *hooks), demo=True),
+                    seeded.now)

@@ -83,6 +83,10 @@ class ScopeCollector:
     def wants(self, *datasets: str) -> bool:
         return any(name in self.wanted for name in datasets)
 
+    def wanted_among(self, datasets: tuple[str, ...]) -> tuple[str, ...]:
+        """The wanted ones of `datasets`: what a call that serves all of them fails for."""
+        return tuple(name for name in datasets if name in self.wanted)
+
     def loading(
         self, datasets: str | tuple[str, ...], service: str, operation: str
     ) -> Any:

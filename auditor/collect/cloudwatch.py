@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from auditor.collect.base import Recorder, chunks
+from auditor.collect.base import Recorder, chunks, parse_time
 from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import Scope
 from auditor.session import ClientFactory
@@ -77,8 +77,12 @@ def _fetch_batch(
         response = client.get_metric_data(**request)
         for result in response.get("MetricDataResults", []):
             key = result["Id"]
-            points[key].extend(zip(result.get("Timestamps", []), result.get("Values", []),
-                                   strict=False))
+            # botocore gives every parsed timestamp its own tzlocal() (~0.5 KB): in UTC they
+            # share one tzinfo, which keeps a large scan's series ~7x smaller (and daily
+            # totals in UTC days whatever the machine's time zone).
+            stamps = [parse_time(t) for t in result.get("Timestamps", [])]
+            points[key].extend((t, v) for t, v in zip(stamps, result.get("Values", []),
+                                                      strict=False) if t is not None)
         token = response.get("NextToken")
         if not token:
             break

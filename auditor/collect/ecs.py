@@ -165,6 +165,8 @@ def _container(raw: dict[str, Any]) -> ContainerDefinition:
         log_driver=raw.get("logConfiguration", {}).get("logDriver"),
         has_health_check=bool(raw.get("healthCheck")),
         has_repository_credentials=bool(raw.get("repositoryCredentials")),
+        log_options={str(k): str(v) for k, v in
+                     raw.get("logConfiguration", {}).get("options", {}).items()},
     )
 
 

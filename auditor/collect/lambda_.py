@@ -44,17 +44,17 @@ def collect(ctx: ScopeCollector) -> Inventory:
     provisioned_names: list[str] = []
 
     if ctx.wants(*_NEED_FUNCTIONS):
-        with ctx.loading(_wanted(ctx, _NEED_FUNCTIONS), "lambda", "ListFunctions"):
+        with ctx.loading(ctx.wanted_among(_NEED_FUNCTIONS), "lambda", "ListFunctions"):
             functions.extend(_function(f, ctx) for f in paginate(client, "list_functions",
                                                                   "Functions"))
     if ctx.wants(*_NEED_MAPPINGS):
-        with ctx.loading(_wanted(ctx, _NEED_MAPPINGS), "lambda", "ListEventSourceMappings"):
+        with ctx.loading(ctx.wanted_among(_NEED_MAPPINGS), "lambda", "ListEventSourceMappings"):
             mappings.extend(_mapping(m, ctx) for m in paginate(
                 client, "list_event_source_mappings", "EventSourceMappings"))
     if ctx.wants("lambda.concurrency"):
         functions = _with_reserved_concurrency(ctx, client, functions, mappings)
     if ctx.wants(*_NEED_PROVISIONED):
-        with ctx.loading(_wanted(ctx, _NEED_PROVISIONED), "cloudwatch", "ListMetrics"):
+        with ctx.loading(ctx.wanted_among(_NEED_PROVISIONED), "cloudwatch", "ListMetrics"):
             provisioned_names = _provisioned_function_names(ctx.client("cloudwatch"))
     if ctx.wants("lambda.provisioned_concurrency"):
         with ctx.loading("lambda.provisioned_concurrency", "lambda",
@@ -86,10 +86,6 @@ def collect(ctx: ScopeCollector) -> Inventory:
 def unqualified(arn: str) -> str:
     """`arn:aws:lambda:r:a:function:name:alias` -> `arn:aws:lambda:r:a:function:name`."""
     return ":".join(arn.split(":")[:7])
-
-
-def _wanted(ctx: ScopeCollector, names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in names if ctx.wants(name))
 
 
 @contextmanager

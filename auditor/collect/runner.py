@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from auditor.collect import ec2, ecs, eks, iam, lambda_, logs, rds
+from auditor.collect import autoscaling, ec2, ecs, eks, elbv2, iam, lambda_, logs, rds
 from auditor.collect.base import Recorder, ScopeCollector
 from auditor.model import GLOBAL_REGION, Inventory, Scope, merge
 from auditor.session import ClientFactory
@@ -15,7 +15,8 @@ from auditor.session import ClientFactory
 Collector = Callable[[ScopeCollector], Inventory]
 
 REGIONAL: tuple[Collector, ...] = (
-    ec2.collect, ecs.collect, eks.collect, lambda_.collect, rds.collect, logs.collect,
+    ec2.collect, ecs.collect, autoscaling.collect, eks.collect, lambda_.collect, rds.collect,
+    logs.collect, elbv2.collect,
 )
 ACCOUNT_WIDE: tuple[Collector, ...] = (iam.collect,)
 

@@ -7,12 +7,15 @@ eu-west-1:
   the NAT, isolated subnets with the local route only) and "payments" (private subnets with
   no NAT but interface endpoints for ecr.api, ecr.dkr, logs and secretsmanager and the S3
   gateway endpoint);
-- ECS clusters "prod" and "analytics" with six Fargate services, their task definitions,
-  roles, secrets and log groups;
-- nine Lambda functions (aliases, provisioned concurrency, SQS event sources, VPC access to
-  an RDS PostgreSQL instance, an old runtime, a plaintext secret in the environment);
-- EKS cluster "platform" (1.29) with a node group, add-ons and upgrade insights;
-- 14 days of hourly CloudWatch metrics for every service and function.
+- ECS clusters "prod" and "analytics" with seven Fargate services (one behind an ALB of its
+  own), their task definitions, roles, secrets and log groups;
+- ten Lambda functions (aliases, provisioned concurrency, SQS event sources, VPC access to
+  an RDS PostgreSQL instance, an old runtime, a plaintext secret in the environment, a
+  function URL);
+- EKS cluster "platform" (1.29) with a node group, add-ons and upgrade insights, and a small
+  current cluster "tools" with one node, its clean twin;
+- 14 days of hourly CloudWatch metrics for every service and function (and the ALB); two
+  workloads have flat traffic so their costs can be worked out by hand.
 Each planted problem has a clean twin; `Demo.account` (`DemoAccount`) lists both by check ID.
 
 The emulator is patched in-process while the demo runs, because stock moto cannot serve it:
@@ -20,6 +23,8 @@ The emulator is patched in-process while the demo runs, because stock moto canno
   the same results replaces it (`emulator.fast_metric_data`);
 - its `ListMetrics` lists a multi-dimension metric once per datapoint, slowly
   (`emulator.unique_list_metrics` lists each metric once, as CloudWatch does);
+- its EKS re-reads botocore's partition list for every cluster and node group created
+  (`emulator.fast_role_validation` reads it once);
 - it lacks some read APIs (Lambda provisioned concurrency, account settings and the function
   URL list, EKS add-ons, insights and cluster versions), which `Demo.hook` answers from
   seeded data. Register that hook on every client the scan builds:
@@ -38,7 +43,12 @@ from typing import Any
 
 from moto import mock_aws
 
-from auditor.demo.emulator import MissingApiResponder, fast_metric_data, unique_list_metrics
+from auditor.demo.emulator import (
+    MissingApiResponder,
+    fast_metric_data,
+    fast_role_validation,
+    unique_list_metrics,
+)
 from auditor.demo.seed import REGION, DemoAccount, seed_demo_account
 
 __all__ = ["Demo", "DemoAccount", "MissingApiResponder", "demo_environment"]
@@ -90,7 +100,7 @@ def demo_environment(now: datetime | None = None) -> Iterator[Demo]:
             if name in _REMOVED_ENV or name.startswith("AWS_ENDPOINT_URL"):
                 del os.environ[name]
         os.environ.update(_FAKE_ENV)
-        with mock_aws(), fast_metric_data(), unique_list_metrics():
+        with mock_aws(), fast_metric_data(), unique_list_metrics(), fast_role_validation():
             responder = MissingApiResponder(now=now)
             account = seed_demo_account(now, responder)
             yield Demo(account, responder)

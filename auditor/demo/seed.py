@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from auditor.data import eks_calendar, version_key
 from auditor.demo.emulator import DEFAULT_ACCOUNT, MissingApiResponder
 
 REGION = "us-east-1"
@@ -42,8 +43,9 @@ class DemoAccount:
     """What was seeded: planted problems and their clean twins, by check ID.
 
     `planted[check]` must be reported by that check; `clean[check]` must not be. ARNs are the
-    ones the auditor reports: ECS service ARNs, Lambda function ARNs (qualified `fn:alias` for
-    provisioned concurrency), IAM role ARNs, EKS cluster and add-on ARNs, node group ARNs.
+    ones the auditor reports: ECS cluster, service and task definition ARNs, Lambda function
+    ARNs (qualified `fn:alias` for provisioned concurrency), Lambda event source mapping ARNs,
+    IAM role ARNs, EKS cluster and add-on ARNs, node group ARNs.
     `arns` names every other seeded resource worth finding (`ecs.service.orders-api`...).
     """
 
@@ -64,8 +66,9 @@ class _Service:
     name: str
     cluster: str
     tier: str
-    """Which subnets: `nat` (VPC A, routed to a NAT), `isolated` (VPC A, local route only) or
-    `endpoints` (VPC B, no NAT but the VPC endpoints it needs)."""
+    """Which subnets: `nat` (VPC A, routed to a NAT), `isolated` (VPC A, local route only),
+    `public` (VPC A, routed to the internet gateway) or `endpoints` (VPC B, no NAT but the VPC
+    endpoints it needs)."""
     cpu: int
     memory: int
     desired: int
@@ -75,23 +78,49 @@ class _Service:
     """Range of the hourly Maximum CPUUtilization, percent."""
     mem_max: tuple[float, float]
     secret: str | None = None
+    parameter: str | None = None
+    """An SSM parameter the task reads at start-up (the execution role is not granted it)."""
+    zones: int = 2
+    """How many of the tier's subnets (one per Availability Zone) the service uses."""
+    public_ip: bool = False
+    health_check: bool = True
+    circuit_breaker: bool = True
+    max_tasks: int | None = 10
+    """The auto scaling maximum; None: no scalable target."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables beyond SERVICE_NAME and LOG_LEVEL."""
+    alb_traffic: tuple[float, float] | None = None
+    """Behind an ALB of its own: (requests an hour, average response ms), flat. Its ECS
+    metrics are flat too (the top of each range), so its costs can be worked out by hand."""
 
 
 SERVICES = (
     _Service("orders-api", "prod", "nat", 1024, 2048, 3, "orders-task-role", ORDERS_IMAGE,
              (45, 65), (55, 70), secret="orders/db-credentials"),
-    # Planted: no route out and no endpoints, yet it pulls from ECR, logs and reads a secret.
+    # Planted: no route out and no endpoints, yet it pulls from ECR, logs and reads a secret;
+    # no container health check and no load balancer; no auto scaling.
     _Service("orders-worker", "prod", "isolated", 512, 1024, 2, "orders-task-role", ORDERS_IMAGE,
-             (50, 70), (60, 75), secret="orders/db-credentials"),
+             (50, 70), (60, 75), secret="orders/db-credentials", health_check=False,
+             max_tasks=None),
+    # Planted: may scale to 200 tasks.
     _Service("payments-api", "prod", "endpoints", 512, 1024, 2, "payments-task-role",
-             f"{ECR}/payments:2.0.1", (50, 70), (60, 75), secret="payments/stripe-key"),
-    # Planted: 2 vCPU / 4 GiB that never peaks above 15% CPU or 30% memory.
+             f"{ECR}/payments:2.0.1", (50, 70), (60, 75), secret="payments/stripe-key",
+             max_tasks=200),
+    # Planted: 2 vCPU / 4 GiB that never peaks above 15% CPU or 30% memory; a plaintext
+    # password in its environment; no deployment circuit breaker; its role may do s3:* on *.
     _Service("reporting", "analytics", "nat", 2048, 4096, 2, "reporting-task-role",
-             f"{ECR}/reporting:3.2.0", (8, 15), (20, 30)),
+             f"{ECR}/reporting:3.2.0", (8, 15), (20, 30), circuit_breaker=False,
+             env={"WAREHOUSE_PASSWORD": "demo-warehouse-pass"}),
+    # Planted: one Availability Zone; reads an SSM parameter its execution role cannot read.
     _Service("ingest", "analytics", "nat", 512, 1024, 2, "ingest-task-role",
-             f"{ECR}/ingest:1.0.7", (55, 75), (60, 80)),
-    _Service("admin-console", "analytics", "nat", 256, 512, 1, "admin-console-task-role",
-             "public.ecr.aws/nginx/nginx:1.27", (20, 45), (45, 65)),
+             f"{ECR}/ingest:1.0.7", (55, 75), (60, 80), parameter="/ingest/api-token", zones=1),
+    # Planted: one task, with a public IP in the public subnets, idle (peak CPU under 5%).
+    _Service("admin-console", "analytics", "public", 256, 512, 1, "admin-console-task-role",
+             "public.ecr.aws/nginx/nginx:1.27", (1, 4), (45, 65), public_ip=True, max_tasks=2),
+    # Planted (cost.migration_opportunity): two always-on tasks behind an ALB for 720 requests
+    # an hour, 80 ms each: on Lambda behind the same ALB it would cost a third.
+    _Service("partner-webhooks", "prod", "nat", 512, 1024, 2, "partner-webhooks-task-role",
+             f"{ECR}/partner-webhooks:1.3.0", (50, 60), (55, 65), alb_traffic=(720.0, 80.0)),
 )
 
 
@@ -117,19 +146,29 @@ class _Function:
     pc_util_max: tuple[float, float] = (0.0, 0.0)
     log_retention: int | None = 30
     url_auth: str | None = None
+    stall_share: float = 0.0
+    """Share of hours whose slowest call stalls close to the timeout (a slow downstream)."""
+    bad_day_error_rate: float = 0.0
+    """Error rate on one day of the lookback (a bad deploy), on top of `error_rate`."""
+    steady: bool = False
+    """Exactly `rate_per_s` and `duration_ms` every hour, peak concurrency twice the mean: no
+    noise, so its costs can be worked out by hand."""
+    alb: bool = False
+    """Invoked through an ALB of its own (a Lambda target group)."""
 
 
 FUNCTIONS = (
     # Planted: 50 provisioned environments, at most 10% of them ever busy.
     _Function("checkout-api", "python3.12", "arm64", 1024, 15, "checkout-api-role", 15.0, 180.0,
-              0.4, 0.002, provisioned=50, pc_util_max=(0.02, 0.10)),
+              0.4, 0.002, provisioned=50, pc_util_max=(0.02, 0.10), alb=True),
     _Function("search-api", "nodejs22.x", "arm64", 512, 10, "search-api-role", 50.0, 130.0,
               0.3, 0.001, provisioned=10, pc_util_max=(0.6, 0.95), url_auth="AWS_IAM"),
     _Function("events-ingest", "python3.12", "x86_64", 256, 30, "events-ingest-role", 200.0,
               120.0, 0.05, 0.0005, env={"LOG_LEVEL": "info", "STREAM_NAME": "events"}),
     _Function("legacy-report", "python3.9", "x86_64", 1024, 300, "legacy-report-role",
               4 / 3600, 40_000.0, 0.0, 0.0, reserved=1, log_retention=None),
-    _Function("user-sync", "python3.12", "x86_64", 512, 60, "user-sync-role", 0.5, 800.0, 0.2,
+    # Planted: 2.5 s calls around the clock keep 2.5 environments busy (a container's job).
+    _Function("user-sync", "python3.12", "x86_64", 512, 60, "user-sync-role", 1.0, 2500.0, 0.2,
               0.004, env={"DB_HOST": "orders-db.internal", "DB_USER": "sync",
                           "DB_PASSWORD": "hunter2-demo-secret"}),
     # Planted: reaches the database's security group, no proxy, no reserved concurrency,
@@ -138,14 +177,21 @@ FUNCTIONS = (
               60.0, 0.4, 0.001, vpc_sg="orders-db-writer"),
     _Function("notify-email", "python3.13", "arm64", 256, 30, "notify-role", 2.0, 300.0, 0.4,
               0.003, vpc_sg="notify"),
+    # Planted: the SMS provider stalls, and some hours' slowest call nears the 30 s timeout.
     _Function("notify-sms", "python3.13", "arm64", 256, 30, "notify-role", 0.5, 250.0, 0.4,
-              0.003),
+              0.003, stall_share=0.1),
+    # Planted: one day in the lookback a bad deploy failed 30% of the calls.
     _Function("edge-auth", "python3.12", "arm64", 256, 5, "edge-auth-role", 5.0, 25.0, 0.3,
-              0.0005, region=SECOND_REGION),
+              0.0005, region=SECOND_REGION, bad_day_error_rate=0.3),
+    # Planted (cost.migration_opportunity): 150 requests a second around the clock behind a
+    # function URL; two Fargate tasks and an ALB would cost less than a third.
+    _Function("clickstream-collector", "python3.12", "arm64", 512, 10, "clickstream-role",
+              150.0, 100.0, 0.0, 0.0, url_auth="AWS_IAM", steady=True),
 )
 
 CLUSTER_NAME = "platform"
 CLUSTER_VERSION = "1.29"
+SMALL_CLUSTER_NAME = "tools"
 ADDONS = (
     # (name, installed, default for the cluster version)
     ("vpc-cni", "v1.16.0-eksbuild.1", "v1.18.3-eksbuild.2"),  # planted: behind the default
@@ -224,6 +270,24 @@ class _Seeder:
         self.lambdas()
         self.eks()
         self.metrics()
+        self.cost_plants()
+
+    def cost_plants(self) -> None:
+        """cost.migration_opportunity: steady volume on Lambda that Fargate serves for less (one
+        priced by hand, clickstream-collector), a trickle on always-on tasks that Lambda serves
+        for less (partner-webhooks), and a one-node cluster whose control plane dominates.
+        Its twins stay put: a trickle already on Lambda, services busy enough for their tasks,
+        provisioned concurrency whose waste is its own check's, and a cluster whose move would
+        save mostly what upgrading it out of extended support does."""
+        arn = self.arns
+        for name in ("lambda.function.clickstream-collector", "lambda.function.events-ingest",
+                     "lambda.function.search-api", "ecs.service.partner-webhooks",
+                     f"eks.cluster.{SMALL_CLUSTER_NAME}"):
+            self.plant("cost.migration_opportunity", arn[name])
+        for name in ("lambda.function.notify-email", "lambda.function.user-sync",
+                     "lambda.function.checkout-api", "ecs.service.orders-api",
+                     "ecs.service.reporting", f"eks.cluster.{CLUSTER_NAME}"):
+            self.twin("cost.migration_opportunity", arn[name])
 
     # ---- network
 
@@ -268,6 +332,7 @@ class _Seeder:
             ("notify", vpc_a_id, None),
             ("eks-nodes", vpc_a_id, None),
             ("orders-db", vpc_a_id, ("orders-db-writer", 5432)),
+            ("orders-proxy", vpc_a_id, None),
             ("payments-app", vpc_b_id, None),
             ("payments-endpoints", vpc_b_id, None),
         ):
@@ -363,6 +428,11 @@ class _Seeder:
             arn = secrets.create_secret(Name=name, SecretString='{"demo": true}')["ARN"]
             self.secrets[name] = arn
             self.arns[f"secretsmanager.secret.{name}"] = arn
+        # Parameters are only referenced: the scan never reads SSM, and loading the emulator's
+        # SSM backend would cost a tenth of the seed's time budget.
+        for name in sorted({s.parameter for s in SERVICES if s.parameter}):
+            self.arns[f"ssm.parameter.{name}"] = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}"
+        # Shared by every service; it reads the Secrets Manager secrets, not the parameters.
         self._policy("ecsTaskExecutionRole", [
             {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
             {"Effect": "Allow",
@@ -394,13 +464,36 @@ class _Seeder:
             DBSubnetGroupName="shop-isolated", DBSubnetGroupDescription="demo database subnets",
             SubnetIds=self.subnets["isolated"],
         )
+        # A custom parameter group, so the connection budget comes from max_connections as set.
+        rds.create_db_parameter_group(
+            DBParameterGroupName="orders-db-params", DBParameterGroupFamily="postgres16",
+            Description="demo: explicit connection limit",
+        )
+        rds.modify_db_parameter_group(
+            DBParameterGroupName="orders-db-params",
+            Parameters=[{"ParameterName": "max_connections", "ParameterValue": "200",
+                         "ApplyMethod": "pending-reboot"}],
+        )
         db = rds.create_db_instance(
             DBInstanceIdentifier="orders-db", Engine="postgres", EngineVersion="16.4",
             DBInstanceClass="db.t4g.medium", AllocatedStorage=50, MasterUsername="orders",
             MasterUserPassword="not-a-real-password", Port=5432,
             VpcSecurityGroupIds=[self.sgs["orders-db"]], DBSubnetGroupName="shop-isolated",
+            DBParameterGroupName="orders-db-params",
         )["DBInstance"]
         self.arns["rds.instance.orders-db"] = db["DBInstanceArn"]
+        # A proxy in front of the database that the planted writer does not use: its security
+        # group admits nobody, so it is not "in the path" and the storm stays planted.
+        proxy = rds.create_db_proxy(
+            DBProxyName="orders-proxy", EngineFamily="POSTGRESQL",
+            Auth=[{"AuthScheme": "SECRETS", "SecretArn": sorted(self.secrets.values())[0],
+                   "IAMAuth": "DISABLED"}],
+            RoleArn=self.roles["eks-node-role"], VpcSubnetIds=self.subnets["isolated"],
+            VpcSecurityGroupIds=[self.sgs["orders-proxy"]],
+        )["DBProxy"]
+        rds.register_db_proxy_targets(DBProxyName="orders-proxy",
+                                      DBInstanceIdentifiers=["orders-db"])
+        self.arns["rds.proxy.orders-proxy"] = proxy["DBProxyArn"]
 
     # ---- ECS
 
@@ -418,11 +511,18 @@ class _Seeder:
                 "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
                 "Resource": f"arn:aws:s3:::demo-{role.removesuffix('-task-role')}/*",
             }])
+        # Planted: the reporting exports once needed "any bucket", so its role may do s3:* on *.
+        self.client("iam").put_role_policy(
+            RoleName="reporting-task-role", PolicyName="reporting-exports",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+        )
 
         arns: dict[str, str] = {}
         for service in SERVICES:
             arns[service.name] = arn = self._service(ecs, service)
             self.arns[f"ecs.service.{service.name}"] = arn
+        self._ecs_plants(arns)
 
         self.plant("network.private_subnet_no_egress", arns["orders-worker"])
         for name in ("orders-api", "payments-api", "reporting", "ingest", "admin-console"):
@@ -434,6 +534,30 @@ class _Seeder:
         for name in ("orders-api", "orders-worker", "payments-api", "reporting", "ingest"):
             self.twin("ecs.single_task_service", arns[name])
 
+    def _ecs_plants(self, services: Mapping[str, str]) -> None:
+        """One planted service (or task definition) per check; every other one is its twin."""
+        definitions = {name: self.arns[f"ecs.task_definition.{name}"] for name in services}
+        for check, planted, arns in (
+            ("network.single_az", "ingest", services),
+            ("ecs.public_ip_assigned", "admin-console", services),
+            ("ecs.idle_service", "admin-console", services),
+            ("ecs.no_circuit_breaker", "reporting", services),
+            ("ecs.no_autoscaling", "orders-worker", services),
+            ("ecs.unbounded_autoscaling", "payments-api", services),
+            ("ecs.missing_health_check", "orders-worker", services),
+            ("ecs.secrets_in_environment", "reporting", definitions),
+            ("ecs.execution_role_missing_permissions", "ingest", definitions),
+        ):
+            self.plant(check, arns[planted])
+            for name, arn in arns.items():
+                if name != planted:
+                    self.twin(check, arn)
+        self.plant("iam.broad_permissions", self.roles["reporting-task-role"])
+        for role in sorted({s.task_role for s in SERVICES} - {"reporting-task-role"}):
+            self.twin("iam.broad_permissions", self.roles[role])
+        for role in ("checkout-api-role", "eks-node-role"):
+            self.twin("iam.broad_permissions", self.roles[role])
+
     def _service(self, ecs: Any, service: _Service) -> str:
         container: dict[str, Any] = {
             "name": "app",
@@ -441,18 +565,26 @@ class _Seeder:
             "essential": True,
             "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
             "environment": [{"name": "SERVICE_NAME", "value": service.name},
-                            {"name": "LOG_LEVEL", "value": "info"}],
+                            {"name": "LOG_LEVEL", "value": "info"},
+                            *({"name": k, "value": v} for k, v in service.env.items())],
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": f"/ecs/{service.name}", "awslogs-region": REGION,
                 "awslogs-stream-prefix": "app",
             }},
-            "healthCheck": {"command": ["CMD-SHELL", "curl -f http://localhost:8080/health"],
-                            "interval": 30, "timeout": 5, "retries": 3},
         }
+        if service.health_check:
+            container["healthCheck"] = {
+                "command": ["CMD-SHELL", "curl -f http://localhost:8080/health"],
+                "interval": 30, "timeout": 5, "retries": 3,
+            }
         if service.secret:
             container["secrets"] = [
                 {"name": "DB_CREDENTIALS", "valueFrom": self.secrets[service.secret]}
             ]
+        if service.parameter:
+            container.setdefault("secrets", []).append(
+                {"name": "API_TOKEN", "valueFrom": self.arns[f"ssm.parameter.{service.parameter}"]}
+            )
         task = ecs.register_task_definition(
             family=service.name, cpu=str(service.cpu), memory=str(service.memory),
             networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
@@ -463,15 +595,55 @@ class _Seeder:
         )["taskDefinition"]
         self.arns[f"ecs.task_definition.{service.name}"] = task["taskDefinitionArn"]
         group = "payments-app" if service.tier == "endpoints" else "shop-app"
-        return str(ecs.create_service(
+        arn = str(ecs.create_service(
             cluster=service.cluster, serviceName=service.name,
             taskDefinition=task["taskDefinitionArn"], desiredCount=service.desired,
             launchType="FARGATE", schedulingStrategy="REPLICA",
             networkConfiguration={"awsvpcConfiguration": {
-                "subnets": self.subnets[service.tier], "securityGroups": [self.sgs[group]],
-                "assignPublicIp": "DISABLED",
+                "subnets": self.subnets[service.tier][:service.zones],
+                "securityGroups": [self.sgs[group]],
+                "assignPublicIp": "ENABLED" if service.public_ip else "DISABLED",
             }},
+            **self._load_balancer(service),
         )["service"]["serviceArn"])
+        if service.circuit_breaker:
+            # CreateService in the emulator drops the deployment configuration.
+            ecs.update_service(cluster=service.cluster, service=service.name,
+                               deploymentConfiguration={"deploymentCircuitBreaker": {
+                                   "enable": True, "rollback": True}})
+        if service.max_tasks is not None:
+            self.client("application-autoscaling").register_scalable_target(
+                ServiceNamespace="ecs", ResourceId=f"service/{service.cluster}/{service.name}",
+                ScalableDimension="ecs:service:DesiredCount", MinCapacity=service.desired,
+                MaxCapacity=service.max_tasks,
+            )
+        return arn
+
+    def _load_balancer(self, service: _Service) -> dict[str, Any]:
+        """The service's part in CreateService when it sits behind an ALB of its own."""
+        if service.alb_traffic is None:
+            return {}
+        group = self._alb(service.name, "ip")
+        return {"loadBalancers": [{"targetGroupArn": group, "containerName": "app",
+                                   "containerPort": 8080}]}
+
+    def _alb(self, name: str, target_type: str) -> str:
+        """An ALB in the public subnets forwarding to a new target group; returns its ARN."""
+        elbv2 = self.client("elbv2")
+        lb = elbv2.create_load_balancer(
+            Name=name, Subnets=self.subnets["public"],
+            SecurityGroups=[self.sgs["shop-app"]], Scheme="internet-facing", Type="application",
+        )["LoadBalancers"][0]
+        where = {} if target_type == "lambda" else {"Protocol": "HTTP", "Port": 8080,
+                                                    "VpcId": lb["VpcId"]}
+        group = elbv2.create_target_group(Name=name, TargetType=target_type,
+                                          **where)["TargetGroups"][0]
+        elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward",
+                                               "TargetGroupArn": group["TargetGroupArn"]}])
+        self.arns[f"elbv2.load_balancer.{name}"] = lb["LoadBalancerArn"]
+        self.arns[f"elbv2.target_group.{name}"] = group["TargetGroupArn"]
+        return str(group["TargetGroupArn"])
 
     # ---- Lambda
 
@@ -502,8 +674,29 @@ class _Seeder:
         self.twin("lambda.secrets_in_environment", arns["events-ingest"])
         self.plant("lambda.db_connection_storm", arns["orders-db-writer"])
         self.twin("lambda.db_connection_storm", arns["notify-email"])
+        unbounded, bounded = (self.arns[f"lambda.esm.{name}"]
+                              for name in ("orders-db-writer", "notify-email"))
+        self.plant("lambda.unbounded_event_source_scaling", unbounded)
+        self.twin("lambda.unbounded_event_source_scaling", bounded)
+        self.plant("lambda.near_timeout", arns["notify-sms"])
+        self.twin("lambda.near_timeout", arns["notify-email"])
+        self.plant("lambda.high_error_rate", arns["edge-auth"])
+        self.twin("lambda.high_error_rate", arns["checkout-api"])
+        # Long, steady work; the twins are short but busy, and long but rare.
+        self.plant("lambda.long_running_candidate", arns["user-sync"])
+        for name in ("events-ingest", "legacy-report"):
+            self.twin("lambda.long_running_candidate", arns[name])
+        # Every busy x86_64 function on a Python runtime; legacy-report's few calls would save
+        # under the $1/month threshold, and checkout-api is on arm64 already.
+        for name in ("events-ingest", "user-sync", "orders-db-writer"):
+            self.plant("lambda.x86_arm64_candidate", arns[name])
+        for name in ("legacy-report", "checkout-api"):
+            self.twin("lambda.x86_arm64_candidate", arns[name])
+        self.plant("lambda.log_retention_unset", arns["legacy-report"])
+        self.twin("lambda.log_retention_unset", arns["events-ingest"])
         for name in ("orders-db-writer", "notify-email"):
             self.twin("network.private_subnet_no_egress", arns[name])
+            self.twin("network.single_az", arns[name])
 
     def _function(self, fn: _Function, code: bytes) -> str:
         statements: list[dict[str, Any]] = [{
@@ -538,6 +731,9 @@ class _Seeder:
             lam.put_function_concurrency(
                 FunctionName=fn.name, ReservedConcurrentExecutions=fn.reserved
             )
+        if fn.alb:
+            self.client("elbv2").register_targets(
+                TargetGroupArn=self._alb(fn.name, "lambda"), Targets=[{"Id": arn}])
         if fn.url_auth:
             url = lam.create_function_url_config(FunctionName=fn.name, AuthType=fn.url_auth)
             self.arns[f"lambda.url.{fn.name}"] = url["FunctionUrl"]
@@ -601,6 +797,12 @@ class _Seeder:
         )["nodegroup"]
         self.arns["eks.cluster.platform"] = cluster["arn"]
         self.arns["eks.nodegroup.general"] = nodegroup["nodegroupArn"]
+        profile = eks.create_fargate_profile(
+            fargateProfileName="batch", clusterName=CLUSTER_NAME,
+            podExecutionRoleArn=self.roles["eks-node-role"], subnets=self.subnets["nat"],
+            selectors=[{"namespace": "batch"}],
+        )["fargateProfile"]
+        self.arns["eks.fargate_profile.batch"] = profile["fargateProfileArn"]
 
         addon_arns = {
             name: self.responder.seed_addon(
@@ -624,12 +826,63 @@ class _Seeder:
             description="Checks for kubelet versions of worker nodes in the cluster.",
         )
 
-        self.plant("eks.extended_support", cluster["arn"])
-        self.plant("eks.public_endpoint_open", cluster["arn"])
         self.plant("eks.outdated_addons", addon_arns["vpc-cni"])
         self.twin("eks.outdated_addons", addon_arns["coredns"])
         self.twin("eks.outdated_addons", addon_arns["kube-proxy"])
         self.twin("network.private_subnet_no_egress", nodegroup["nodegroupArn"])
+        self.twin("network.single_az", nodegroup["nodegroupArn"])
+
+        # "platform" carries the configuration problems; "tools", small and current, is their
+        # clean twin, and the planted cluster too small for its control plane.
+        tools = self._small_cluster(eks)
+        for check in ("eks.extended_support", "eks.public_endpoint_open",
+                      "eks.control_plane_logging_disabled", "eks.secrets_encryption_disabled",
+                      "eks.upgrade_insights"):
+            self.plant(check, cluster["arn"])
+            self.twin(check, tools)
+        self.plant("eks.underused_control_plane", tools)
+        self.twin("eks.underused_control_plane", cluster["arn"])
+
+    def _small_cluster(self, eks: Any) -> str:
+        """One node, a current version, private endpoint, every log type, KMS-encrypted
+        secrets, add-ons at their defaults and passing insights. Returns its ARN."""
+        version = _current_eks_version(self.now)
+        arn = str(eks.create_cluster(
+            name=SMALL_CLUSTER_NAME, version=version, roleArn=self.roles["eks-cluster-role"],
+            resourcesVpcConfig={
+                "subnetIds": self.subnets["nat"], "securityGroupIds": [self.sgs["eks-nodes"]],
+                "endpointPublicAccess": False, "endpointPrivateAccess": True,
+            },
+            logging={"clusterLogging": [{"types": ["api", "audit", "authenticator",
+                                                   "controllerManager", "scheduler"],
+                                         "enabled": True}]},
+            encryptionConfig=[{"resources": ["secrets"], "provider": {
+                "keyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/demo-eks-secrets"}}],
+            tags={"demo": "true"},
+        )["cluster"]["arn"])
+        nodegroup = eks.create_nodegroup(
+            clusterName=SMALL_CLUSTER_NAME, nodegroupName="tools-default",
+            scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 1},
+            subnets=self.subnets["nat"], nodeRole=self.roles["eks-node-role"],
+            instanceTypes=["t3.medium"], amiType="AL2023_x86_64_STANDARD",
+            capacityType="ON_DEMAND",
+        )["nodegroup"]
+        self.arns[f"eks.cluster.{SMALL_CLUSTER_NAME}"] = arn
+        self.arns["eks.nodegroup.tools-default"] = nodegroup["nodegroupArn"]
+        self.twin("network.private_subnet_no_egress", nodegroup["nodegroupArn"])
+        coredns = self.responder.seed_addon(
+            REGION, SMALL_CLUSTER_NAME, "coredns", "v1.11.4-eksbuild.2", "v1.11.4-eksbuild.2",
+            cluster_version=version,
+        )
+        self.arns[f"eks.addon.{SMALL_CLUSTER_NAME}.coredns"] = coredns
+        self.twin("eks.outdated_addons", coredns)
+        self.responder.seed_insight(
+            REGION, SMALL_CLUSTER_NAME, "a1b2c3d4-0000-4000-8000-000000000003",
+            "Kubelet version skew", status="PASSING", kubernetes_version=version,
+            reason="No kubelet version skew detected.",
+            description="Checks for kubelet versions of worker nodes in the cluster.",
+        )
+        return arn
 
     # ---- CloudWatch
 
@@ -639,6 +892,9 @@ class _Seeder:
             batches.setdefault((REGION, "AWS/ECS"), []).extend(self._ecs_metrics(service))
         for fn in FUNCTIONS:
             batches.setdefault((fn.region, "AWS/Lambda"), []).extend(self._lambda_metrics(fn))
+        for service in SERVICES:
+            batches.setdefault((REGION, "AWS/ApplicationELB"), []).extend(
+                self._alb_metrics(service))
         for (region, namespace), datums in batches.items():
             # The request is built here and is known to be valid; validating ~17k datums
             # again costs a third of the seed.
@@ -655,21 +911,52 @@ class _Seeder:
                 {"Name": "ServiceName", "Value": service.name}]
         for metric, (low, high) in (("CPUUtilization", service.cpu_max),
                                     ("MemoryUtilization", service.mem_max)):
+            if service.alb_traffic is not None:
+                # Flat, and drawing nothing from the random stream the others share.
+                for hour in self.hours:
+                    yield _datum(metric, dims, hour, "Percent", 60, high * 0.7 * 60,
+                                 high * 0.5, high)
+                continue
             for hour in self.hours:
                 peak = self.rng.uniform(low, high)
                 # ECS samples every minute: 60 samples an hour, the mean below the peak.
                 mean = peak * self.rng.uniform(0.55, 0.8)
                 yield _datum(metric, dims, hour, "Percent", 60, mean * 60, mean * 0.6, peak)
 
+    def _alb_metrics(self, service: _Service) -> Iterator[dict[str, Any]]:
+        """Flat traffic through the service's ALB, and the LCUs it uses."""
+        if service.alb_traffic is None:
+            return
+        requests, response_ms = service.alb_traffic
+        lb = self.arns[f"elbv2.load_balancer.{service.name}"].split(":loadbalancer/", 1)[1]
+        group = "targetgroup/" + self.arns[f"elbv2.target_group.{service.name}"].split(
+            ":targetgroup/", 1)[1]
+        pair = [{"Name": "LoadBalancer", "Value": lb}, {"Name": "TargetGroup", "Value": group}]
+        seconds = response_ms / 1000
+        for hour in self.hours:
+            yield _datum("RequestCount", pair, hour, "Count", requests, requests, 1, 1)
+            yield _datum("TargetResponseTime", pair, hour, "Seconds", requests,
+                         seconds * requests, seconds * 0.25, seconds * 6)
+            yield _datum("ConsumedLCUs", [{"Name": "LoadBalancer", "Value": lb}], hour, "Count",
+                         60, 0.05 * 60, 0.05, 0.05)
+
     def _lambda_metrics(self, fn: _Function) -> Iterator[dict[str, Any]]:
         dims = [{"Name": "FunctionName", "Value": fn.name}]
+        if fn.steady:
+            yield from _steady_lambda_metrics(fn, dims, self.hours)
+            return
+        bad_day = (self.now - timedelta(days=4)).date()
         for hour in self.hours:
             wave = 1 + fn.diurnal * math.sin(2 * math.pi * (hour.hour - 9) / 24)
             count = max(1, round(fn.rate_per_s * 3600 * wave * self.rng.uniform(0.9, 1.1)))
             errors = round(count * fn.error_rate * self.rng.uniform(0.5, 1.5))
+            if fn.bad_day_error_rate and hour.date() == bad_day:
+                errors += round(count * fn.bad_day_error_rate)
             mean_ms = fn.duration_ms * self.rng.uniform(0.9, 1.1)
-            # The slowest call stays well under the timeout (no near-timeout plant here).
+            # The slowest call stays well under the timeout, except in a stalling function.
             peak_ms = min(mean_ms * self.rng.uniform(2.0, 3.5), fn.timeout * 1000 * 0.4)
+            if fn.stall_share and self.rng.random() < fn.stall_share:
+                peak_ms = fn.timeout * 1000 * self.rng.uniform(0.85, 0.98)
             concurrency = fn.rate_per_s * wave * mean_ms / 1000
             yield _datum("Invocations", dims, hour, "Count", count, count, 1, 1)
             yield _datum("Errors", dims, hour, "Count", count, errors, 0, 1 if errors else 0)
@@ -689,6 +976,21 @@ class _Seeder:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _steady_lambda_metrics(fn: _Function, dims: list[dict[str, str]],
+                           hours: Sequence[datetime]) -> Iterator[dict[str, Any]]:
+    count = fn.rate_per_s * 3600
+    concurrency = fn.rate_per_s * fn.duration_ms / 1000
+    for hour in hours:
+        yield _datum("Invocations", dims, hour, "Count", count, count, 1, 1)
+        yield _datum("Errors", dims, hour, "Count", count, 0, 0, 0)
+        yield _datum("Duration", dims, hour, "Milliseconds", count, fn.duration_ms * count,
+                     fn.duration_ms * 0.4, fn.duration_ms * 3)
+        yield _datum("ConcurrentExecutions", dims, hour, "Count", 60, concurrency * 60,
+                     concurrency * 0.5, concurrency * 2)
+        if fn.url_auth:
+            yield _datum("UrlRequestCount", dims, hour, "Count", count, count, 1, 1)
 
 
 def _hours(now: datetime) -> list[datetime]:
@@ -717,6 +1019,20 @@ def _datum(
                             "Minimum": round(low, 4), "Maximum": round(high, 4)},
     }
 
+
+
+def _current_eks_version(now: datetime) -> str:
+    """The newest released version in the shipped calendar whose standard support lasts past
+    the extended-support warning (90 days, and a week to spare); once the calendar has none,
+    the minor version after its newest (an unknown newer version, which is not flagged)."""
+    calendar = eks_calendar()
+    horizon = now + timedelta(days=97)
+    for version in sorted(calendar.versions, key=version_key, reverse=True):
+        window = calendar.versions[version]
+        if window.release <= now and window.end_of_standard_support > horizon:
+            return version
+    major, minor = version_key(calendar.newest())[:2]
+    return f"{major}.{minor + 1}"
 
 
 def _tags(resource_type: str, name: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor import __version__
+from auditor.cost.totals import cost_totals
 from auditor.findings import SEVERITIES, Finding, Severity
 
 SCHEMA_VERSION = 1
@@ -48,10 +49,16 @@ class Report:
     workloads: tuple[Mapping[str, Any], ...] = ()
     demo: bool = False
     tool_version: str = field(default=__version__)
+    resource_tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Tags of the resources the findings name, by ARN (for suppressions and the reports)."""
+    baselined: frozenset[str] = frozenset()
+    """Fingerprints of findings already in the `--baseline` report: kept, not reported."""
 
     @property
     def active_findings(self) -> list[Finding]:
-        return [f for f in self.findings if not f.suppressed]
+        """What is reported: neither suppressed nor already in the baseline."""
+        return [f for f in self.findings
+                if not f.suppressed and f.fingerprint not in self.baselined]
 
     def counts_by_severity(self, status: str = "fail") -> dict[str, int]:
         counts = Counter(f.severity.value for f in self.active_findings if f.status == status)
@@ -63,8 +70,9 @@ class Report:
 
     @property
     def total_monthly_savings_usd(self) -> float:
-        return round(sum(f.monthly_savings_usd or 0.0 for f in self.active_findings
-                         if f.status == "fail"), 2)
+        # Baselined findings still cost money: only suppression takes a saving out.
+        return round(sum(f.monthly_savings_usd or 0.0 for f in self.findings
+                         if f.status == "fail" and not f.suppressed), 2)
 
     @property
     def total_current_monthly_usd(self) -> float:
@@ -75,7 +83,8 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def finding_dict(finding: Finding, tags: Mapping[str, str] | None = None,
+                 baselined: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "fingerprint": finding.fingerprint,
         "check_id": finding.check_id,
@@ -95,6 +104,12 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
     if finding.suppression_reason:
         out["suppression_reason"] = finding.suppression_reason
+    if baselined:
+        out["baselined"] = True
+    if finding.sub_key:
+        out["sub_key"] = finding.sub_key
+    if tags:
+        out["resource_tags"] = dict(sorted(tags.items()))
     return out
 
 
@@ -126,8 +141,12 @@ def to_dict(report: Report) -> dict[str, Any]:
             "total_monthly_savings_usd": report.total_monthly_savings_usd,
             "checks_run": list(report.checks_run),
             "errors": len(report.errors),
+            "suppressed": sum(1 for f in report.findings if f.suppressed),
+            "baselined": len(report.baselined),
+            "costs": cost_totals(report.workloads),
         },
-        "findings": [finding_dict(f) for f in findings],
+        "findings": [finding_dict(f, report.resource_tags.get(f.resource_arn),
+                                  f.fingerprint in report.baselined) for f in findings],
         "workloads": [dict(w) for w in report.workloads],
         "errors": [
             {"account": e.account, "region": e.region, "service": e.service,

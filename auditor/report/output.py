@@ -1,24 +1,51 @@
-"""Rendering by format name, and writing reports atomically with owner-only permissions."""
+"""Rendering by format name, and delivering reports: standard output, a file, a directory (one
+timestamped file per format) or S3. Local writes are atomic with owner-only permissions; an S3
+upload is a single PutObject per file through the one client allowed to write."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from auditor.errors import ReportError
-from auditor.report import json_, table
+from auditor.report import csv_, html, json_, markdown, ocsf, sarif, table
 from auditor.report.document import Report
+from auditor.session import report_upload_client
 
-RENDERERS: dict[str, tuple[Callable[[Report], str], str]] = {
-    "table": (table.render, "txt"),
-    "json": (json_.render, "json"),
+
+@dataclass(frozen=True)
+class Format:
+    render: Callable[[Report], str]
+    extension: str
+    content_type: str
+
+
+RENDERERS: dict[str, Format] = {
+    "table": Format(table.render, "txt", "text/plain; charset=utf-8"),
+    "json": Format(json_.render, "json", "application/json"),
+    "csv": Format(csv_.render, "csv", "text/csv; charset=utf-8"),
+    "markdown": Format(markdown.render, "md", "text/markdown; charset=utf-8"),
+    "html": Format(html.render, "html", "text/html; charset=utf-8"),
+    "sarif": Format(sarif.render, "sarif", "application/sarif+json"),
+    "ocsf": Format(ocsf.render, "ocsf.json", "application/json"),
 }
 
 
 def render(report: Report, fmt: str) -> str:
-    return RENDERERS[fmt][0](report)
+    return RENDERERS[fmt].render(report)
+
+
+def file_name(report: Report, fmt: str) -> str:
+    """`report-20261123T020000Z.json`: nightly runs into one directory never overwrite."""
+    stamp = report.generated_at.strftime("%Y%m%dT%H%M%SZ")
+    return f"report-{stamp}.{RENDERERS[fmt].extension}"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -40,9 +67,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise ReportError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
 
 
-def write_all(report: Report, formats: Sequence[str], output: Path) -> list[Path]:
-    """One format to a file; several formats to a directory, one `report.<ext>` each."""
-    if len(formats) == 1 and not output.is_dir():
+def write_all(report: Report, formats: Sequence[str], where: Path | str) -> list[Path]:
+    """One format to a file; several formats (or an existing directory, or a path ending in
+    `/`) to a directory, one timestamped file each."""
+    output = Path(where)
+    as_directory = str(where).endswith(("/", os.sep)) or output.is_dir()
+    if len(formats) == 1 and not as_directory:
         write_atomic(output, render(report, formats[0]))
         return [output]
     if output.exists() and not output.is_dir():
@@ -50,7 +80,63 @@ def write_all(report: Report, formats: Sequence[str], output: Path) -> list[Path
                           "for; give a directory")
     written = []
     for fmt in formats:
-        path = output / f"report.{RENDERERS[fmt][1]}"
+        path = output / file_name(report, fmt)
         write_atomic(path, render(report, fmt))
         written.append(path)
     return written
+
+
+def parse_s3(url: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` -> (bucket, prefix)."""
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise ReportError(f"--output {url}: no bucket; use s3://BUCKET/PREFIX/")
+    return bucket, key
+
+
+def upload_all(report: Report, formats: Sequence[str], url: str, client: Any) -> list[str]:
+    """PutObject each format: to the key itself for one format and a URL not ending in `/`,
+    else one timestamped object per format under the prefix."""
+    bucket, key = parse_s3(url)
+    if len(formats) == 1 and key and not key.endswith("/"):
+        targets = [(formats[0], key)]
+    else:
+        prefix = key if not key or key.endswith("/") else key + "/"
+        targets = [(fmt, prefix + file_name(report, fmt)) for fmt in formats]
+    written = []
+    for fmt, object_key in targets:
+        try:
+            client.put_object(Bucket=bucket, Key=object_key,
+                              Body=render(report, fmt).encode("utf-8"),
+                              ContentType=RENDERERS[fmt].content_type)
+        except (ClientError, BotoCoreError) as exc:
+            raise ReportError(f"cannot upload the report to s3://{bucket}/{object_key}: "
+                              f"{exc}") from None
+        written.append(f"s3://{bucket}/{object_key}")
+    return written
+
+
+def check_destination(formats: Sequence[str], output: str | None) -> None:
+    """Before any work: several formats need somewhere to put one file each."""
+    if output is None:
+        if len(formats) > 1:
+            raise ReportError(f"{len(formats)} formats need --output: a directory or "
+                              "s3://BUCKET/PREFIX/ (one file each)")
+    elif output.startswith("s3://"):
+        parse_s3(output)
+
+
+def deliver(report: Report, formats: Sequence[str], output: str,
+            profile: str | None = None) -> list[str]:
+    """Write to a local path or upload to `s3://...` with the user's credentials (`profile`,
+    else the standard chain); returns where each format went. The one client allowed to
+    write is built here, and only for S3."""
+    if output.startswith("s3://"):
+        try:
+            session = boto3.session.Session(profile_name=profile)
+        except ProfileNotFound:
+            raise ReportError(f"AWS profile {profile!r} not found for the upload to "
+                              f"{output}") from None
+        client = report_upload_client(session)
+        return upload_all(report, formats, output, client)
+    return [str(path) for path in write_all(report, formats, output)]

@@ -10,7 +10,7 @@ from auditor.report.document import Report, sorted_findings
 _MESSAGE_WIDTH = 110
 
 
-def _short_arn(arn: str) -> str:
+def short_arn(arn: str) -> str:
     """The part of an ARN a person recognises: the resource, without partition and account."""
     parts = arn.split(":", 5)
     return parts[5] if len(parts) == 6 else arn
@@ -26,7 +26,7 @@ def render(report: Report) -> str:
         lines.append(f"\n{severity.upper()} ({len(group)})")
         rows = [
             [f.check_id, f.status.upper() if f.status != "fail" else "FAIL",
-             _short_arn(f.resource_arn), f.region,
+             short_arn(f.resource_arn), f.region,
              "" if f.monthly_savings_usd is None else f"${f.monthly_savings_usd:,.2f}",
              f.message]
             for f in group
@@ -53,9 +53,13 @@ def summary_line(report: Report) -> str:
     counts = report.counts_by_severity("fail")
     parts = " ".join(f"{severity}={counts[severity]}" for severity in SEVERITIES)
     unknown = sum(report.counts_by_severity("unknown").values())
+    suppressed = sum(1 for f in report.findings if f.suppressed)
+    set_aside = "".join(f", {n} {what}" for n, what in
+                        ((suppressed, "suppressed"), (len(report.baselined), "baselined")) if n)
     return (
-        f"compute-auditor: {sum(counts.values())} findings ({parts}), {unknown} unknown, "
-        f"{len(report.errors)} errors, savings ${report.total_monthly_savings_usd:,.2f}/month, "
+        f"compute-auditor: {sum(counts.values())} findings ({parts}), {unknown} unknown"
+        f"{set_aside}, {len(report.errors)} errors, "
+        f"savings ${report.total_monthly_savings_usd:,.2f}/month, "
         f"{len(report.accounts)} account(s), {len(report.regions)} region(s), "
         f"{report.stats.api_calls} API calls in {report.stats.duration_s:.1f}s"
     )

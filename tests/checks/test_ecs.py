@@ -1,12 +1,28 @@
-"""ecs.task_overprovisioned: p99 of hourly Maximum CPU and peak memory, Fargate right-size."""
+"""ECS checks: ecs.task_overprovisioned (p99 of hourly Maximum CPU and peak memory, Fargate
+right-size), ecs.idle_service, and the service, task definition and cluster settings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from auditor.check import Check
+from auditor.findings import Finding
 from auditor.model import Inventory
 from auditor.pricing.book import PriceBook
-from checks.ecs import TaskOverprovisioned, service_metric
+from checks.ecs import (
+    ContainerInsightsDisabled,
+    IdleService,
+    MissingHealthCheck,
+    NoAutoscaling,
+    NoCircuitBreaker,
+    SecretsInEnvironment,
+    SingleTaskService,
+    TaskOverprovisioned,
+    UnboundedAutoscaling,
+    service_metric,
+)
 from tests import factories as f
 
 
@@ -57,3 +73,174 @@ def test_already_smallest_size_is_not_flagged() -> None:
 
 def test_thresholds_are_configurable() -> None:
     assert run(cpu=[30.0] * 336, memory=[20.0] * 336, cpu_max_percent=25.0) == []
+
+
+# --------------------------------------------------------------------------- ecs.idle_service
+
+
+def run_idle(cpu: list[float], desired: int = 2, launch_type: str = "FARGATE",
+             **params: float) -> list[Finding]:
+    td = f.task_definition(cpu=512, memory=1024)
+    svc = f.service("old-api", td, desired=desired, launch_type=launch_type)
+    check = IdleService(params)
+    inventory = Inventory(task_definitions=(td,), ecs_services=(svc,))
+    queries = list(check.metric_queries(inventory, f.context(check)))
+    series = {q: f.hourly(cpu) for q in queries}
+    return list(check.evaluate(inventory, f.context(check, series)))
+
+
+@pytest.mark.fires("ecs.idle_service")
+def test_service_never_above_five_percent_fails_with_its_whole_cost() -> None:
+    [finding] = run_idle([1.0] * 335 + [4.9])
+    per_task = PriceBook().fargate_task_month(0.5, 1.0)
+    assert finding.monthly_savings_usd == pytest.approx(round(2 * per_task, 2))
+    assert finding.evidence["cpu_peak_percent"] == 4.9
+    assert finding.evidence["threshold_cpu_max_percent"] == 5.0
+    assert "never reached 5% in 336 hours (highest 4.9%)" in finding.message
+
+
+@pytest.mark.quiet("ecs.idle_service")
+def test_one_busy_hour_is_enough_to_be_working() -> None:
+    assert run_idle([1.0] * 335 + [30.0]) == []
+
+
+def test_idle_service_edge_cases() -> None:
+    assert run_idle([1.0] * 10) == []  # too little data
+    assert run_idle([1.0] * 336, desired=0) == []  # no tasks asked for, so no queries either
+    [on_ec2] = run_idle([1.0] * 336, launch_type="EC2")
+    assert on_ec2.monthly_savings_usd is None  # its instances may run other work
+    assert run_idle([6.0] * 336, cpu_max_percent=7.0)
+
+
+# --------------------------------------------------------------------------- configuration checks
+
+
+def judge(check: Check, **inventory: object) -> list[Finding]:
+    return list(check.evaluate(Inventory(**inventory), f.context(check)))  # type: ignore[arg-type]
+
+
+TD = f.task_definition()
+
+
+@pytest.mark.fires("ecs.single_task_service")
+def test_replica_service_with_one_task_fails() -> None:
+    [finding] = judge(SingleTaskService(), ecs_services=(f.service("admin", TD, desired=1),))
+    assert finding.evidence == {"cluster": "prod", "desired_count": 1, "threshold_min_tasks": 2}
+
+
+@pytest.mark.quiet("ecs.single_task_service")
+def test_two_tasks_a_daemon_or_a_stopped_service_pass() -> None:
+    daemon = replace(f.service("agent", TD, desired=1), scheduling_strategy="DAEMON")
+    services = (f.service("api", TD, desired=2), f.service("off", TD, desired=0), daemon)
+    assert judge(SingleTaskService(), ecs_services=services) == []
+    assert judge(SingleTaskService({"min_tasks": 3}), ecs_services=services[:1])
+
+
+@pytest.mark.fires("ecs.no_circuit_breaker")
+def test_rolling_deployment_without_breaker_fails() -> None:
+    [finding] = judge(NoCircuitBreaker(), ecs_services=(f.service("api", TD),))
+    assert finding.evidence["circuit_breaker_enabled"] is False
+
+
+@pytest.mark.quiet("ecs.no_circuit_breaker")
+def test_breaker_on_or_another_controller_passes() -> None:
+    services = (replace(f.service("api", TD), circuit_breaker_enabled=True),
+                replace(f.service("blue-green", TD), deployment_controller="CODE_DEPLOY"))
+    assert judge(NoCircuitBreaker(), ecs_services=services) == []
+
+
+@pytest.mark.fires("ecs.no_autoscaling")
+def test_service_without_a_scalable_target_fails() -> None:
+    other = f.scalable_target(f.service("api", TD, cluster="staging"))
+    [finding] = judge(NoAutoscaling(), ecs_services=(f.service("api", TD),),
+                    scalable_targets=(other,))
+    assert finding.evidence["scalable_target"] is None
+    assert "runs 2 task(s) whatever the load" in finding.message
+
+
+def test_a_target_pinned_at_its_minimum_cannot_scale() -> None:
+    svc = f.service("api", TD)
+    [finding] = judge(NoAutoscaling(), ecs_services=(svc,),
+                    scalable_targets=(f.scalable_target(svc, 2, 2),))
+    assert (finding.evidence["min_capacity"], finding.evidence["max_capacity"]) == (2, 2)
+
+
+@pytest.mark.quiet("ecs.no_autoscaling")
+def test_service_with_a_scalable_target_passes() -> None:
+    svc = f.service("api", TD)
+    daemon = replace(f.service("agent", TD), scheduling_strategy="DAEMON")
+    assert judge(NoAutoscaling(), ecs_services=(svc, daemon),
+               scalable_targets=(f.scalable_target(svc),)) == []
+
+
+@pytest.mark.fires("ecs.unbounded_autoscaling")
+def test_maximum_above_fifty_fails() -> None:
+    svc = f.service("api", TD, desired=4)
+    [finding] = judge(UnboundedAutoscaling(), ecs_services=(svc,),
+                    scalable_targets=(f.scalable_target(svc, 2, 200),))
+    assert finding.evidence["max_capacity"] == 200
+    assert finding.evidence["threshold_max_capacity"] == 50
+    assert "may scale to 200 tasks (threshold 50), 50x the 4" in finding.message
+
+
+@pytest.mark.quiet("ecs.unbounded_autoscaling")
+def test_maximum_at_the_threshold_passes_and_the_threshold_is_configurable() -> None:
+    svc = f.service("api", TD)
+    targets = (f.scalable_target(svc, 2, 50),)
+    assert judge(UnboundedAutoscaling(), ecs_services=(svc,), scalable_targets=targets) == []
+    assert judge(UnboundedAutoscaling({"max_capacity": 20}), ecs_services=(svc,),
+               scalable_targets=targets)
+
+
+@pytest.mark.fires("ecs.secrets_in_environment")
+def test_plaintext_secret_is_reported_by_name_never_by_value() -> None:
+    value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    env = {"AWS_SECRET_ACCESS_KEY": value, "DB_PASSWORD": "hunter2hunter2", "STAGE": "prod"}
+    td = f.task_definition(containers=(f.container(environment=env),))
+    [finding] = judge(SecretsInEnvironment(), task_definitions=(td,))
+    assert [v["variable"] for v in finding.evidence["variables"]] == [
+        "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD"]
+    assert finding.evidence["variables"][0]["masked"] == "********** (40 chars)"
+    assert "app/AWS_SECRET_ACCESS_KEY, app/DB_PASSWORD" in finding.message
+    assert value not in repr(finding) and "hunter2" not in repr(finding)
+
+
+@pytest.mark.quiet("ecs.secrets_in_environment")
+def test_plain_settings_and_secret_references_pass() -> None:
+    env = {"STAGE": "prod", "DB_PASSWORD_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x"}
+    td = f.task_definition(containers=(f.container(environment=env, secrets=("db",)),))
+    assert judge(SecretsInEnvironment(), task_definitions=(td,)) == []
+
+
+@pytest.mark.fires("ecs.missing_health_check")
+def test_service_behind_no_load_balancer_without_container_health_check_fails() -> None:
+    sidecar = f.container(name="proxy", health_check=True)
+    td = f.task_definition(containers=(f.container(), sidecar,
+                                       f.container(name="init", essential=False)))
+    [finding] = judge(MissingHealthCheck(), task_definitions=(td,),
+                    ecs_services=(f.service("worker", td),))
+    assert finding.evidence["containers_without_health_check"] == ["app"]
+
+
+@pytest.mark.quiet("ecs.missing_health_check")
+def test_container_health_check_or_a_load_balancer_covers_the_service() -> None:
+    checked = f.task_definition("a", containers=(f.container(health_check=True),))
+    unchecked = f.task_definition("b")
+    behind_lb = replace(f.service("web", unchecked), target_group_arns=(
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0a1b",))
+    assert judge(MissingHealthCheck(), task_definitions=(checked, unchecked),
+               ecs_services=(f.service("worker", checked), behind_lb)) == []
+
+
+@pytest.mark.fires("ecs.container_insights_disabled")
+def test_cluster_with_insights_disabled_or_unset_fails() -> None:
+    found = judge(ContainerInsightsDisabled(), ecs_clusters=(
+        f.cluster("a", "disabled"), f.cluster("b", None)))
+    assert [x.evidence["container_insights"] for x in found] == ["disabled", None]
+    assert "Container Insights unset" in found[1].message
+
+
+@pytest.mark.quiet("ecs.container_insights_disabled")
+def test_cluster_with_insights_enabled_or_enhanced_passes() -> None:
+    assert judge(ContainerInsightsDisabled(), ecs_clusters=(
+        f.cluster("a", "enabled"), f.cluster("b", "enhanced"))) == []

@@ -115,6 +115,9 @@ def test_collects_clusters_services_and_task_definitions(scan: Callable[..., Sca
     assert app.environment == {"STAGE": "prod"}
     assert app.secrets == (SecretReference("DB_PASSWORD", SECRET),)
     assert app.log_driver == "awslogs" and app.has_health_check
+    assert app.log_options == {"awslogs-group": "/ecs/web"}
+    assert app.ecr_repository_arn == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/web"
+    assert sidecar.ecr_repository_arn is None
     assert not app.has_repository_credentials
     assert (sidecar.cpu, sidecar.memory_mib, sidecar.essential) == (0, None, False)
     assert sidecar.log_driver is None and not sidecar.has_health_check

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 from botocore.stub import Stubber
 
 from auditor.collect import eks
+from auditor.model import EksVersionSupport
 from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role
 
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/cluster"
@@ -72,7 +75,7 @@ def test_collects_clusters_nodegroups_and_fargate_profiles(scan: Callable[..., S
     assert profile.subnet_ids == (subnet,)
 
 
-def test_missing_add_on_api_is_recorded_and_the_rest_returned(
+def test_missing_add_on_and_insight_apis_are_recorded_and_the_rest_returned(
     scan: Callable[..., Scan],
 ) -> None:
     _cluster()
@@ -80,12 +83,17 @@ def test_missing_add_on_api_is_recorded_and_the_rest_returned(
 
     inventory = eks.collect(run.ctx)
 
-    assert inventory.eks_addons == ()
+    assert inventory.eks_addons == () and inventory.eks_insights == ()
     assert len(inventory.eks_clusters) == len(inventory.eks_nodegroups) == 1
-    (error,) = run.errors  # moto has no add-ons: one error for the region, not per cluster
-    assert (error.account, error.region, error.service, error.operation) == (
+    # moto has no add-ons or insights: one error each for the region, not per cluster. It has
+    # no DescribeClusterVersions either, but the shipped calendar covers 1.29: no error.
+    addons, insights = run.errors
+    assert (addons.account, addons.region, addons.service, addons.operation) == (
         ACCOUNT, REGION, "eks", "ListAddons")
-    assert error.datasets == ("eks.addons",)
+    assert addons.datasets == ("eks.addons", "eks.addon_versions")
+    assert (insights.operation, insights.datasets) == ("ListInsights", ("eks.insights",))
+    (cluster,) = inventory.eks_clusters
+    assert cluster.version_support is None and not cluster.version_calendar_answered
 
 
 def test_defaults_when_endpoint_fields_are_absent(scan: Callable[..., Scan]) -> None:
@@ -115,7 +123,8 @@ def test_denied_list_clusters_describes_nothing(scan: Callable[..., Scan]) -> No
     (error,) = run.errors
     assert (error.operation, error.code) == ("ListClusters", "AccessDeniedException")
     assert set(error.datasets) == {"eks.clusters", "eks.nodegroups", "eks.fargate_profiles",
-                                   "eks.addons"}
+                                   "eks.addons", "eks.addon_versions", "eks.insights",
+                                   "eks.cluster_versions"}
     assert set(run.stats.by_operation()) == {"eks:ListClusters"}
 
 
@@ -140,3 +149,133 @@ def test_add_ons_are_described_per_listed_cluster(scan: Callable[..., Scan]) -> 
     assert (addon.name, addon.cluster_name, addon.version, addon.status) == (
         "vpc-cni", "apps", "v1.18.0-eksbuild.1", "ACTIVE")
     assert inventory.eks_clusters == ()
+
+
+# --------------------------------------------------------------------------- APIs moto lacks
+
+
+def _described(name: str, version: str) -> dict[str, Any]:
+    return {"cluster": {
+        "name": name, "arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{name}",
+        "version": version, "status": "ACTIVE",
+        "resourcesVpcConfig": {"subnetIds": ["subnet-1"], "vpcId": "vpc-1",
+                               "endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
+    }}
+
+
+def _addon(cluster: str, name: str, version: str) -> dict[str, Any]:
+    return {"addon": {"addonName": name, "clusterName": cluster, "status": "ACTIVE",
+                      "addonVersion": version,
+                      "addonArn": f"arn:aws:eks:{REGION}:{ACCOUNT}:addon/{cluster}/{name}/1"}}
+
+
+def _versions(kubernetes: str, default: str, *others: str) -> dict[str, Any]:
+    def version(number: str, is_default: bool) -> dict[str, Any]:
+        return {"addonVersion": number, "architecture": ["amd64", "arm64"],
+                "compatibilities": [{"clusterVersion": kubernetes, "platformVersions": ["*"],
+                                     "defaultVersion": is_default}]}
+
+    return {"addons": [{"addonName": "vpc-cni", "type": "networking", "owner": "aws",
+                        "addonVersions": [version(default, True),
+                                          *(version(o, False) for o in others)]}]}
+
+
+def test_add_on_defaults_are_asked_once_per_add_on_and_kubernetes_version(
+    scan: Callable[..., Scan],
+) -> None:
+    run = scan(wanted={"eks.clusters", "eks.addons", "eks.addon_versions"})
+    client = run.ctx.client("eks")
+    with Stubber(client) as stub:
+        stub.add_response("list_clusters", {"clusters": ["blue", "green"]})
+        stub.add_response("describe_cluster", _described("blue", "1.31"), {"name": "blue"})
+        stub.add_response("describe_cluster", _described("green", "1.31"), {"name": "green"})
+        for cluster, version in (("blue", "v1.16.0-eksbuild.1"), ("green", "v1.19.0-eksbuild.1")):
+            stub.add_response("list_addons", {"addons": ["vpc-cni"]}, {"clusterName": cluster})
+            stub.add_response("describe_addon", _addon(cluster, "vpc-cni", version),
+                              {"clusterName": cluster, "addonName": "vpc-cni"})
+        # Both clusters run 1.31: one call answers for both.
+        stub.add_response("describe_addon_versions",
+                          _versions("1.31", "v1.18.3-eksbuild.2", "v1.19.0-eksbuild.1"),
+                          {"kubernetesVersion": "1.31", "addonName": "vpc-cni"})
+
+        inventory = eks.collect(run.ctx)
+
+        stub.assert_no_pending_responses()
+    assert run.errors == []
+    assert [(a.cluster_name, a.cluster_version, a.version, a.default_version)
+            for a in inventory.eks_addons] == [
+        ("blue", "1.31", "v1.16.0-eksbuild.1", "v1.18.3-eksbuild.2"),
+        ("green", "1.31", "v1.19.0-eksbuild.1", "v1.18.3-eksbuild.2")]
+
+
+def test_insights_are_listed_per_cluster(scan: Callable[..., Scan]) -> None:
+    run = scan(wanted={"eks.insights"})
+    client = run.ctx.client("eks")
+    with Stubber(client) as stub:
+        stub.add_response("list_clusters", {"clusters": ["apps"]})
+        stub.add_response("list_insights", {"insights": [{
+            "id": "i-1", "name": "Deprecated APIs removed in Kubernetes v1.32",
+            "category": "UPGRADE_READINESS", "kubernetesVersion": "1.32",
+            "description": "Checks for usage of deprecated APIs.",
+            "insightStatus": {"status": "WARNING", "reason": "2 deprecated APIs in use"},
+        }]}, {"clusterName": "apps"})
+
+        inventory = eks.collect(run.ctx)
+
+        stub.assert_no_pending_responses()
+    (insight,) = inventory.eks_insights
+    assert (insight.cluster_name, insight.insight_id, insight.status, insight.reason) == (
+        "apps", "i-1", "WARNING", "2 deprecated APIs in use")
+    assert insight.arn == f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/apps/insight/i-1"
+    assert (insight.category, insight.kubernetes_version) == ("UPGRADE_READINESS", "1.32")
+
+
+def _with_calendar(stub: Stubber, version: str) -> None:
+    stub.add_response("list_clusters", {"clusters": ["apps"]})
+    stub.add_response("describe_cluster", _described("apps", version), {"name": "apps"})
+
+
+def test_cluster_versions_come_from_one_call_per_region(scan: Callable[..., Scan]) -> None:
+    run = scan(wanted={"eks.clusters", "eks.cluster_versions"})
+    client = run.ctx.client("eks")
+    with Stubber(client) as stub:
+        _with_calendar(stub, "1.31")
+        stub.add_response("describe_cluster_versions", {"clusterVersions": [{
+            "clusterVersion": "1.31", "clusterType": "eks", "versionStatus": "EXTENDED_SUPPORT",
+            "status": "extended-support",
+            "endOfStandardSupportDate": datetime(2025, 11, 26, tzinfo=UTC),
+            "endOfExtendedSupportDate": datetime(2026, 11, 26, tzinfo=UTC),
+        }]}, {"clusterVersions": ["1.31"], "includeAll": True})
+
+        (cluster,) = eks.collect(run.ctx).eks_clusters
+
+        stub.assert_no_pending_responses()
+    assert run.errors == []
+    assert cluster.version_calendar_answered
+    assert cluster.version_support == EksVersionSupport(
+        "1.31", "EXTENDED_SUPPORT", datetime(2025, 11, 26, tzinfo=UTC),
+        datetime(2026, 11, 26, tzinfo=UTC))
+
+
+def test_failed_cluster_versions_is_an_error_only_for_versions_the_calendar_lacks(
+    scan: Callable[..., Scan],
+) -> None:
+    for version, recorded in (("1.31", False), ("1.40", True)):
+        run = scan(wanted={"eks.clusters", "eks.cluster_versions"})
+        client = run.ctx.client("eks")
+        with Stubber(client) as stub:
+            _with_calendar(stub, version)
+            stub.add_client_error("describe_cluster_versions", "AccessDeniedException",
+                                  "not authorized", 403)
+
+            (cluster,) = eks.collect(run.ctx).eks_clusters
+
+        assert cluster.version_support is None and not cluster.version_calendar_answered
+        if not recorded:
+            assert run.errors == []
+            continue
+        (error,) = run.errors
+        assert (error.operation, error.code) == ("DescribeClusterVersions",
+                                                 "AccessDeniedException")
+        # No dataset is blamed: eks.extended_support judges the versions the calendar has.
+        assert error.datasets == ()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import boto3
+from botocore.stub import Stubber
 
 from auditor.collect import logs, rds
 from auditor.model import Inventory
@@ -14,10 +15,15 @@ SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db"
 def _databases() -> tuple[str, str, str]:
     vpc, subnet, group = network()
     client = boto3.client("rds", region_name=REGION)
+    client.create_db_parameter_group(DBParameterGroupName="orders-pg",
+                                     DBParameterGroupFamily="postgres16", Description="orders")
+    client.modify_db_parameter_group(DBParameterGroupName="orders-pg", Parameters=[{
+        "ParameterName": "max_connections", "ParameterValue": "200",
+        "ApplyMethod": "pending-reboot"}])
     client.create_db_instance(
         DBInstanceIdentifier="orders", Engine="postgres", DBInstanceClass="db.t3.micro",
         MasterUsername="app", MasterUserPassword="not-a-secret-1", AllocatedStorage=20,
-        VpcSecurityGroupIds=[group])
+        VpcSecurityGroupIds=[group], DBParameterGroupName="orders-pg")
     client.create_db_cluster(
         DBClusterIdentifier="ledger", Engine="aurora-postgresql", MasterUsername="app",
         MasterUserPassword="not-a-secret-1", VpcSecurityGroupIds=[group])
@@ -27,6 +33,8 @@ def _databases() -> tuple[str, str, str]:
     client.create_db_proxy(
         DBProxyName="orders-proxy", EngineFamily="POSTGRESQL", RoleArn=role("proxy"),
         Auth=[{"SecretArn": SECRET}], VpcSubnetIds=[subnet], VpcSecurityGroupIds=[group])
+    client.register_db_proxy_targets(DBProxyName="orders-proxy",
+                                     DBInstanceIdentifiers=["orders"])
     return vpc, subnet, group
 
 
@@ -45,8 +53,13 @@ def test_collects_instances_clusters_and_proxies(scan: Callable[..., Scan]) -> N
         "postgres", "db.t3.micro", 5432)
     assert orders.cluster_identifier is None
     assert orders.security_group_ids == (group,)
-    assert orders.parameter_group is not None and orders.parameter_group.startswith("default.")
-    assert instances["ledger-1"].cluster_identifier == "ledger"
+    # A custom group's max_connections is read, one call per group; default groups are not.
+    assert (orders.parameter_group, orders.max_connections_parameter) == ("orders-pg", "200")
+    ledger = instances["ledger-1"]
+    assert ledger.cluster_identifier == "ledger"
+    assert ledger.parameter_group is not None and ledger.parameter_group.startswith("default.")
+    assert ledger.max_connections_parameter is None
+    assert run.calls("rds:DescribeDBParameters") == 1
 
     (cluster,) = inventory.rds_clusters
     assert (cluster.arn, cluster.identifier, cluster.engine) == (
@@ -57,6 +70,7 @@ def test_collects_instances_clusters_and_proxies(scan: Callable[..., Scan]) -> N
     (proxy,) = inventory.rds_proxies
     assert (proxy.name, proxy.engine_family, proxy.vpc_id) == ("orders-proxy", "POSTGRESQL", vpc)
     assert (proxy.subnet_ids, proxy.security_group_ids) == ((subnet,), (group,))
+    assert proxy.targets == ("orders",)
     assert proxy.arn.startswith(f"arn:aws:rds:{REGION}:{ACCOUNT}:db-proxy:")
 
 
@@ -102,3 +116,21 @@ def test_denied_log_groups_are_recorded(scan: Callable[..., Scan]) -> None:
     (error,) = run.errors
     assert (error.service, error.operation, error.datasets) == (
         "logs", "DescribeLogGroups", ("logs.log_groups",))
+
+
+def test_aurora_members_behind_a_proxy_count_as_their_cluster(scan: Callable[..., Scan]) -> None:
+    run = scan(wanted={"rds.proxies"})
+    client = run.ctx.client("rds")
+    proxy = {"DBProxyName": "ledger-proxy", "EngineFamily": "POSTGRESQL", "VpcId": "vpc-1",
+             "DBProxyArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db-proxy:prx-1"}
+    with Stubber(client) as stub:
+        stub.add_response("describe_db_proxies", {"DBProxies": [proxy]})
+        stub.add_response("describe_db_proxy_targets", {"Targets": [
+            {"RdsResourceId": "ledger", "Type": "TRACKED_CLUSTER"},
+            {"RdsResourceId": "ledger-1", "TrackedClusterId": "ledger", "Type": "RDS_INSTANCE"},
+        ]}, {"DBProxyName": "ledger-proxy"})
+
+        (collected,) = rds.collect(run.ctx).rds_proxies
+
+        stub.assert_no_pending_responses()
+    assert collected.targets == ("ledger",)

@@ -1,0 +1,50 @@
+"""Report totals over the priced workloads: current spend and savings, by platform and by
+account and region. Savings here are each workload's current cost minus its recommended
+option's (one recommendation per workload, so nothing is counted twice)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from auditor.pricing.book import cents
+
+
+def _add(into: dict[str, Any], workload: Mapping[str, Any]) -> None:
+    into["workloads"] += 1
+    into["current_monthly_usd"] += float(workload.get("current_monthly_usd") or 0.0)
+    into["monthly_savings_usd"] += float(workload.get("monthly_savings_usd") or 0.0)
+    into["migration_savings_usd"] += float(workload.get("migration_savings_usd") or 0.0)
+
+
+def _empty() -> dict[str, Any]:
+    return {"workloads": 0, "current_monthly_usd": 0.0, "monthly_savings_usd": 0.0,
+            "migration_savings_usd": 0.0}
+
+
+def _rounded(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: cents(value) if isinstance(value, float) else value
+            for key, value in entry.items()}
+
+
+def cost_totals(workloads: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    total = _empty()
+    platforms: dict[str, dict[str, Any]] = defaultdict(_empty)
+    scopes: dict[tuple[str, str], dict[str, Any]] = defaultdict(_empty)
+    recommended: dict[str, int] = defaultdict(int)
+    for workload in workloads:
+        _add(total, workload)
+        _add(platforms[str(workload.get("platform"))], workload)
+        _add(scopes[(str(workload.get("account")), str(workload.get("region")))], workload)
+        if float(workload.get("monthly_savings_usd") or 0.0) > 0:
+            recommended[str(workload.get("recommended_platform"))] += 1
+    return {
+        **_rounded(total),
+        "by_platform": {name: _rounded(entry) for name, entry in sorted(platforms.items())},
+        "by_account_region": [
+            {"account": account, "region": region, **_rounded(entry)}
+            for (account, region), entry in sorted(scopes.items())
+        ],
+        "recommended_moves": dict(sorted(recommended.items())),
+    }

@@ -1,0 +1,215 @@
+"""What each workload does, read from its CloudWatch series: the metric queries the cost model
+declares (fetched in the scan's one batched GetMetricData pass, like a check's) and the usage
+it derives from them, normalised from the lookback to a 730-hour month.
+
+- Lambda (AWS/Lambda, FunctionName): Invocations Sum, Duration Sum and Maximum,
+  ConcurrentExecutions Maximum, UrlRequestCount Sum (a function URL in use);
+  ProvisionedConcurrencyUtilization Maximum per configuration.
+- ECS (AWS/ECS, ClusterName + ServiceName): CPU and memory utilisation, Maximum and Average;
+  behind an ALB, the target group's RequestCount Sum and TargetResponseTime Average and
+  Maximum (AWS/ApplicationELB, LoadBalancer + TargetGroup) and the ALB's ConsumedLCUs
+  Average (an hour's average is the LCU-hours billed for it).
+- EKS (ContainerInsights, ClusterName): node_cpu_utilization and node_memory_utilization
+  Maximum, when Container Insights publishes them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from auditor.metrics import MetricQuery, MetricStore, Series, Statistic
+from auditor.model import (
+    EcsService,
+    EksCluster,
+    Inventory,
+    LambdaFunction,
+    LoadBalancer,
+    ProvisionedConcurrency,
+    TargetGroup,
+)
+from auditor.pricing.book import HOURS_PER_MONTH
+
+FULL_COVERAGE_DAYS = 14
+
+
+def _query(resource: LambdaFunction | EcsService | EksCluster | LoadBalancer, namespace: str,
+           metric: str, dims: tuple[tuple[str, str], ...], stat: Statistic) -> MetricQuery:
+    return MetricQuery(resource.account, resource.region, namespace, metric, dims, stat)
+
+
+def lambda_query(fn: LambdaFunction, metric: str, stat: Statistic) -> MetricQuery:
+    return _query(fn, "AWS/Lambda", metric, (("FunctionName", fn.name),), stat)
+
+
+def provisioned_query(config: ProvisionedConcurrency) -> MetricQuery:
+    """The same series `lambda.provisioned_concurrency_waste` reads."""
+    return MetricQuery(config.account, config.region, "AWS/Lambda",
+                       "ProvisionedConcurrencyUtilization",
+                       (("FunctionName", config.function_name),
+                        ("Resource", f"{config.function_name}:{config.qualifier}")), "Maximum")
+
+
+def ecs_query(service: EcsService, metric: str, stat: Statistic = "Maximum") -> MetricQuery:
+    """The same series `ecs.task_overprovisioned` reads (so the planner fetches it once)."""
+    return _query(service, "AWS/ECS", metric,
+                  (("ClusterName", service.cluster_name), ("ServiceName", service.name)), stat)
+
+
+def target_group_query(lb: LoadBalancer, group: TargetGroup, metric: str,
+                       stat: Statistic) -> MetricQuery:
+    return _query(lb, "AWS/ApplicationELB", metric,
+                  (("LoadBalancer", lb.metric_dimension), ("TargetGroup", group.metric_dimension)),
+                  stat)
+
+
+def lcu_query(lb: LoadBalancer) -> MetricQuery:
+    """LCUs in use, reported each minute: an hour's Average is that hour's LCU-hours."""
+    return _query(lb, "AWS/ApplicationELB", "ConsumedLCUs",
+                  (("LoadBalancer", lb.metric_dimension),), "Average")
+
+
+def eks_query(cluster: EksCluster, metric: str) -> MetricQuery:
+    return _query(cluster, "ContainerInsights", metric, (("ClusterName", cluster.name),),
+                  "Maximum")
+
+
+# --------------------------------------------------------------------------- the front
+
+@dataclass(frozen=True)
+class Front:
+    """The ALBs and target groups in front of a workload."""
+
+    pairs: tuple[tuple[LoadBalancer, TargetGroup], ...]
+
+    @property
+    def balancers(self) -> tuple[LoadBalancer, ...]:
+        return tuple(dict.fromkeys(lb for lb, _ in self.pairs))
+
+
+def albs_of(inventory: Inventory, target_group_arns: Sequence[str]) -> Front:
+    """The (application load balancer, target group) pairs for these target groups."""
+    groups = {g.arn: g for g in inventory.target_groups}
+    balancers = {lb.arn: lb for lb in inventory.load_balancers if lb.lb_type == "application"}
+    pairs = [(balancers[lb_arn], groups[arn]) for arn in target_group_arns if arn in groups
+             for lb_arn in groups[arn].load_balancer_arns if lb_arn in balancers]
+    return Front(tuple(pairs))
+
+
+def lambda_target_groups(inventory: Inventory, function_arn: str) -> list[str]:
+    return [g.arn for g in inventory.target_groups
+            if g.target_type == "lambda" and any(t.split(":")[:7] == function_arn.split(":")[:7]
+                                                 for t in g.lambda_targets)]
+
+
+def balancer_users(inventory: Inventory) -> dict[str, int]:
+    """How many services and functions each load balancer serves (to share its cost)."""
+    users: dict[str, set[str]] = defaultdict(set)
+    groups = {g.arn: g for g in inventory.target_groups}
+    for service in inventory.ecs_services:
+        for arn in service.target_group_arns:
+            for lb in groups[arn].load_balancer_arns if arn in groups else ():
+                users[lb].add(service.arn)
+    for group in inventory.target_groups:
+        for target in group.lambda_targets:
+            for lb in group.load_balancer_arns:
+                users[lb].add(":".join(target.split(":")[:7]))
+    return {lb: len(found) for lb, found in users.items()}
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def workload_queries(inventory: Inventory) -> Iterator[MetricQuery]:
+    """Every series the cost model reads, for the planner."""
+    for fn in inventory.lambda_functions:
+        yield lambda_query(fn, "Invocations", "Sum")
+        yield lambda_query(fn, "Duration", "Sum")
+        yield lambda_query(fn, "Duration", "Maximum")
+        yield lambda_query(fn, "ConcurrentExecutions", "Maximum")
+        yield lambda_query(fn, "UrlRequestCount", "Sum")
+    for config in inventory.provisioned_concurrency:
+        yield provisioned_query(config)
+    for service in inventory.ecs_services:
+        for metric in ("CPUUtilization", "MemoryUtilization"):
+            yield ecs_query(service, metric, "Maximum")
+            yield ecs_query(service, metric, "Average")
+        yield from _front_queries(albs_of(inventory, service.target_group_arns))
+    for cluster in inventory.eks_clusters:
+        yield eks_query(cluster, "node_cpu_utilization")
+        yield eks_query(cluster, "node_memory_utilization")
+
+
+def _front_queries(front: Front) -> Iterator[MetricQuery]:
+    for lb, group in front.pairs:
+        yield target_group_query(lb, group, "RequestCount", "Sum")
+        yield target_group_query(lb, group, "TargetResponseTime", "Average")
+        yield target_group_query(lb, group, "TargetResponseTime", "Maximum")
+    for lb in front.balancers:
+        yield lcu_query(lb)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Window:
+    """The lookback the series cover, and the factor that scales it to a month."""
+
+    lookback_days: int
+    metrics: MetricStore
+
+    @property
+    def hours(self) -> float:
+        return self.lookback_days * 24.0
+
+    @property
+    def to_month(self) -> float:
+        return HOURS_PER_MONTH / self.hours
+
+    def series(self, query: MetricQuery) -> Series | None:
+        """The fetched series (possibly empty), None when it was not fetched or failed."""
+        return self.metrics.get(query)
+
+    def describe(self) -> str:
+        return (f"usage over the {self.lookback_days}-day lookback ({self.hours:g} h) scaled "
+                f"to a 730-hour month (x {self.to_month:.4g})")
+
+
+def days_covered(series: Series | None) -> float:
+    """Days between the first and last hourly point, inclusive (0 with no points)."""
+    if series is None or series.empty:
+        return 0.0
+    return (series.hours_covered() + 1) / 24
+
+
+def confidence(days: float, fetched: bool) -> str:
+    """high with >= 14 days of metrics, medium with some, low with none (configuration only).
+    An hour missing at the edge of the window (the current hour is never complete) still
+    counts as 14 days."""
+    if not fetched or days <= 0:
+        return "low"
+    return "high" if days >= FULL_COVERAGE_DAYS - 1 / 24 - 1e-9 else "medium"
+
+
+def summed_by_hour(series: Sequence[Series]) -> dict[datetime, float]:
+    totals: dict[datetime, float] = defaultdict(float)
+    for one in series:
+        for stamp, value in zip(one.timestamps, one.values, strict=True):
+            totals[stamp] += value
+    return dict(totals)
+
+
+def weighted_mean(values: Sequence[Series], weights: Sequence[Series]) -> float | None:
+    """The mean of hourly values weighted by the same hour's weight (response time by
+    requests), across several series paired in order."""
+    total = weight = 0.0
+    for value_series, weight_series in zip(values, weights, strict=True):
+        by_hour = dict(zip(weight_series.timestamps, weight_series.values, strict=True))
+        for stamp, value in zip(value_series.timestamps, value_series.values, strict=True):
+            w = by_hour.get(stamp, 0.0)
+            total += value * w
+            weight += w
+    return total / weight if weight > 0 else None

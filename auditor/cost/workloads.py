@@ -1,0 +1,735 @@
+"""Every workload of a scan priced now and on each platform it could run on.
+
+A workload is a Lambda function, an ECS service or an EKS cluster. `estimate_workloads` is a
+pure function of the inventory, the metric series (`auditor.cost.usage` declares them; the
+scan fetches them in its one batched pass), the price book and the stated assumptions, so the
+report's `workloads` and the `cost.migration_opportunity` findings always agree.
+
+Each estimate has the current monthly cost (priced by the same model as the options), the
+options with their lines and blockers, the recommended platform (the cheapest feasible
+option, or staying put when nothing is cheaper), the saving, a confidence from the metric
+coverage and the assumptions it rests on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from auditor.check import Param, ParamValue
+from auditor.cost.model import (
+    FAMILIES,
+    LAMBDA_MAX_MEMORY_MB,
+    LAMBDA_MAX_VCPU,
+    LAMBDA_PLATFORMS,
+    Assumptions,
+    LambdaShape,
+    Line,
+    Option,
+    TaskShape,
+    Traffic,
+    alb_line,
+    cheapest,
+    control_plane_line,
+    eks_option,
+    fargate_options,
+    lambda_option,
+    lambda_vcpu_share,
+    right_size,
+    task_option,
+    tasks_for,
+)
+from auditor.cost.usage import (
+    Front,
+    Window,
+    albs_of,
+    balancer_users,
+    confidence,
+    days_covered,
+    ecs_query,
+    eks_query,
+    lambda_query,
+    lambda_target_groups,
+    lcu_query,
+    provisioned_query,
+    summed_by_hour,
+    target_group_query,
+    weighted_mean,
+)
+from auditor.data import eks_calendar, lambda_runtimes, version_key
+from auditor.metrics import MetricStore, Series
+from auditor.model import (
+    EcsService,
+    EksCluster,
+    EksNodegroup,
+    Inventory,
+    LambdaFunction,
+    ProvisionedConcurrency,
+    Resource,
+    TaskDefinition,
+)
+from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, cents, rate
+from auditor.pricing.ec2 import embedded_instance
+from auditor.pricing.fargate import FargateSize, cheapest_fitting
+
+LAMBDA_DATASETS = frozenset({"lambda.functions", "lambda.event_source_mappings",
+                             "lambda.provisioned_concurrency", "elbv2.load_balancers",
+                             "cloudwatch.metrics"})
+"""Function URLs are recognised by their `UrlRequestCount` metric (in the batched metrics
+pass), not by `ListFunctionUrlConfigs`, which costs one call per function."""
+ECS_DATASETS = frozenset({"ecs.clusters", "ecs.services", "ecs.task_definitions",
+                          "ecs.container_instances", "elbv2.load_balancers",
+                          "cloudwatch.metrics"})
+EKS_DATASETS = frozenset({"eks.clusters", "eks.nodegroups", "eks.fargate_profiles",
+                          "cloudwatch.metrics"})
+COST_DATASETS = LAMBDA_DATASETS | ECS_DATASETS | EKS_DATASETS
+"""What the cost model reads; a check or scan that prices workloads requires these."""
+SUBJECT_DATASETS: Mapping[str, frozenset[str]] = {
+    "lambda-function": LAMBDA_DATASETS, "ecs-service": ECS_DATASETS,
+    "eks-cluster": EKS_DATASETS,
+}
+COST_CHECK = "cost.migration_opportunity"
+"""The check that carries the cost model: when it is selected, the scan collects what the
+model reads, plans its metric queries and prices the report's workloads with its parameters."""
+MODEL_PARAMETERS: Mapping[str, Param] = {
+    "peak_factor": Param(3.0, "peak over average request rate when no peak is observed"),
+    "rps_per_vcpu": Param(500.0, "requests a second one container vCPU serves"),
+    "min_tasks": Param(2, "tasks a container service keeps at least, for availability"),
+    "target_peak_percent": Param(70.0, "right-sized tasks keep the observed peak at or below "
+                                       "this"),
+}
+"""The cost model's assumptions, set like a check's thresholds."""
+
+
+def assumptions_from(params: Mapping[str, ParamValue]) -> Assumptions:
+    """The model's assumptions from the cost check's parameters (defaults for the rest)."""
+    defaults = Assumptions()
+
+    def number(name: str, default: float) -> float:
+        value = params.get(name, default)
+        return float(value) if isinstance(value, int | float) and not isinstance(
+            value, bool) else default
+
+    return Assumptions(
+        peak_factor=number("peak_factor", defaults.peak_factor),
+        rps_per_vcpu=number("rps_per_vcpu", defaults.rps_per_vcpu),
+        min_tasks=max(1, int(number("min_tasks", defaults.min_tasks))),
+        target_utilization=number("target_peak_percent",
+                                  defaults.target_utilization * 100) / 100,
+    )
+
+
+@dataclass(frozen=True)
+class WorkloadEstimate:
+    resource: Resource
+    name: str
+    platform: str
+    """`lambda`, `ecs-fargate`, `ecs-ec2` or `eks`."""
+    usage: Mapping[str, Any]
+    current: Option
+    options: tuple[Option, ...]
+    confidence: str
+    assumptions: tuple[str, ...]
+    metric_days: float
+    recommended: Option = field(init=False)
+
+    def __post_init__(self) -> None:
+        best = cheapest(self.options)
+        if best is None or best.monthly_usd >= self.current.monthly_usd:
+            best = self.current
+        object.__setattr__(self, "recommended", best)
+
+    @property
+    def monthly_savings_usd(self) -> float:
+        return cents(max(0.0, self.current.monthly_usd - self.recommended.monthly_usd))
+
+    @property
+    def is_migration(self) -> bool:
+        return FAMILIES.get(self.recommended.platform) != FAMILIES.get(self.current.platform)
+
+    @property
+    def best_in_place(self) -> Option:
+        """The cheapest feasible option on the current platform family (or as it is)."""
+        family = FAMILIES.get(self.current.platform)
+        same = [o for o in self.options if o.family == family and o.feasible]
+        best = cheapest(same)
+        return self.current if best is None or best.monthly_usd >= self.current.monthly_usd \
+            else best
+
+    @property
+    def migration_savings_usd(self) -> float:
+        """What moving platform saves beyond the best the current platform can do (the part
+        no in-place check such as right-sizing or arm64 claims)."""
+        if not self.is_migration:
+            return 0.0
+        return cents(max(0.0, self.best_in_place.monthly_usd - self.recommended.monthly_usd))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "arn": self.resource.arn,
+            "name": self.name,
+            "platform": self.platform,
+            "account": self.resource.account,
+            "region": self.resource.region,
+            "usage": dict(self.usage),
+            "current_monthly_usd": self.current.monthly_usd,
+            "current": {"platform": self.current.platform,
+                        "breakdown": {line.name: line.usd for line in self.current.lines},
+                        "arithmetic": {line.name: line.formula for line in self.current.lines},
+                        "shape": dict(self.current.shape)},
+            "options": [o.to_dict() for o in self.options],
+            "recommended_platform": self.recommended.platform,
+            "monthly_savings_usd": self.monthly_savings_usd,
+            "migration_savings_usd": self.migration_savings_usd,
+            "confidence": self.confidence,
+            "metric_days": round(self.metric_days, 2),
+            "assumptions": list(self.assumptions),
+        }
+
+
+@dataclass(frozen=True)
+class _Context:
+    inventory: Inventory
+    window: Window
+    prices: PriceBook
+    a: Assumptions
+    now: datetime
+    balancer_users: Mapping[str, int]
+
+    def book(self, resource: Resource) -> PriceBook:
+        return self.prices.in_region(resource.region)
+
+    def general(self, book: PriceBook) -> list[str]:
+        notes = [
+            f"A month is 730 hours; {self.window.describe()}.",
+            f"Prices: {book.source}, as of {book.as_of}"
+            + (f" ({book.basis})" if book.basis else "") + "."
+            + ("" if book.free_tier else " Free tiers are not applied."),
+        ]
+        if not self.window.metrics.series and self.window.metrics.start is None:
+            notes.append("No CloudWatch metrics were read: usage comes from the configuration.")
+        return notes
+
+
+def estimate_workloads(inventory: Inventory, metrics: MetricStore, prices: PriceBook,
+                       assumptions: Assumptions, lookback_days: int, now: datetime
+                       ) -> tuple[WorkloadEstimate, ...]:
+    ctx = _Context(inventory, Window(lookback_days, metrics), prices, assumptions, now,
+                   balancer_users(inventory))
+    found: list[WorkloadEstimate] = []
+    found.extend(_lambda(ctx, fn) for fn in inventory.lambda_functions)
+    for service in inventory.ecs_services:
+        estimate = _ecs(ctx, service)
+        if estimate is not None:
+            found.append(estimate)
+    found.extend(_eks(ctx, cluster) for cluster in inventory.eks_clusters)
+    return tuple(sorted(found, key=lambda w: (w.resource.account, w.resource.region,
+                                              w.resource.arn)))
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def _alb(ctx: _Context, book: PriceBook, front: Front, traffic: Traffic,
+         lambda_targets: bool = False) -> Line | None:
+    """The workload's share of the ALBs in front of it, from measured LCUs when CloudWatch has
+    them (else the LCU model)."""
+    if not front.pairs:
+        return None
+    lines = []
+    for lb in front.balancers:
+        lcu = ctx.window.series(lcu_query(lb))
+        measured = None if lcu is None or lcu.empty else lcu.total() / ctx.window.hours
+        users = max(1, ctx.balancer_users.get(lb.arn, 1))
+        lines.append(alb_line(book, traffic, ctx.a, lambda_targets=lambda_targets,
+                              measured_lcu=measured, share=1 / users,
+                              share_basis=f"{lb.name} serves {users} workloads"))
+    if len(lines) == 1:
+        return lines[0]
+    return Line("load_balancer", sum(line.exact for line in lines),
+                " + ".join(line.formula for line in lines))
+
+
+def _eks_share(ctx: _Context, resource: Resource, book: PriceBook) -> Line:
+    """A new workload on EKS: its share of a cluster already in its account and region,
+    split with that cluster's node groups and Fargate profiles; else a cluster of its own."""
+    clusters = [c for c in ctx.inventory.eks_clusters
+                if (c.account, c.region) == (resource.account, resource.region)]
+    if not clusters:
+        return control_plane_line(book)
+    cluster = clusters[0]
+    members = sum(1 for g in ctx.inventory.eks_nodegroups if g.cluster_name == cluster.name
+                  and (g.account, g.region) == (cluster.account, cluster.region)) + sum(
+        1 for p in ctx.inventory.fargate_profiles if p.cluster_name == cluster.name
+        and (p.account, p.region) == (cluster.account, cluster.region))
+    share = 1 / (members + 1)
+    return control_plane_line(
+        book, share=share, extended=in_extended_support(cluster, ctx.now),
+        basis=f"joins cluster {cluster.name}, shared with its {members} node group(s) and "
+              "Fargate profile(s)")
+
+
+def in_extended_support(cluster: EksCluster, now: datetime) -> bool:
+    """Billed at the extended-support rate now: from DescribeClusterVersions when it answered,
+    else from the embedded EKS calendar (an unknown older version counts as extended)."""
+    support = cluster.version_support
+    if support is not None and support.end_of_standard_support is not None:
+        return now >= support.end_of_standard_support
+    calendar = eks_calendar()
+    window = calendar.versions.get(cluster.version)
+    if window is not None:
+        return now >= window.end_of_standard_support
+    try:
+        return version_key(cluster.version) < version_key(calendar.oldest())
+    except ValueError:
+        return False
+
+
+def _days(*series: Series | None) -> float:
+    return max((days_covered(s) for s in series), default=0.0)
+
+
+# --------------------------------------------------------------------------- Lambda
+
+
+def _front_door(ctx: _Context, fn: LambdaFunction) -> tuple[str, Front, str]:
+    """What invokes the function, as far as the inventory shows."""
+    inventory = ctx.inventory
+    front = albs_of(inventory, lambda_target_groups(inventory, fn.arn))
+    if front.pairs:
+        names = ", ".join(lb.name for lb in front.balancers)
+        return "alb", front, f"invoked through ALB {names} (a Lambda target group)"
+    url_requests = ctx.window.series(lambda_query(fn, "UrlRequestCount", "Sum"))
+    if any(u.function_arn == fn.arn for u in inventory.function_urls) or (
+            url_requests is not None and url_requests.total() > 0):
+        return "function-url", front, "invoked through its function URL"
+    sources = sorted({m.source_service for m in inventory.event_source_mappings
+                      if m.function_arn == fn.arn})
+    if sources:
+        return "none", front, (f"invoked by an event source mapping ({', '.join(sources)}); "
+                               "containers would poll the same source, with no load balancer")
+    return "none", front, ("no function URL traffic (UrlRequestCount), ALB target group or "
+                           "event source mapping seen: taken as invoked directly (API Gateway "
+                           "integrations are not read); containers would sit behind an ALB")
+
+
+@dataclass(frozen=True)
+class _LambdaUsage:
+    traffic: Traffic
+    fetched: bool
+    days: float
+    max_duration_ms: float | None
+    peak_concurrency: float | None
+
+
+def _lambda_usage(ctx: _Context, fn: LambdaFunction, notes: list[str]) -> _LambdaUsage:
+    window = ctx.window
+    invocations = window.series(lambda_query(fn, "Invocations", "Sum"))
+    duration_sum = window.series(lambda_query(fn, "Duration", "Sum"))
+    duration_max = window.series(lambda_query(fn, "Duration", "Maximum"))
+    concurrency = window.series(lambda_query(fn, "ConcurrentExecutions", "Maximum"))
+    total = invocations.total() if invocations is not None else 0.0
+    avg_ms = (duration_sum.total() / total) if duration_sum is not None and total > 0 else 0.0
+    hourly_peak = (invocations.maximum() or 0.0) / 3600 if invocations is not None else 0.0
+    peak_concurrency = concurrency.maximum() if concurrency is not None else None
+    from_concurrency = (peak_concurrency / (avg_ms / 1000)
+                        if peak_concurrency and avg_ms > 0 else 0.0)
+    basis = ("peak ConcurrentExecutions / average duration" if from_concurrency >= hourly_peak
+             and from_concurrency > 0 else "busiest hour's Invocations / 3600")
+    if invocations is None:
+        notes.append("Lambda metrics could not be read: no traffic assumed.")
+    elif total == 0:
+        notes.append("No Invocations datapoints in the lookback: treated as no traffic.")
+    return _LambdaUsage(
+        Traffic(total * window.to_month, avg_ms, max(hourly_peak, from_concurrency),
+                f"observed: {basis}"),
+        invocations is not None, _days(invocations),
+        duration_max.maximum() if duration_max is not None else None, peak_concurrency)
+
+
+def _lambda(ctx: _Context, fn: LambdaFunction) -> WorkloadEstimate:
+    book, a = ctx.book(fn), ctx.a
+    notes = ctx.general(book)
+    seen = _lambda_usage(ctx, fn, notes)
+    traffic = seen.traffic
+    front_door, front, how = _front_door(ctx, fn)
+    notes.append(f"Front door: {how}.")
+    configs = ctx.inventory.provisioned_concurrency_for(fn.arn)
+    provisioned = sum(p.allocated for p in configs)
+    kept = _provisioned_kept(ctx, configs, notes)
+    lambda_front = _alb(ctx, book, front, traffic, lambda_targets=True)
+
+    def on_lambda(arch: str, provisioned: int = kept) -> Option:
+        blockers: list[str] = []
+        arm_notes: list[str] = []
+        runtime = lambda_runtimes().get(fn.runtime)
+        if arch == "arm64" and fn.architecture != "arm64":
+            if fn.runtime is None:
+                arm_notes.append("a container image function needs its image built for arm64")
+            elif runtime is not None and not runtime.arm64:
+                blockers.append(f"runtime {fn.runtime} has no arm64 build")
+        return lambda_option(book, traffic, LambdaShape(fn.memory_mb, arch, front_door,
+                                                        provisioned), a,
+                             front=lambda_front, blockers=blockers, notes=arm_notes)
+
+    current = on_lambda(fn.architecture, provisioned)
+    options = [on_lambda(arch) for arch in LAMBDA_PLATFORMS]
+
+    # Containers: a task shape that gives each request at least Lambda's CPU and memory.
+    share = lambda_vcpu_share(fn.memory_mb)
+    size = cheapest_fitting(max(a.task_vcpu, share) * 1024,
+                            max(a.task_memory_gb * 1024, fn.memory_mb),
+                            lambda s: book.fargate_task_month(s.vcpu, s.memory_gb))
+    if size is not None:
+        tasks, sizing = tasks_for(traffic, size.vcpu, a)
+        shape = TaskShape(tasks, size.vcpu, size.memory_gb,
+                          f"{size} per task (at least {a.task_vcpu:g} vCPU / "
+                          f"{a.task_memory_gb:g} GB, and the function's {fn.memory_mb} MB and "
+                          f"{share:.2g} vCPU); {sizing}")
+        if front_door == "alb":
+            container_front = [_alb(ctx, book, front, traffic) or alb_line(book, traffic, a)]
+        elif _has_event_source(ctx, fn):
+            container_front = []
+        else:
+            container_front = [alb_line(book, traffic, a)]
+        options.extend(fargate_options(book, shape, a, extra=container_front))
+        options.append(eks_option(book, shape, control_plane=_eks_share(ctx, fn, book),
+                                  extra=container_front))
+    usage = {
+        "requests_per_month": round(traffic.requests_per_month),
+        "avg_duration_ms": round(traffic.avg_duration_ms, 1),
+        "max_duration_ms": _round(seen.max_duration_ms),
+        "memory_mb": fn.memory_mb,
+        "architecture": fn.architecture,
+        "average_rps": round(traffic.avg_rps, 3),
+        "peak_rps": round(traffic.peak_rps, 3),
+        "peak_basis": traffic.peak_basis,
+        "peak_concurrency": _round(seen.peak_concurrency),
+        "provisioned_concurrency": provisioned,
+        "provisioned_concurrency_used": kept if configs else None,
+        "front_door": front_door,
+    }
+    return _finish(fn, fn.name, "lambda", usage, current, options, seen.days, seen.fetched,
+                   notes)
+
+
+PROVISIONED_PERCENTILE = 95
+
+
+def _provisioned_kept(ctx: _Context, configs: Sequence[ProvisionedConcurrency],
+                      notes: list[str]) -> int:
+    """Provisioned environments a Lambda option keeps: what the busy hours used (the p95 of
+    hourly peak utilisation, as lambda.provisioned_concurrency_waste judges it), at least one;
+    all of them when the utilisation is unknown."""
+    kept = 0
+    for config in configs:
+        series = ctx.window.series(provisioned_query(config))
+        busy = series.percentile(PROVISIONED_PERCENTILE) if series is not None else None
+        keep = config.allocated if busy is None else max(1, math.ceil(config.allocated * busy))
+        kept += min(keep, config.allocated)
+        notes.append(
+            f"Provisioned concurrency {config.function_name}:{config.qualifier}: "
+            f"{config.allocated} configured (the current cost); the Lambda options keep "
+            + (f"{keep}, the p{PROVISIONED_PERCENTILE} of hourly peak utilisation "
+               f"({busy:.0%}) of them." if busy is not None else
+               "all of them (no utilisation metrics).")
+            + " Invocations use provisioned environments first.")
+    return kept
+
+
+def _has_event_source(ctx: _Context, fn: LambdaFunction) -> bool:
+    return any(m.function_arn == fn.arn for m in ctx.inventory.event_source_mappings)
+
+
+# --------------------------------------------------------------------------- ECS
+
+
+def _task_size(td: TaskDefinition | None) -> tuple[int, int, str]:
+    """CPU units and MiB of a task: task-level, else the containers' sum, else the smallest
+    Fargate size (said so)."""
+    if td is not None and td.cpu_units and td.memory_mib:
+        return td.cpu_units, td.memory_mib, "task definition size"
+    cpu = sum(c.cpu for c in td.containers) if td else 0
+    memory = sum(c.memory_mib or 0 for c in td.containers) if td else 0
+    if cpu and memory:
+        return cpu, memory, "the containers' CPU and memory added up"
+    return max(cpu, 256), max(memory, 512), "no task size set: taken as 0.25 vCPU / 0.5 GB"
+
+
+def _ecs(ctx: _Context, service: EcsService) -> WorkloadEstimate | None:
+    if service.scheduling_strategy == "DAEMON":
+        return None
+    book, a, window = ctx.book(service), ctx.a, ctx.window
+    td = ctx.inventory.task_definition(service.task_definition_arn)
+    cpu_units, memory_mib, size_basis = _task_size(td)
+    arch = td.cpu_architecture if td else "X86_64"
+    tasks = max(service.desired_count, service.running_count)
+    notes = ctx.general(book)
+    notes.append(f"Tasks: {tasks} (the larger of desired and running count); size: "
+                 f"{size_basis}.")
+
+    cpu_max = window.series(ecs_query(service, "CPUUtilization", "Maximum"))
+    mem_max = window.series(ecs_query(service, "MemoryUtilization", "Maximum"))
+    cpu_avg = window.series(ecs_query(service, "CPUUtilization", "Average"))
+    mem_avg = window.series(ecs_query(service, "MemoryUtilization", "Average"))
+    cpu_peak = cpu_max.percentile(99) if cpu_max else None
+    mem_peak = mem_max.maximum() if mem_max else None
+
+    front = albs_of(ctx.inventory, service.target_group_arns)
+    requests = [window.series(target_group_query(lb, g, "RequestCount", "Sum"))
+                for lb, g in front.pairs]
+    response_avg = [window.series(target_group_query(lb, g, "TargetResponseTime", "Average"))
+                    for lb, g in front.pairs]
+    response_max = [window.series(target_group_query(lb, g, "TargetResponseTime", "Maximum"))
+                    for lb, g in front.pairs]
+    have_requests = [s for s in requests if s is not None and not s.empty]
+    total = sum(s.total() for s in have_requests)
+    per_hour = summed_by_hour(have_requests)
+    avg_s = weighted_mean([s for s in response_avg if s is not None][:len(have_requests)],
+                          have_requests) if len(response_avg) == len(have_requests) else None
+    max_s = max((s.maximum() or 0.0 for s in response_max if s is not None), default=0.0)
+    traffic = Traffic(total * window.to_month, (avg_s or 0.0) * 1000,
+                      max(per_hour.values(), default=0.0) / 3600,
+                      "observed: busiest hour's RequestCount / 3600")
+
+    on_spot = any(p == "FARGATE_SPOT" for p in service.capacity_providers) and not any(
+        p == "FARGATE" for p in service.capacity_providers)
+    alb = _alb(ctx, book, front, traffic)
+    extra = [alb] if alb else []
+    platform = "ecs-fargate" if service.on_fargate else "ecs-ec2"
+    current_shape = TaskShape(tasks, cpu_units / 1024, memory_mib / 1024, "as configured")
+    if service.on_fargate:
+        label = "ecs-fargate-spot" if on_spot else (
+            "ecs-fargate-arm" if arch.upper() == "ARM64" else "ecs-fargate")
+        current = task_option(book, current_shape, platform=label, arch=arch, spot=on_spot,
+                              extra=extra)
+    else:
+        current = _ec2_current(ctx, service, current_shape, book, extra, notes)
+
+    def month(size: FargateSize) -> float:
+        return book.fargate_task_month(size.vcpu, size.memory_gb, arch)
+
+    best, sizing = right_size(cpu_units, memory_mib, cpu_peak, mem_peak, a.target_utilization,
+                              month)
+    shape = TaskShape(tasks, best.vcpu, best.memory_gb, f"{tasks} task(s) as now; {sizing}")
+    options = fargate_options(book, shape, a, extra=extra, on_spot=on_spot)
+    options.append(eks_option(book, shape, control_plane=_eks_share(ctx, service, book),
+                              extra=extra))
+    options.extend(_ecs_on_lambda(ctx, book, front, traffic, have_requests, max_s,
+                                  cpu_units, memory_mib, alb, notes))
+    usage = {
+        "tasks": tasks,
+        "vcpu": cpu_units / 1024,
+        "memory_mb": memory_mib,
+        "architecture": arch,
+        "requests_per_month": round(traffic.requests_per_month) if have_requests else None,
+        "avg_duration_ms": round(traffic.avg_duration_ms, 1) if avg_s is not None else None,
+        "max_duration_ms": round(max_s * 1000, 1) if have_requests else None,
+        "average_rps": round(traffic.avg_rps, 3) if have_requests else None,
+        "peak_rps": round(traffic.peak_rps, 3) if have_requests else None,
+        "load_balancers": [lb.name for lb in front.balancers],
+        "utilization": {
+            "cpu_avg_percent": _round(cpu_avg.mean() if cpu_avg else None),
+            "cpu_peak_percent": _round(cpu_peak),
+            "memory_avg_percent": _round(mem_avg.mean() if mem_avg else None),
+            "memory_peak_percent": _round(mem_peak),
+            "peak_basis": "p99 of hourly Maximum CPU, Maximum of hourly Maximum memory",
+        },
+    }
+    days = _days(cpu_max)
+    return _finish(service, service.name, platform, usage, current, options, days,
+                   cpu_max is not None, notes)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _ecs_on_lambda(ctx: _Context, book: PriceBook, front: Front, traffic: Traffic,
+                   have_requests: Sequence[Series], max_s: float, cpu_units: int,
+                   memory_mib: int, alb: Line | None, notes: list[str]) -> list[Option]:
+    """The service's requests as Lambda invocations, behind the same ALB."""
+    a = ctx.a
+    memory = min(max(128, memory_mib), a.lambda_memory_cap_mb)
+    blockers: list[str] = []
+    if not front.pairs:
+        blockers.append("not behind a load balancer: a worker or daemon rather than "
+                        "request/response, and its invocation count is unknown")
+    elif not have_requests:
+        blockers.append("no RequestCount datapoints for its target groups: request volume "
+                        "unknown")
+    if max_s * 1000 > 15 * 60 * 1000:
+        blockers.append(f"its slowest response took {max_s / 60:,.1f} min; Lambda stops at 15")
+    if memory_mib > LAMBDA_MAX_MEMORY_MB:
+        blockers.append(f"tasks have {memory_mib:,} MB; Lambda's maximum is 10,240 MB")
+    if cpu_units / 1024 > LAMBDA_MAX_VCPU:
+        blockers.append(f"tasks have {cpu_units / 1024:g} vCPU; Lambda gives at most 6")
+    lambda_front = None
+    if front.pairs:
+        lambda_front = _alb(ctx, book, front, traffic, lambda_targets=True)
+    note = (f"On Lambda each request gets {memory} MB (the task's memory, at most "
+            f"{a.lambda_memory_cap_mb} MB) and takes the observed average response time; "
+            "cold starts add latency.")
+    if front.pairs:
+        notes.append("Behind ALB " + ", ".join(lb.name for lb in front.balancers)
+                     + ": on Lambda the ALB stays, with a Lambda target group.")
+    return [lambda_option(book, traffic, LambdaShape(memory, arch, "alb"), a,
+                          front=lambda_front or alb, blockers=blockers, notes=(note,))
+            for arch in LAMBDA_PLATFORMS]
+
+
+def _ec2_current(ctx: _Context, service: EcsService, shape: TaskShape, book: PriceBook,
+                 extra: list[Line], notes: list[str]) -> Option:
+    """An EC2-backed service: its share of the cluster's container instances by reserved
+    vCPU; the Fargate price of its tasks when the instances cannot be priced."""
+    instances = [i for i in ctx.inventory.container_instances
+                 if i.cluster_arn == service.cluster_arn and i.instance_type]
+    prices = [book.instance_hour(str(i.instance_type)) for i in instances]
+    services = [s for s in ctx.inventory.ecs_services if s.cluster_arn == service.cluster_arn]
+    reserved = sum(max(s.desired_count, s.running_count) * _task_size(
+        ctx.inventory.task_definition(s.task_definition_arn))[0] for s in services)
+    mine = shape.tasks * shape.vcpu * 1024
+    if not instances or any(p is None for p in prices) or reserved <= 0:
+        notes.append("The cluster's container instances could not be priced: the current cost "
+                     "is the Fargate price of the same tasks.")
+        return task_option(book, shape, platform="ecs-ec2", extra=extra)
+    share = mine / reserved
+    hourly = sum(p or 0.0 for p in prices)
+    types = ", ".join(sorted({str(i.instance_type) for i in instances}))
+    line = Line("compute", HOURS_PER_MONTH * hourly * share,
+                f"730 h x ${rate(hourly)}/h for {len(instances)} container instance(s) "
+                f"({types}) x {share:.3g} (its share of the reserved vCPU)")
+    return Option("ecs-ec2", (line, *extra), (), {"tasks": shape.tasks, "vcpu": shape.vcpu,
+                                                  "memory_gb": shape.memory_gb})
+
+
+# --------------------------------------------------------------------------- EKS
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    count: int
+    vcpu: float
+    memory_gb: float
+    line: Line | None
+
+
+def _nodes(book: PriceBook, groups: Sequence[EksNodegroup], notes: list[str]) -> _Nodes:
+    """The managed node groups at their desired size and on-demand price."""
+    parts: list[str] = []
+    cost = vcpu = memory = 0.0
+    count = 0
+    unpriced: list[str] = []
+    for group in groups:
+        instance_type = group.instance_types[0] if group.instance_types else "unknown"
+        hourly = book.instance_hour(instance_type)
+        spec = embedded_instance(instance_type)
+        if hourly is None or spec is None:
+            unpriced.append(f"{group.name} ({instance_type})")
+            continue
+        count += group.desired_size
+        vcpu += group.desired_size * spec.vcpu
+        memory += group.desired_size * spec.memory_gb
+        cost += group.desired_size * HOURS_PER_MONTH * hourly
+        parts.append(f"{group.name}: {group.desired_size} x {instance_type} x 730 h x "
+                     f"${rate(hourly)}")
+        if group.capacity_type == "SPOT":
+            notes.append(f"Node group {group.name} runs Spot; priced at on-demand (an upper "
+                         "bound).")
+    if unpriced:
+        notes.append("Node groups not priced (instance type not in the price table): "
+                     + ", ".join(unpriced) + ".")
+    return _Nodes(count, vcpu, memory, Line("nodes", cost, "; ".join(parts)) if parts else None)
+
+
+def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
+    book, a, window = ctx.book(cluster), ctx.a, ctx.window
+    notes = ctx.general(book)
+    scope = (cluster.account, cluster.region)
+    groups = [g for g in ctx.inventory.eks_nodegroups
+              if g.cluster_name == cluster.name and (g.account, g.region) == scope]
+    profiles = [p for p in ctx.inventory.fargate_profiles
+                if p.cluster_name == cluster.name and (p.account, p.region) == scope]
+    extended = in_extended_support(cluster, ctx.now)
+    control = control_plane_line(book, extended=extended, basis="this cluster")
+
+    nodes = _nodes(book, groups, notes)
+    vcpu, memory = nodes.vcpu, nodes.memory_gb
+    lines = [control, *([nodes.line] if nodes.line else [])]
+    if profiles:
+        notes.append(f"{len(profiles)} Fargate profile(s): their pods are not visible without "
+                     "the Kubernetes API and are not priced.")
+    notes.append("Load balancers of the cluster's Kubernetes services are not attributed to "
+                 "it.")
+    current = Option("eks", tuple(lines), (), {"nodes": nodes.count, "vcpu": vcpu,
+                                               "memory_gb": memory, "extended_support": extended})
+
+    cpu = window.series(eks_query(cluster, "node_cpu_utilization"))
+    mem = window.series(eks_query(cluster, "node_memory_utilization"))
+    cpu_peak = cpu.percentile(99) if cpu is not None and not cpu.empty else None
+    mem_peak = mem.maximum() if mem is not None and not mem.empty else None
+    options: list[Option] = []
+    standard = Option("eks", (control_plane_line(book, basis="this cluster, on a version in "
+                                                 "standard support"), *lines[1:]), (),
+                      current.shape, ("upgraded to a version in standard support",)) \
+        if extended else current
+    options.append(standard)
+    if nodes.count and vcpu:
+        per_vcpu, per_gb = vcpu / nodes.count, memory / nodes.count
+
+        def month(size: FargateSize) -> float:
+            return book.fargate_task_month(size.vcpu, size.memory_gb)
+
+        units, mib = round(per_vcpu * 1024), round(per_gb * 1024)
+        size = cheapest_fitting(units, mib, month) or FargateSize(units, mib)
+        best, sizing = right_size(size.cpu_units, size.memory_mib, cpu_peak, mem_peak,
+                                  a.target_utilization, month)
+        if cpu_peak is None:
+            sizing = (f"{best}, a node's capacity (no Container Insights node metrics: the "
+                      "nodes are assumed fully used)")
+        shape = TaskShape(nodes.count, best.vcpu, best.memory_gb,
+                          f"one Fargate task per node's worth of pods; {sizing}")
+        options.extend(fargate_options(book, shape, a, notes=(
+            "the cluster's Kubernetes workloads rewritten as ECS services",)))
+    else:
+        notes.append("No priced node groups: no ECS option (the pods' size is unknown).")
+    options.append(Option("lambda", (), ("a cluster's pods are not visible to the auditor; "
+                                         "move its services to Lambda one at a time",)))
+    usage = {
+        "nodes": nodes.count, "vcpu": vcpu, "memory_gb": memory,
+        "node_groups": [g.name for g in groups], "fargate_profiles": len(profiles),
+        "version": cluster.version, "extended_support": extended,
+        "utilization": {"cpu_peak_percent": _round(cpu_peak),
+                        "memory_peak_percent": _round(mem_peak)},
+    }
+    return _finish(cluster, cluster.name, "eks", usage, current, options, _days(cpu),
+                   cpu is not None, notes)
+
+
+# --------------------------------------------------------------------------- finishing
+
+
+def _finish(resource: Resource, name: str, platform: str, usage: Mapping[str, Any],
+            current: Option, options: Sequence[Option], days: float, fetched: bool,
+            notes: list[str]) -> WorkloadEstimate:
+    level = confidence(days, fetched)
+    coverage = (f"Confidence {level}: {days:g} day(s) of hourly metrics"
+                if fetched else f"Confidence {level}: no metrics (configuration only)")
+    estimate = WorkloadEstimate(resource, name, platform, usage, current, tuple(options),
+                                level, (), days)
+    extra = [*notes, coverage + "."]
+    if estimate.recommended is not current:
+        story = "; ".join(part.rstrip(".") for part in _option_story(estimate.recommended))
+        extra.append(f"Recommended {estimate.recommended.platform}"
+                     + (f": {story}." if story else "."))
+    return WorkloadEstimate(resource, name, platform, usage, current, tuple(options), level,
+                            tuple(dict.fromkeys(extra)), days)
+
+
+def _option_story(option: Option) -> list[str]:
+    story = [str(option.shape["sizing"])] if "sizing" in option.shape else []
+    return story + list(option.notes)
+

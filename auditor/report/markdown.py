@@ -1,0 +1,104 @@
+"""Markdown for a ticket or a pull-request comment (GitHub-flavoured tables).
+
+Text from the account is neutralised: Markdown and HTML characters are escaped, `@` cannot
+mention anyone, newlines cannot break a table row, and ARNs and tags sit in code spans so a
+URL in a tag is never turned into a link. Long reports are cut at `MAX_ROWS` findings (a
+comment has a size limit); the JSON report has them all.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from auditor.findings import SEVERITIES
+from auditor.report.document import Report, sorted_findings
+from auditor.report.html import money
+from auditor.report.table import short_arn, summary_line
+
+MAX_ROWS = 200
+_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def md(value: object) -> str:
+    """Plain text safe in a Markdown table cell."""
+    text = " ".join(str(value).split())
+    text = _SPECIAL.sub(r"\\\1", escape(text, quote=False))
+    return text.replace("@", "&#64;")
+
+
+def code(value: object) -> str:
+    """A code span (never a link, never formatted); falls back to `md` if it has backticks."""
+    text = " ".join(str(value).split())
+    if not text:
+        return ""
+    if "`" in text:
+        return md(text)
+    return "`" + text.replace("|", "\\|") + "`"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def render(report: Report) -> str:
+    findings = sorted_findings(report.active_findings)
+    counts = report.counts_by_severity("fail")
+    lines = [
+        "## compute-auditor report" + (" (demo account)" if report.demo else ""),
+        "",
+        f"**{sum(counts.values())} findings** ("
+        + " · ".join(f"{s} {counts[s]}" for s in SEVERITIES)
+        + f"), {sum(report.counts_by_severity('unknown').values())} unknown, "
+        f"{len(report.errors)} errors · savings **{money(report.total_monthly_savings_usd)}"
+        f"/month** · spend {money(report.total_current_monthly_usd)}/month · "
+        f"accounts {', '.join(code(a) for a in report.accounts) or '—'} · regions "
+        f"{', '.join(code(r) for r in report.regions) or '—'} · generated "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
+        "",
+    ]
+    if findings:
+        lines += [_row(["Severity", "Status", "Check", "Resource", "Region", "Saving/mo",
+                        "Finding"]),
+                  "|---|---|---|---|---|---:|---|"]
+        for f in findings[:MAX_ROWS]:
+            tags = report.resource_tags.get(f.resource_arn, {})
+            resource = code(short_arn(f.resource_arn)) + "".join(
+                f"<br>{code(f'{k}={v}')}" for k, v in sorted(tags.items()))
+            note = f" _{md(f.suppression_reason)}_" if f.suppression_reason else ""
+            lines.append(_row([
+                f"**{f.severity.value}**", f.status, code(f.check_id), resource, md(f.region),
+                money(f.monthly_savings_usd) if f.monthly_savings_usd is not None else "",
+                md(f.message) + note,
+            ]))
+        if len(findings) > MAX_ROWS:
+            lines.append(f"\n… and {len(findings) - MAX_ROWS} more findings; see the JSON "
+                         "report.")
+    else:
+        lines.append("No findings: every selected check passed or was suppressed.")
+    set_aside = len(report.findings) - len(findings)
+    if set_aside:
+        suppressed = sum(1 for f in report.findings if f.suppressed)
+        lines += ["", f"{suppressed} suppressed and {set_aside - suppressed} baselined "
+                  "findings are not listed."]
+    if report.workloads:
+        lines += ["", f"<details><summary>Workloads ({len(report.workloads)})</summary>", "",
+                  _row(["Workload", "Platform", "Now/mo", "Cheapest", "Saving/mo",
+                        "Confidence"]),
+                  "|---|---|---:|---|---:|---|"]
+        for w in report.workloads:
+            lines.append(_row([code(w.get("name", "?")), md(w.get("platform", "")),
+                               money(w.get("current_monthly_usd")),
+                               md(w.get("recommended_platform") or "—"),
+                               money(w.get("monthly_savings_usd")),
+                               md(w.get("confidence", ""))]))
+        lines += ["", "</details>"]
+    if report.errors:
+        lines += ["", f"### What could not be checked ({len(report.errors)})", "",
+                  _row(["Scope", "Call", "Code", "Checks left unknown"]), "|---|---|---|---|"]
+        for x in report.errors:
+            lines.append(_row([code(f"{x.account}/{x.region}"),
+                               code(f"{x.service}:{x.operation}"), md(x.code),
+                               ", ".join(code(c) for c in x.checks_affected) or "—"]))
+    lines += ["", f"<sub>{md(summary_line(report))}</sub>", ""]
+    return "\n".join(lines)

@@ -1,0 +1,433 @@
+"""EKS checks: version support and its price, add-ons, upgrade insights, the API endpoint,
+control-plane logs, secrets encryption, and clusters too small to carry their control plane."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+from auditor.check import Check, CheckContext, Param
+from auditor.data import SupportWindow, eks_calendar, eks_support_window, version_key
+from auditor.findings import Category, Finding, Severity
+from auditor.model import EksCluster, EksNodegroup, FargateProfile, Inventory
+from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, rate
+
+_OPEN = ("0.0.0.0/0", "::/0")
+
+
+def _judged(inventory: Inventory) -> Iterable[EksCluster]:
+    """Clusters worth a verdict: one being deleted is on its way out."""
+    return (c for c in inventory.eks_clusters if c.status != "DELETING")
+
+
+def _clusters_by_name(inventory: Inventory) -> dict[tuple[str, str, str], EksCluster]:
+    return {(c.account, c.region, c.name): c for c in inventory.eks_clusters}
+
+
+def _day(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
+# --------------------------------------------------------------------------- versions
+
+
+class ExtendedSupport(Check):
+    id = "eks.extended_support"
+    title = "EKS cluster in (or near) extended support"
+    severity = Severity.HIGH
+    category = Category.COST
+    rationale = (
+        "Fourteen months after a Kubernetes version's EKS release, standard support ends and "
+        "the cluster moves to extended support, which bills the control plane at $0.60/h "
+        "instead of $0.10/h (six times as much) for up to twelve months; after that AWS "
+        "upgrades the cluster on its own schedule."
+    )
+    remediation = (
+        "Plan the upgrade: check the cluster's upgrade insights and add-on compatibility, then "
+        "upgrade the control plane one minor version at a time (`aws eks update-cluster-version`) "
+        "and the node groups after it."
+    )
+    requires = frozenset({"eks.clusters", "eks.cluster_versions"})
+    subject_kinds = ("eks-cluster",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "warn_days": Param(90, "also flag clusters whose standard support ends within this "
+                               "many days"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for cluster in _judged(inventory):
+            window = eks_support_window(cluster.version, cluster.version_support)
+            if window is not None:
+                finding = self._judge(cluster, window, ctx)
+            else:
+                finding = self._unlisted(cluster, ctx)
+            if finding is not None:
+                yield finding
+
+    @staticmethod
+    def _extra(book: PriceBook) -> tuple[float, dict[str, Any]]:
+        """What extended support adds to a month of control plane, and its evidence."""
+        extended, standard = book.eks_control_plane_hour(True), book.eks_control_plane_hour(False)
+        extra = (extended - standard) * HOURS_PER_MONTH
+        return extra, {
+            "monthly_extra_cost_usd": round(extra, 2),
+            "arithmetic": (f"(${rate(extended)} - ${rate(standard)})/h x {HOURS_PER_MONTH:g} h "
+                           f"= ${extra:,.2f}/month"),
+            "prices": book.describe(),
+        }
+
+    def _judge(self, cluster: EksCluster, window: SupportWindow, ctx: CheckContext
+               ) -> Finding | None:
+        warn_days = int(ctx.number("warn_days"))
+        days_left = (window.end_of_standard - ctx.now).days
+        extra, cost = self._extra(ctx.prices.in_region(cluster.region))
+        standard, extended = _day(window.end_of_standard), _day(window.end_of_extended)
+        if ctx.now >= window.end_of_extended:
+            state = "past_extended_support"
+            message = (f"EKS cluster {cluster.name} runs Kubernetes {cluster.version}, whose "
+                       f"extended support ended on {extended}: it is billed at the extended "
+                       f"rate until AWS upgrades it, ${extra:,.2f}/month more than standard.")
+        elif ctx.now >= window.end_of_standard:
+            state = "extended_support"
+            message = (f"EKS cluster {cluster.name} runs Kubernetes {cluster.version}, in "
+                       f"extended support since {standard} (until {extended}): its control "
+                       f"plane costs ${extra:,.2f}/month more than on a standard-support "
+                       "version.")
+        elif days_left <= warn_days:
+            state = "extended_support_soon"
+            message = (f"EKS cluster {cluster.name} runs Kubernetes {cluster.version}, whose "
+                       f"standard support ends in {days_left} days on {standard} (threshold "
+                       f"{warn_days} days); from then its control plane costs "
+                       f"${extra:,.2f}/month more.")
+        else:
+            return None
+        billed_now = state != "extended_support_soon"
+        return self.finding(
+            cluster, message,
+            {
+                "version": cluster.version,
+                "support_state": state,
+                "end_of_standard_support": standard,
+                "end_of_extended_support": extended,
+                "days_until_end_of_standard_support": days_left,
+                "api_version_status": (cluster.version_support.status
+                                       if cluster.version_support else None),
+                "dates_from": window.source,
+                "warn_days": warn_days,
+                **cost,
+            },
+            # Only money being spent now counts as a saving; the upcoming case is a warning.
+            monthly_savings_usd=extra if billed_now else None,
+        )
+
+    def _unlisted(self, cluster: EksCluster, ctx: CheckContext) -> Finding | None:
+        """A version neither the API nor the calendar lists: older than the calendar means
+        long past extended support; newer is not flagged, unless the API could not be asked,
+        in which case a newer version may simply postdate the calendar."""
+        calendar = eks_calendar()
+        oldest, newest = calendar.oldest(), calendar.newest()
+        evidence = {"version": cluster.version, "calendar": calendar.describe(),
+                    "calendar_versions": f"{oldest} to {newest}",
+                    "describe_cluster_versions_answered": cluster.version_calendar_answered}
+        if cluster.version and version_key(cluster.version) < version_key(oldest):
+            extra, cost = self._extra(ctx.prices.in_region(cluster.region))
+            ended = _day(calendar.versions[oldest].end_of_extended_support)
+            return self.finding(
+                cluster,
+                f"EKS cluster {cluster.name} runs Kubernetes {cluster.version}, older than "
+                f"every version in the support calendar ({oldest}'s extended support ended on "
+                f"{ended}): it is past extended support and billed at the extended rate, "
+                f"${extra:,.2f}/month more than standard, until AWS upgrades it.",
+                {**evidence, "support_state": "past_extended_support", **cost},
+                monthly_savings_usd=extra,
+            )
+        if cluster.version_calendar_answered:
+            return None
+        return replace(self.finding(
+            cluster,
+            f"Could not judge: Kubernetes {cluster.version} is not in the shipped calendar "
+            f"(as of {calendar.as_of}, up to {newest}) and eks:DescribeClusterVersions failed.",
+            evidence,
+            remediation="Grant eks:DescribeClusterVersions (see `auditor iam-policy`) or "
+                        "update the auditor for its newer version calendar.",
+        ), status="unknown")
+
+
+# --------------------------------------------------------------------------- add-ons, insights
+
+
+class OutdatedAddons(Check):
+    id = "eks.outdated_addons"
+    title = "EKS add-on behind the default version for its cluster"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "EKS marks one version of each add-on as the default for every Kubernetes version: "
+        "the one it tested with it. An add-on older than that default misses fixes, and is "
+        "the usual blocker when the cluster is upgraded."
+    )
+    remediation = (
+        "Update the add-on to the default version for the cluster's Kubernetes version "
+        "(`aws eks update-addon`), after checking its configuration values still apply."
+    )
+    requires = frozenset({"eks.clusters", "eks.addons", "eks.addon_versions"})
+    subject_kinds = ("eks-addon",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for addon in inventory.eks_addons:
+            default = addon.default_version
+            if not default or version_key(addon.version) >= version_key(default):
+                continue
+            yield self.finding(
+                addon,
+                f"Add-on {addon.name} {addon.version} on EKS cluster {addon.cluster_name} "
+                f"(Kubernetes {addon.cluster_version}) is behind {default}, the default "
+                "version for that Kubernetes version.",
+                {
+                    "cluster": addon.cluster_name,
+                    "addon": addon.name,
+                    "installed_version": addon.version,
+                    "default_version": default,
+                    "kubernetes_version": addon.cluster_version,
+                    "status": addon.status,
+                    "source": "eks:DescribeAddonVersions (defaultVersion)",
+                },
+                remediation=(f"aws eks update-addon --cluster-name {addon.cluster_name} "
+                             f"--addon-name {addon.name} --addon-version {default} "
+                             f"--region {addon.region}; check its configuration values first."),
+            )
+
+
+class UpgradeInsights(Check):
+    id = "eks.upgrade_insights"
+    title = "EKS insight not passing"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "EKS continuously checks each cluster for what would break on its next Kubernetes "
+        "version (deprecated APIs in use, incompatible add-ons, kubelet skew) and for "
+        "misconfiguration. An insight that is not passing is a known problem, named by AWS."
+    )
+    remediation = (
+        "Read the insight (`aws eks describe-insight`) for the resources it names and its "
+        "recommendation, fix them, and wait for the insight to refresh to PASSING."
+    )
+    requires = frozenset({"eks.clusters", "eks.insights"})
+    subject_kinds = ("eks-cluster",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        clusters = _clusters_by_name(inventory)
+        for insight in inventory.eks_insights:
+            cluster = clusters.get((insight.account, insight.region, insight.cluster_name))
+            if cluster is None or insight.status == "PASSING":
+                continue
+            reason = f": {insight.reason}" if insight.reason else ""
+            yield self.finding(
+                cluster,
+                f"EKS cluster {cluster.name} (Kubernetes {cluster.version}) has insight "
+                f"\"{insight.name}\" in status {insight.status} for Kubernetes "
+                f"{insight.kubernetes_version}{reason}",
+                {
+                    "insight_id": insight.insight_id,
+                    "insight": insight.name,
+                    "category": insight.category,
+                    "status": insight.status,
+                    "reason": insight.reason,
+                    "description": insight.description,
+                    "kubernetes_version": insight.kubernetes_version,
+                    "cluster_version": cluster.version,
+                },
+                sub_key=insight.insight_id,
+                remediation=(f"aws eks describe-insight --cluster-name {cluster.name} --id "
+                             f"{insight.insight_id} --region {cluster.region}: fix the "
+                             "resources it lists, then let it refresh to PASSING."),
+            )
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+class PublicEndpointOpen(Check):
+    id = "eks.public_endpoint_open"
+    title = "EKS API endpoint open to the internet"
+    severity = Severity.HIGH
+    category = Category.SECURITY
+    rationale = (
+        "A public Kubernetes API endpoint that allows 0.0.0.0/0 can be reached, probed and "
+        "brute-forced from anywhere; a leaked credential or an API server flaw is then enough."
+    )
+    remediation = (
+        "Turn on the private endpoint and either turn off public access or limit "
+        "publicAccessCidrs to the addresses that need it (`aws eks update-cluster-config "
+        "--resources-vpc-config endpointPrivateAccess=true,publicAccessCidrs=...`)."
+    )
+    requires = frozenset({"eks.clusters"})
+    subject_kinds = ("eks-cluster",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for cluster in _judged(inventory):
+            open_to = [c for c in cluster.public_access_cidrs if c in _OPEN]
+            if not cluster.endpoint_public_access or not open_to:
+                continue
+            private = ("the private endpoint is on" if cluster.endpoint_private_access
+                       else "there is no private endpoint, so nodes use the public one too")
+            yield self.finding(
+                cluster,
+                f"EKS cluster {cluster.name} serves its API publicly to "
+                f"{' and '.join(open_to)}; {private}.",
+                {
+                    "endpoint_public_access": True,
+                    "endpoint_private_access": cluster.endpoint_private_access,
+                    "public_access_cidrs": list(cluster.public_access_cidrs),
+                    "open_cidrs": open_to,
+                },
+            )
+
+
+class ControlPlaneLoggingDisabled(Check):
+    id = "eks.control_plane_logging_disabled"
+    title = "EKS control-plane logs not sent to CloudWatch"
+    severity = Severity.LOW
+    category = Category.OPERATIONS
+    rationale = (
+        "Without the API server, audit and authenticator logs there is no record of who "
+        "changed what in the cluster, and no way to investigate an incident after the fact."
+    )
+    remediation = (
+        "Enable the missing log types (`aws eks update-cluster-config --logging "
+        "'{\"clusterLogging\":[{\"types\":[...],\"enabled\":true}]}'`) and give their log "
+        "group a retention period."
+    )
+    requires = frozenset({"eks.clusters"})
+    subject_kinds = ("eks-cluster",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "required_log_types": Param(
+            "api,audit,authenticator",
+            "comma-separated log types that must be on (api, audit, authenticator, "
+            "controllerManager, scheduler)"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        required = [t.strip() for t in str(ctx.params["required_log_types"]).split(",")
+                    if t.strip()]
+        for cluster in _judged(inventory):
+            missing = [t for t in required if t not in cluster.logging_enabled]
+            if not missing:
+                continue
+            enabled = ", ".join(cluster.logging_enabled) or "none"
+            yield self.finding(
+                cluster,
+                f"EKS cluster {cluster.name} does not log {', '.join(missing)} "
+                f"(enabled: {enabled}; required: {', '.join(required)}).",
+                {"enabled_log_types": list(cluster.logging_enabled),
+                 "required_log_types": required, "missing_log_types": missing},
+            )
+
+
+class SecretsEncryptionDisabled(Check):
+    id = "eks.secrets_encryption_disabled"
+    title = "EKS secrets not envelope-encrypted with a KMS key"
+    severity = Severity.MEDIUM
+    category = Category.SECURITY
+    rationale = (
+        "With a customer-managed KMS key for secrets encryption, Kubernetes secrets in etcd "
+        "are encrypted under a key the account controls, audits in CloudTrail and can revoke. "
+        "Without it, anyone who obtains an etcd backup or snapshot relies on AWS-owned keys "
+        "alone."
+    )
+    remediation = (
+        "Associate a customer-managed KMS key for secrets encryption (`aws eks "
+        "associate-encryption-config` with resources [\"secrets\"] and the key ARN); it cannot "
+        "be removed afterwards, and the key must stay enabled."
+    )
+    requires = frozenset({"eks.clusters"})
+    subject_kinds = ("eks-cluster",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for cluster in _judged(inventory):
+            if cluster.secrets_encrypted:
+                continue
+            yield self.finding(
+                cluster,
+                f"EKS cluster {cluster.name} has no KMS key configured for envelope encryption "
+                "of Kubernetes secrets.",
+                {"encryption_config": "none for resource 'secrets'"},
+            )
+
+
+# --------------------------------------------------------------------------- cost
+
+
+class UnderusedControlPlane(Check):
+    id = "eks.underused_control_plane"
+    title = "EKS cluster too small to carry its control plane"
+    severity = Severity.INFO
+    category = Category.COST
+    rationale = (
+        "Every EKS cluster pays $73/month for its control plane, however little it runs. "
+        "Beside one small node that fee is most of the bill; the same pods on ECS, on a shared "
+        "cluster or on Lambda pay no control plane at all."
+    )
+    remediation = (
+        "Move the workloads onto a shared cluster, or onto ECS or Lambda (see the workload "
+        "estimate), and delete the cluster."
+    )
+    requires = frozenset({"eks.clusters", "eks.nodegroups", "eks.fargate_profiles"})
+    subject_kinds = ("eks-cluster",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "max_nodes": Param(1, "flag when the managed node groups' desired sizes add up to at "
+                              "most this"),
+        "max_fargate_profiles": Param(0, "and the cluster has at most this many Fargate "
+                                         "profiles (their pods are not visible to the check)"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        nodegroups: dict[tuple[str, str, str], list[EksNodegroup]] = defaultdict(list)
+        for group in inventory.eks_nodegroups:
+            nodegroups[(group.account, group.region, group.cluster_name)].append(group)
+        profiles: dict[tuple[str, str, str], list[FargateProfile]] = defaultdict(list)
+        for profile in inventory.fargate_profiles:
+            profiles[(profile.account, profile.region, profile.cluster_name)].append(profile)
+        for cluster in _judged(inventory):
+            if cluster.status == "CREATING":
+                continue  # its node groups may not exist yet
+            key = (cluster.account, cluster.region, cluster.name)
+            finding = self._judge(cluster, nodegroups[key], profiles[key], ctx)
+            if finding is not None:
+                yield finding
+
+    def _judge(self, cluster: EksCluster, groups: list[EksNodegroup],
+               profiles: list[FargateProfile], ctx: CheckContext) -> Finding | None:
+        nodes = sum(g.desired_size for g in groups)
+        max_nodes, max_profiles = ctx.number("max_nodes"), ctx.number("max_fargate_profiles")
+        if nodes > max_nodes or len(profiles) > max_profiles:
+            return None
+        book = ctx.prices.in_region(cluster.region)
+        control_plane = book.eks_control_plane_hour(False) * HOURS_PER_MONTH
+        instance_types = sorted({t for g in groups for t in g.instance_types})
+        runs = (f"{nodes} node(s) ({', '.join(instance_types) or 'instance type not set'}) in "
+                f"{len(groups)} managed node group(s)" if groups
+                else "no managed node groups")
+        return self.finding(
+            cluster,
+            f"EKS cluster {cluster.name} runs {runs} and {len(profiles)} Fargate profile(s) "
+            f"(thresholds: at most {max_nodes:g} node(s), {max_profiles:g} profile(s)), yet "
+            f"pays ${control_plane:,.2f}/month for its control plane.",
+            {
+                "desired_nodes": nodes,
+                "nodegroups": {g.name: g.desired_size for g in groups},
+                "instance_types": instance_types,
+                "fargate_profiles": [p.name for p in profiles],
+                "thresholds": {k: ctx.params[k] for k in self.parameters},
+                "control_plane_monthly_usd": round(control_plane, 2),
+                "arithmetic": (f"${rate(book.eks_control_plane_hour(False))}/h x "
+                               f"{HOURS_PER_MONTH:g} h = ${control_plane:,.2f}"),
+                "not_visible": "nodes outside managed node groups (self-managed, Karpenter, "
+                               "Auto Mode) and pods on Fargate",
+                "prices": book.describe(),
+            },
+            monthly_savings_usd=control_plane,
+        )

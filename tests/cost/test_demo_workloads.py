@@ -1,0 +1,190 @@
+"""`auditor scan --demo`: every workload priced, and the planted moves worked out by hand.
+
+The scan runs at a time on the hour, so the 14-day window holds exactly the 336 seeded hours:
+usage scales to a 730-hour month by 730/336, and the steady workloads' figures are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import jsonschema
+import pytest
+
+from auditor.config import Config
+from auditor.demo import DemoAccount, demo_environment
+from auditor.report.document import Report, to_dict
+from auditor.report.json_ import schema
+from auditor.scan import Environment, scan
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+HOURS = 730
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[tuple[Report, DemoAccount, dict[str, Any]]]:
+    with demo_environment(NOW) as seeded:
+        report = scan(Config(regions=seeded.account.regions),
+                      Environment(hooks=seeded.extra_hooks, demo=True), seeded.account.now)
+        yield report, seeded.account, to_dict(report)
+
+
+def workload(document: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(w for w in document["workloads"] if w["name"] == name)
+    return found
+
+
+def option(entry: dict[str, Any], platform: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(o for o in entry["options"] if o["platform"] == platform)
+    return found
+
+
+def findings(report: Report, check_id: str) -> dict[str, Any]:
+    return {f.resource_arn: f for f in report.findings if f.check_id == check_id}
+
+
+def test_every_workload_is_priced_with_options_a_recommendation_and_its_basis(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    report, _, document = demo
+    validator = jsonschema.Draft202012Validator(schema())
+    validator.validate(document)
+    names = {w["name"] for w in document["workloads"]}
+    assert {"clickstream-collector", "events-ingest", "partner-webhooks", "orders-api",
+            "platform", "tools", "edge-auth"} <= names
+    assert len(document["workloads"]) == document["summary"]["workloads"]
+    for entry in document["workloads"]:
+        assert len(entry["options"]) >= 3, entry["name"]
+        assert entry["recommended_platform"], entry["name"]
+        assert entry["monthly_savings_usd"] >= 0
+        assert entry["confidence"] in ("high", "medium", "low")
+        assert entry["assumptions"] and any("730-hour month" in a for a in entry["assumptions"])
+        recommended = (option(entry, entry["recommended_platform"])
+                       if entry["monthly_savings_usd"] else None)
+        if recommended is not None:
+            assert recommended["feasible"]
+            assert recommended["monthly_usd"] == pytest.approx(
+                entry["current_monthly_usd"] - entry["monthly_savings_usd"], abs=0.005)
+        for entry_option in entry["options"]:
+            assert set(entry_option["arithmetic"]) == set(entry_option["breakdown"])
+            assert entry_option["monthly_usd"] == pytest.approx(
+                sum(entry_option["breakdown"].values()), abs=0.005)
+    # Metric-backed workloads are high confidence; EKS without Container Insights is low.
+    assert workload(document, "clickstream-collector")["confidence"] == "high"
+    assert workload(document, "platform")["confidence"] == "low"
+    assert report.errors == ()
+
+
+def test_the_steady_high_volume_lambda_moves_to_fargate(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    report, account, document = demo
+    entry = workload(document, "clickstream-collector")
+    # 150 requests a second, 100 ms, 512 MB arm64, behind a function URL.
+    requests = 150 * 3600 * HOURS                                  # 394,200,000 a month
+    assert entry["usage"]["requests_per_month"] == requests
+    assert entry["usage"]["front_door"] == "function-url"
+    lambda_requests = round(requests / 1e6 * 0.20, 2)              # $78.84
+    lambda_duration = round(requests * 0.1 * 0.5 * 0.0000133334, 2)  # 19.71M GB-s: $262.80
+    assert entry["current"]["breakdown"] == {"requests": 78.84, "duration": 262.80,
+                                             "function_url": 0.0}
+    assert entry["current_monthly_usd"] == lambda_requests + lambda_duration == 341.64
+    # Fargate: peak 300 req/s (30 concurrent at 100 ms) / 500 req/s per 1-vCPU task = 1,
+    # at least 2; a new ALB in place of the function URL: 10 KB x 150 req/s = 5.4 GB/h.
+    arm = option(entry, "ecs-fargate-arm")
+    compute = round(2 * HOURS * (1 * 0.03238 + 2 * 0.00356), 2)    # $57.67
+    alb = round(HOURS * 0.0225 + HOURS * 5.4 * 0.008, 2)          # $47.96
+    assert arm["shape"]["tasks"] == 2 and arm["shape"]["vcpu"] == 1
+    assert arm["breakdown"] == {"compute": compute, "load_balancer": alb}
+    assert entry["recommended_platform"] == "ecs-fargate-arm"
+    assert entry["monthly_savings_usd"] == round(341.64 - (compute + alb), 2) == 236.01
+    finding = findings(report, "cost.migration_opportunity")[account.arns[
+        "lambda.function.clickstream-collector"]]
+    assert finding.monthly_savings_usd == 236.01
+    assert "ecs-fargate-arm" in finding.message and "$341.64" in finding.message
+
+
+def test_the_low_traffic_fargate_service_moves_to_lambda(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    report, account, document = demo
+    entry = workload(document, "partner-webhooks")
+    # 720 requests an hour at 80 ms through its own ALB, which used 0.05 LCU each hour.
+    assert entry["usage"]["requests_per_month"] == 720 * HOURS  # 525,600
+    assert entry["usage"]["avg_duration_ms"] == 80.0
+    assert entry["usage"]["load_balancers"] == ["partner-webhooks"]
+    alb = round(HOURS * 0.0225 + HOURS * 0.05 * 0.008, 2)         # $16.72
+    tasks = round(2 * HOURS * (0.5 * 0.04048 + 1 * 0.004445), 2)  # $36.04
+    assert entry["current"]["breakdown"] == {"compute": tasks, "load_balancer": alb}
+    assert entry["current_monthly_usd"] == 52.76
+    # On Lambda behind the same ALB: 1,024 MB (the task's memory) for 80 ms.
+    lam = option(entry, "lambda-arm")
+    requests = round(525_600 / 1e6 * 0.20, 2)                     # $0.11
+    duration = round(525_600 * 0.08 * 1.0 * 0.0000133334, 2)      # 42,048 GB-s: $0.56
+    assert lam["breakdown"] == {"requests": requests, "duration": duration,
+                                "load_balancer": alb}
+    assert entry["recommended_platform"] == "lambda-arm"
+    assert entry["monthly_savings_usd"] == round(52.76 - (0.11 + 0.56 + 16.72), 2) == 35.37
+    # The finding claims only what moving adds to the best it could do on Fargate (ARM at
+    # the same size, its peaks leaving no smaller size: 60% CPU, 65% memory).
+    in_place = option(entry, "ecs-fargate-arm")["monthly_usd"]
+    assert in_place == round(2 * HOURS * (0.5 * 0.03238 + 1 * 0.00356) + 1e-9, 2) + alb
+    assert entry["migration_savings_usd"] == round(in_place - 17.39, 2) == 28.17
+    finding = findings(report, "cost.migration_opportunity")[account.arns[
+        "ecs.service.partner-webhooks"]]
+    assert finding.monthly_savings_usd == 28.17
+    assert finding.evidence["best_in_place"] == {"platform": "ecs-fargate-arm",
+                                                 "monthly_usd": in_place}
+
+
+def test_cost_checks_and_workloads_agree(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    report, account, document = demo
+    # Right-sizing: the check's recommended size and saving are the workload's option's.
+    reporting = workload(document, "reporting")
+    [finding] = findings(report, "ecs.task_overprovisioned").values()
+    fargate = option(reporting, "ecs-fargate")
+    size = finding.evidence["recommended_size"]
+    assert (fargate["shape"]["vcpu"], fargate["shape"]["memory_gb"]) == (
+        size["cpu_units"] / 1024, size["memory_mib"] / 1024)
+    assert finding.monthly_savings_usd == pytest.approx(
+        reporting["current_monthly_usd"] - fargate["monthly_usd"], abs=0.01)
+    # Extended support: the EKS check's saving is the workload's current control plane less
+    # the same cluster on standard support.
+    platform = workload(document, "platform")
+    extended = findings(report, "eks.extended_support")[account.arns["eks.cluster.platform"]]
+    assert extended.monthly_savings_usd == pytest.approx(
+        platform["current_monthly_usd"] - option(platform, "eks")["monthly_usd"], abs=0.01)
+    assert platform["current"]["breakdown"]["control_plane"] == 438.0
+    # Findings never claim more than the workload saves in all.
+    by_arn = {w["arn"]: w for w in document["workloads"]}
+    for arn, finding in findings(report, "cost.migration_opportunity").items():
+        assert finding.monthly_savings_usd <= by_arn[arn]["monthly_savings_usd"]
+
+
+def test_report_totals_by_platform_and_scope(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    _, _, document = demo
+    costs = document["summary"]["costs"]
+    workloads = document["workloads"]
+    assert costs["current_monthly_usd"] == pytest.approx(
+        sum(w["current_monthly_usd"] for w in workloads), abs=0.01)
+    assert costs["current_monthly_usd"] == pytest.approx(
+        document["summary"]["total_current_monthly_usd"], abs=0.01)
+    assert costs["monthly_savings_usd"] == pytest.approx(
+        sum(w["monthly_savings_usd"] for w in workloads), abs=0.01)
+    assert set(costs["by_platform"]) == {"lambda", "ecs-fargate", "eks"}
+    assert sum(p["workloads"] for p in costs["by_platform"].values()) == len(workloads)
+    scopes = {(s["account"], s["region"]): s for s in costs["by_account_region"]}
+    assert set(scopes) == {("123456789012", "us-east-1"), ("123456789012", "eu-west-1")}
+    assert scopes[("123456789012", "eu-west-1")]["workloads"] == 1
+
+
+def test_the_scan_uses_embedded_prices_and_never_the_price_list(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    report, _, document = demo
+    assert not any(op.startswith("pricing:") for op in report.stats.api_calls_by_operation)
+    assert document["pricing"]["source"] == "embedded AWS list prices, us-east-1, on-demand"
+    assert document["pricing"]["free_tier"] == "off"
+    # The eu-west-1 function is priced for its region, and says how.
+    edge = workload(document, "edge-auth")
+    assert any("same list prices as us-east-1" in a for a in edge["assumptions"])
