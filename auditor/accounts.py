@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,17 +32,18 @@ def assumed_session(
     role_arn: str,
     external_id: str | None = None,
     session_name: str = SESSION_NAME,
-    client_config: Any = None,
+    sts: Callable[[], Any] | None = None,
 ) -> boto3.session.Session:
     """A session for `role_arn` whose credentials are fetched on first use and refreshed
-    before they expire. The STS client that assumes the role is built from `base`."""
+    before they expire. `sts` builds the STS client that assumes the role (the scan passes its
+    guarded, counted one); by default it comes from `base`."""
     extra: dict[str, Any] = {"RoleSessionName": session_name}
     if external_id:
         extra["ExternalId"] = external_id
 
     def client_creator(service: str, **kwargs: Any) -> Any:
-        if client_config is not None:
-            kwargs.setdefault("config", client_config)
+        if sts is not None:
+            return sts()
         return base.client(service, **kwargs)  # type: ignore[call-overload]
 
     fetcher = AssumeRoleCredentialFetcher(

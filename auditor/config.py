@@ -58,6 +58,16 @@ class Config:
     """`[pricing] cache`: the price cache to read (default: where `pricing refresh` writes)."""
     free_tier: bool = False
     """`[pricing] free_tier`: subtract Lambda's monthly free tier from each function."""
+    all_regions: bool = False
+    """Scan every region enabled for each account (from ec2:DescribeRegions)."""
+    org: bool = False
+    """Scan every ACTIVE account of the organization, assuming `role_name` in each."""
+    role_name: str | None = None
+    account_roles: tuple[str, ...] = ()
+    """Role ARNs to assume, one account each."""
+    external_id: str | None = None
+    shard: str | None = None
+    """`I/N`, or `N` with I from JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX."""
 
 
 # key -> (type wanted, how to describe it)
@@ -78,6 +88,12 @@ _TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
     "baseline": (str, "the path of a previous JSON report"),
     "suppressions": (list, "an array of tables, [[suppressions]]"),
     "pricing": (dict, "a table, [pricing]"),
+    "all_regions": (bool, "true or false"),
+    "org": (bool, "true or false"),
+    "role_name": (str, "the role name to assume in each account"),
+    "account_roles": (list, "a list of role ARNs"),
+    "external_id": (str, "the external ID the roles' trust policy requires"),
+    "shard": (str, 'a shard, "I/N" or "N"'),
 }
 _CUSTOM_REQUIRED = ("id", "title", "severity", "resource_type", "condition")
 _CUSTOM_OPTIONAL = ("category", "message", "remediation", "rationale")
@@ -159,6 +175,12 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         suppressions=tuple(_suppression(where, i, entry)
                            for i, entry in enumerate(values.get("suppressions", []))),
         **_pricing(where, values.get("pricing", {})),
+        all_regions=values.get("all_regions", False),
+        org=values.get("org", False),
+        role_name=values.get("role_name"),
+        account_roles=_strings(where, "account_roles", values.get("account_roles", [])),
+        external_id=values.get("external_id"),
+        shard=values.get("shard"),
     )
 
 

@@ -104,8 +104,9 @@ _ALL = (
 
 DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in _ALL}
 
-ACCOUNT_ACTIONS = ("sts:GetCallerIdentity",)
-"""Actions the scan needs whatever checks run."""
+ACCOUNT_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
+"""Actions the scan needs whatever checks run (DescribeRegions checks that the regions asked
+for are enabled)."""
 
 
 def actions_for(dataset_names: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:

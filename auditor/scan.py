@@ -16,6 +16,14 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from auditor import custom
+from auditor.accounts import (
+    Shard,
+    account_of,
+    assumed_session,
+    enabled_regions,
+    organization_accounts,
+    parse_shard,
+)
 from auditor.check import Check
 from auditor.collect.base import Recorder
 from auditor.collect.cloudwatch import fetch_metrics
@@ -30,7 +38,7 @@ from auditor.cost.workloads import (
 from auditor.engine import Registry, checks_affected, instantiate, plan_metrics, run_checks
 from auditor.errors import ConfigError, NothingCollected
 from auditor.metrics import MetricStore
-from auditor.model import Inventory
+from auditor.model import GLOBAL_REGION, CollectionError, Inventory, Scope
 from auditor.pricing.book import PriceBook
 from auditor.pricing.cache import load_price_book
 from auditor.report.document import ErrorEntry, Report, Stats
@@ -74,15 +82,92 @@ def _session(config: Config, env: Environment) -> boto3.session.Session:
                           "drop --profile") from None
 
 
+def _account_id(factory: ClientFactory, region: str) -> str:
+    """The account the factory's credentials act in (botocore errors propagate)."""
+    account: str = factory.client("sts", region).get_caller_identity()["Account"]
+    return account
+
+
 def _identify(factory: ClientFactory, region: str) -> str:
     try:
-        account: str = factory.client("sts", region).get_caller_identity()["Account"]
+        return _account_id(factory, region)
     except (ClientError, BotoCoreError) as exc:
         raise NothingCollected(
             f"cannot identify the AWS account ({type(exc).__name__}: {exc}); configure "
             "credentials (AWS_PROFILE, --profile or the environment) or try `auditor scan --demo`"
         ) from None
-    return account
+
+
+def _targets(config: Config, session: boto3.session.Session, stats: CallStats,
+             recorder: Recorder, env: Environment, shard: Shard | None) -> list[Target]:
+    """The accounts to scan, each with its own clients and regions, sliced to this shard.
+
+    An account whose role cannot be assumed, or a requested region that is not enabled, is
+    recorded in `errors` and skipped; the rest of the scan goes on.
+    """
+    retry = RetryPolicy(max_attempts=config.max_attempts)
+    home = ClientFactory(session, stats, retry, env.hooks)
+    home_region = config.regions[0] if config.regions else (session.region_name or DEFAULT_REGION)
+    home_account = _identify(home, home_region)
+    accounts: list[tuple[str, ClientFactory]] = [(home_account, home)]
+    if config.org or config.account_roles:
+        accounts = []
+        for role_arn in _roles(config, home, home_region):
+            account = account_of(role_arn)
+            factory = ClientFactory(
+                assumed_session(session, role_arn, config.external_id,
+                                sts=lambda: home.client("sts", home_region)),
+                stats, retry, env.hooks)
+            with recorder.loading(Scope(account, GLOBAL_REGION), (), "sts", "AssumeRole"):
+                _account_id(factory, home_region)
+                accounts.append((account, factory))
+    targets = []
+    for account, factory in accounts:
+        regions = _regions(config, factory, Scope(account, home_region), recorder)
+        if shard is not None:
+            regions = [s.region for s in shard.select([Scope(account, r) for r in regions])]
+        if regions:
+            targets.append(Target(account, factory, tuple(regions)))
+    return targets
+
+
+def _roles(config: Config, home: ClientFactory, region: str) -> list[str]:
+    if not config.org:
+        for role_arn in config.account_roles:
+            account_of(role_arn)
+        return list(config.account_roles)
+    if not config.role_name:
+        raise ConfigError("--org needs --role-name: the role to assume in each account")
+    try:
+        accounts = organization_accounts(home.client("organizations", region))
+    except (ClientError, BotoCoreError) as exc:
+        raise NothingCollected(
+            f"cannot list the organization's accounts ({exc}); run --org from the management "
+            "account or a delegated administrator, with organizations:ListAccounts") from None
+    return [f"arn:aws:iam::{account}:role/{config.role_name}" for account in accounts]
+
+
+def _regions(config: Config, factory: ClientFactory, home: Scope, recorder: Recorder
+             ) -> list[str]:
+    """The regions to scan for one account. Asked regions that are not enabled for it are
+    recorded as errors (they would fail every call) and left out."""
+    wanted = list(config.regions) or [home.region]
+    if not config.all_regions and wanted == [home.region] and not config.regions:
+        return wanted
+    enabled: list[str] | None = None
+    with recorder.loading(Scope(home.account, home.region), (), "ec2", "DescribeRegions"):
+        enabled = enabled_regions(factory.client("ec2", home.region))
+    if enabled is None:
+        return wanted
+    if config.all_regions:
+        return enabled
+    for region in wanted:
+        if region not in enabled:
+            recorder.add(CollectionError(
+                home.account, region, "ec2", "DescribeRegions", "RegionNotEnabled",
+                f"region {region} is not enabled for account {home.account}; enable it in the "
+                "account settings or drop it from --region", ()))
+    return [region for region in wanted if region in enabled]
 
 
 def scan(config: Config, env: Environment | None = None, now: datetime | None = None) -> Report:
@@ -95,15 +180,13 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
     session = _session(config, env)
     stats = CallStats()
     recorder = Recorder()
-    factory = ClientFactory(session, stats, RetryPolicy(max_attempts=config.max_attempts),
-                            env.hooks)
-    regions = config.regions or (session.region_name or DEFAULT_REGION,)
-    account = _identify(factory, regions[0])
-    targets = [Target(account, factory, tuple(regions))]
+    shard = parse_shard(config.shard)
+    targets = _targets(config, session, stats, recorder, env, shard)
 
     inventory = collect_inventory(targets, wanted, now, recorder, config.max_workers)
     resources = sum(1 for _ in inventory.resources())
-    if resources == 0 and all(inventory.failed_datasets(scope) for scope in inventory.scopes):
+    if resources == 0 and recorder.errors and all(
+            inventory.failed_datasets(scope) for scope in inventory.scopes):
         first = recorder.errors[0]
         raise NothingCollected(
             f"every call failed, nothing was collected (first: {first.service}:"
@@ -114,7 +197,8 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
     prices = load_price_book(Path(config.pricing_cache).expanduser() if config.pricing_cache
                              else None,
                              use_cache=not env.demo, free_tier=config.free_tier)
-    metrics = _metrics(checks, inventory, config, now, prices, {account: factory}, recorder)
+    clients = {target.account: target.clients for target in targets}
+    metrics = _metrics(checks, inventory, config, now, prices, clients, recorder)
     # The metrics pass may have failed too; its errors make metric checks unknown.
     inventory = replace(inventory, errors=tuple(recorder.errors))
     run = run_checks(checks, inventory, metrics, now, config.lookback_days, prices)
@@ -139,6 +223,7 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
         workloads=tuple(w.to_dict() for w in workloads),
         demo=env.demo,
         resource_tags=resource_tags(inventory, run.findings),
+        shard=str(shard) if shard else None,
     )
 
 

@@ -10,6 +10,7 @@ import click
 from auditor import __version__
 from auditor.cli.checks import checks_command, iam_policy_command
 from auditor.cli.estimate import estimate_command, pricing_group
+from auditor.cli.merge import merge_command
 from auditor.cli.report import diff_command, report_command
 from auditor.cli.scan import scan_command
 
@@ -28,3 +29,4 @@ main.add_command(report_command)
 main.add_command(diff_command)
 main.add_command(estimate_command)
 main.add_command(pricing_group)
+main.add_command(merge_command)

@@ -36,6 +36,17 @@ from auditor.suppress import apply_suppressions
 @config_option
 @click.option("--profile", help="AWS profile to use (default: the standard credential chain).")
 @click.option("--region", "regions", multiple=True, help="Region to scan (repeatable).")
+@click.option("--all-regions", is_flag=True, default=None,
+              help="Scan every region enabled for each account.")
+@click.option("--org", is_flag=True, default=None,
+              help="Scan every active account of the organization (needs --role-name).")
+@click.option("--role-name", help="Role to assume in each account with --org.")
+@click.option("--account-role", "account_roles", multiple=True,
+              help="Role ARN to assume and scan (repeatable, one account each).")
+@click.option("--external-id", help="External ID the assumed roles' trust policy requires.")
+@click.option("--shard",
+              help="Scan one slice: I/N, or N with I from JOB_COMPLETION_INDEX or "
+                   "AWS_BATCH_JOB_ARRAY_INDEX.")
 @checks_option
 @skip_option
 @dir_option
@@ -57,6 +68,8 @@ from auditor.suppress import apply_suppressions
 @click.option("--quiet", is_flag=True, help="No progress and no summary line on stderr.")
 @fails_cleanly
 def scan_command(config_path: Path | None, profile: str | None, regions: tuple[str, ...],
+                 all_regions: bool | None, org: bool | None, role_name: str | None,
+                 account_roles: tuple[str, ...], external_id: str | None, shard: str | None,
                  checks: tuple[str, ...], skip_checks: tuple[str, ...],
                  checks_dirs: tuple[Path, ...], lookback_days: int | None,
                  formats: tuple[str, ...], output: str | None, baseline: Path | None,
@@ -73,6 +86,12 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
         baseline=str(baseline) if baseline else config.baseline,
         fail_on=fail_on or config.fail_on,
         max_workers=max_workers or config.max_workers,
+        all_regions=config.all_regions if all_regions is None else all_regions,
+        org=config.org if org is None else org,
+        role_name=role_name or config.role_name,
+        account_roles=account_roles or config.account_roles,
+        external_id=external_id or config.external_id,
+        shard=shard or config.shard,
     )
     # Check what can be checked first: a bad file fails in a second, not after the scan.
     check_destination(config.formats, config.output)

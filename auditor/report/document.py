@@ -48,6 +48,8 @@ class Report:
     pricing: Mapping[str, str]
     workloads: tuple[Mapping[str, Any], ...] = ()
     demo: bool = False
+    shard: str | None = None
+    """`I/N` when this report covers one shard of a larger scan (see `auditor merge`)."""
     tool_version: str = field(default=__version__)
     resource_tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Tags of the resources the findings name, by ARN (for suppressions and the reports)."""
@@ -132,7 +134,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "compute-auditor", "version": report.tool_version},
         "generated_at": iso(report.generated_at),
         "scope": {"accounts": list(report.accounts), "regions": list(report.regions),
-                  "lookback_days": report.lookback_days, "demo": report.demo},
+                  "lookback_days": report.lookback_days, "demo": report.demo,
+                  **({"shard": report.shard} if report.shard else {})},
         "summary": {
             "findings_by_severity": report.counts_by_severity("fail"),
             "unknown_by_severity": report.counts_by_severity("unknown"),

@@ -45,7 +45,9 @@ def render(report: Report, fmt: str) -> str:
 def file_name(report: Report, fmt: str) -> str:
     """`report-20261123T020000Z.json`: nightly runs into one directory never overwrite."""
     stamp = report.generated_at.strftime("%Y%m%dT%H%M%SZ")
-    return f"report-{stamp}.{RENDERERS[fmt].extension}"
+    # Shards of one scan start in the same second and write to the same place.
+    part = f"-shard-{report.shard.replace('/', '-of-')}" if report.shard else ""
+    return f"report-{stamp}{part}.{RENDERERS[fmt].extension}"
 
 
 def write_atomic(path: Path, text: str) -> None:

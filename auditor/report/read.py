@@ -168,6 +168,7 @@ def from_dict(document: Any) -> Report:
         pricing={str(k): str(v) for k, v in _get(doc, "pricing", dict, "", {}).items()},
         workloads=_list(doc, "workloads", "", _object, ()),
         demo=_get(scope, "demo", bool, "scope", False),
+        shard=_get(scope, "shard", str, "scope", None),
         tool_version=_get(tool, "version", str, "tool", "unknown"),
         resource_tags=tags,
         baselined=frozenset(baselined),

@@ -1,0 +1,66 @@
+"""`auditor merge`: join the reports of a sharded or per-account scan into one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.cli.common import fails_cleanly
+from auditor.config import FORMATS
+from auditor.errors import ReportError
+from auditor.merge import merge
+from auditor.report import read
+from auditor.report.document import Report
+from auditor.report.output import check_destination, deliver, parse_s3, render
+from auditor.session import CallStats, ClientFactory
+
+
+def _s3_reports(url: str, profile: str | None) -> Iterator[Report]:
+    """Every `.json` report under an S3 prefix, read with the guarded, read-only client."""
+    bucket, prefix = parse_s3(url)
+    session = boto3.session.Session(profile_name=profile)
+    s3 = ClientFactory(session, CallStats()).client("s3", session.region_name or "us-east-1")
+    try:
+        keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix) for item in page.get("Contents", [])
+            if item["Key"].endswith(".json")]
+        texts = [(key, s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
+                 for key in sorted(keys)]
+    except (ClientError, BotoCoreError, UnicodeDecodeError) as exc:
+        raise ReportError(f"cannot read reports from {url}: {exc}") from None
+    if not texts:
+        raise ReportError(f"no .json report under {url}")
+    for key, text in texts:
+        yield read.parse(text, f"s3://{bucket}/{key}")
+
+
+@click.command("merge")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--format", "formats", multiple=True, default=("json",), show_default=True,
+              type=click.Choice(FORMATS),
+              help="Output format (repeatable).")
+@click.option("--output", help="Write here: a file, a directory or s3://BUCKET/PREFIX/.")
+@click.option("--profile", help="AWS profile for s3:// sources or output.")
+@fails_cleanly
+def merge_command(sources: tuple[str, ...], formats: tuple[str, ...], output: str | None,
+                  profile: str | None) -> None:
+    """Join shard or per-account JSON reports (files, or every .json under s3://BUCKET/PREFIX/)
+    into one report: findings deduplicated by fingerprint, totals recomputed."""
+    check_destination(formats, output)
+    reports: list[Report] = []
+    for source in sources:
+        if source.startswith("s3://"):
+            reports.extend(_s3_reports(source, profile))
+        else:
+            reports.append(read.load(Path(source)))
+    merged = merge(reports)
+    if output:
+        for where in deliver(merged, formats, output, profile):
+            click.echo(f"wrote {where}", err=True)
+        return
+    for fmt in formats:
+        click.echo(render(merged, fmt), nl=False)
