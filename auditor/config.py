@@ -50,6 +50,8 @@ class Config:
     fail_on: str | None = None
     max_workers: int = 8
     max_attempts: int = 8
+    read_timeout: float = 30.0
+    """Seconds to wait for a response before the call is retried (then recorded as failed)."""
     thresholds: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
     custom_checks: tuple[CustomCheckSpec, ...] = ()
     baseline: str | None = None
@@ -83,6 +85,7 @@ _TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
     "fail_on": (str, f"a severity ({', '.join(SEVERITIES)})"),
     "max_workers": (int, "a whole number"),
     "max_attempts": (int, "a whole number"),
+    "read_timeout": ((int, float), "a number of seconds"),
     "thresholds": (dict, 'a table of tables, [thresholds."check.id"]'),
     "custom_checks": (list, "an array of tables"),
     "baseline": (str, "the path of a previous JSON report"),
@@ -155,6 +158,9 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
     for key in ("max_workers", "max_attempts"):
         if key in values and not 1 <= values[key] <= 64:
             raise ConfigError(f"{where}: {key} must be between 1 and 64, got {values[key]}")
+    if "read_timeout" in values and not 0 < values["read_timeout"] <= 600:
+        raise ConfigError(f"{where}: read_timeout must be more than 0 and at most 600 seconds, "
+                          f"got {values['read_timeout']}")
     return Config(
         regions=_strings(where, "regions", values.get("regions", [])),
         profile=values.get("profile"),
@@ -168,6 +174,7 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         fail_on=fail_on,
         max_workers=values.get("max_workers", 8),
         max_attempts=values.get("max_attempts", 8),
+        read_timeout=float(values.get("read_timeout", 30.0)),
         thresholds=_thresholds(where, values.get("thresholds", {})),
         custom_checks=tuple(_custom(where, i, entry)
                             for i, entry in enumerate(values.get("custom_checks", []))),

@@ -105,7 +105,7 @@ def _targets(config: Config, session: boto3.session.Session, stats: CallStats,
     An account whose role cannot be assumed, or a requested region that is not enabled, is
     recorded in `errors` and skipped; the rest of the scan goes on.
     """
-    retry = RetryPolicy(max_attempts=config.max_attempts)
+    retry = RetryPolicy(max_attempts=config.max_attempts, read_timeout=config.read_timeout)
     home = ClientFactory(session, stats, retry, env.hooks)
     home_region = config.regions[0] if config.regions else (session.region_name or DEFAULT_REGION)
     home_account = _identify(home, home_region)

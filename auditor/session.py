@@ -11,6 +11,7 @@ point the whole scan at an emulator unchanged.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
 from auditor import __version__
 from auditor.errors import ReadOnlyViolation
@@ -104,6 +106,25 @@ class RetryPolicy:
 Hook = Callable[..., Any]
 
 
+def reject_unparsed_body(http_response: Any, model: Any, **_: Any) -> None:
+    """botocore `after-call` handler. For the JSON protocols botocore reads a 200 body it
+    cannot parse (a proxy's HTML page, a cut-off stream) as an empty result without raising:
+    read on, that is an empty listing, a silent pass. Raise instead, so it is recorded. (XML
+    protocols already raise.)"""
+    if model.service_model.protocol not in ("json", "rest-json"):
+        return
+    # Stubbed and emulated answers carry no wire body (reading it raises AttributeError).
+    body = getattr(http_response, "content", None)
+    if getattr(http_response, "status_code", 0) != 200 or not body:
+        return
+    try:
+        json.loads(body)
+    except ValueError:
+        raise ResponseParserError(
+            f"unparseable {model.service_model.service_name}:{model.name} response body "
+            f"({len(body)} bytes)") from None
+
+
 class ClientFactory:
     """Builds and caches clients for one boto3 session (one account's credentials).
 
@@ -136,6 +157,7 @@ class ClientFactory:
                 # emulator, fault injection) answer; all ahead of botocore's and moto's own.
                 events.register_first("before-call.*.*", read_only_guard)
                 events.register_first("before-call.*.*", self._stats.record)
+                events.register("after-call.*.*", reject_unparsed_body)
                 for event, hook in self._extra_hooks:
                     events.register_first(event, hook)
                 self._clients[key] = client
