@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -178,3 +180,11 @@ def hourly(values: list[float], end: datetime = NOW) -> Series:
 def context(check: Check, series: dict[MetricQuery, Series] | None = None,
             lookback_days: int = 14) -> CheckContext:
     return CheckContext(NOW, lookback_days, check.params, MetricStore(series or {}), PriceBook())
+
+
+def lambda_zip() -> bytes:
+    """The smallest deployment package `CreateFunction` accepts (handler `handler.handler`)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()

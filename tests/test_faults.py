@@ -4,10 +4,8 @@ reports every other finding exactly as a clean run does."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -30,17 +28,12 @@ from auditor.engine import Registry
 from auditor.errors import NothingCollected
 from auditor.report.document import Report
 from auditor.scan import Environment, scan
+from tests.factories import lambda_zip
 
 NOW = datetime.now(UTC)
 FAST = Config(regions=("us-east-1",), max_attempts=2, read_timeout=1.0)
 SECONDS = 30  # every faulted scan must finish well within this
 
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("h.py", "def handler(e, c):\n    return e\n")
-    return buffer.getvalue()
 
 
 def seed() -> None:
@@ -52,7 +45,7 @@ def seed() -> None:
     lam = boto3.client("lambda")
     for name in ("a", "b"):
         lam.create_function(FunctionName=name, Runtime="python3.9", Role=role,
-                            Handler="h.handler", Code={"ZipFile": _zip()},
+                            Handler="handler.handler", Code={"ZipFile": lambda_zip()},
                             Environment={"Variables": {"DB_PASSWORD": "fault-suite-secret"}})
     ec2 = boto3.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]

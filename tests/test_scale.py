@@ -3,10 +3,8 @@ batch, and CloudWatch at 500 queries a call."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import zipfile
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -18,18 +16,13 @@ from auditor.config import Config
 from auditor.metrics import MetricQuery
 from auditor.scan import Environment, scan
 from auditor.session import CallStats, ClientFactory
+from tests.factories import lambda_zip
 
 FUNCTIONS = 200
 CLUSTERS = 2
 SERVICES_PER_CLUSTER = 30
 TASK_FAMILIES = 5
 
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
 
 
 def seed(region: str = "us-east-1") -> None:
@@ -39,7 +32,7 @@ def seed(region: str = "us-east-1") -> None:
         "Action": "sts:AssumeRole"}]})
     role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     lam = boto3.client("lambda", region_name=region)
-    code = _zip()
+    code = lambda_zip()
     for index in range(FUNCTIONS):
         lam.create_function(FunctionName=f"fn-{index:03d}", Runtime="python3.12", Role=role,
                             Handler="handler.handler", Code={"ZipFile": code})

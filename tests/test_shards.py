@@ -5,9 +5,7 @@ the rest of the scan intact."""
 from __future__ import annotations
 
 import functools
-import io
 import json
-import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +20,7 @@ from auditor.config import Config
 from auditor.merge import merge
 from auditor.report.document import Report, to_dict
 from auditor.scan import Environment, scan
+from tests.factories import lambda_zip
 
 ACCOUNTS = ("111111111111", "222222222222")
 REGIONS = ("us-east-1", "eu-west-1")
@@ -41,12 +40,6 @@ def session_in(account: str) -> boto3.session.Session:
                                  aws_session_token=creds["SessionToken"])
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("h.py", "def handler(e, c):\n    return e\n")
-    return buffer.getvalue()
-
 
 def seed() -> None:
     """In each account and region: an ECS service in a subnet with no way out, and two
@@ -62,8 +55,8 @@ def seed() -> None:
             lam = session.client("lambda", region_name=region)
             for name in ("a", "b"):
                 lam.create_function(FunctionName=f"fn-{name}", Runtime="python3.12",
-                                    Role=role["Role"]["Arn"], Handler="h.handler",
-                                    Code={"ZipFile": _zip()})
+                                    Role=role["Role"]["Arn"], Handler="handler.handler",
+                                    Code={"ZipFile": lambda_zip()})
             ec2 = session.client("ec2", region_name=region)
             vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
             subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]

@@ -3,8 +3,6 @@ calls are counted and whose failures are recorded, as in a real scan."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,12 +70,6 @@ def deny(client: Any, operation: str, code: str = "AccessDeniedException") -> No
     client.meta.events.register("before-call.*.*", refuse)
 
 
-def tiny_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
 
 def network() -> tuple[str, str, str]:
     """A VPC, a subnet and a security group: ECS, EKS, Lambda and RDS check they exist."""
@@ -86,6 +78,7 @@ def network() -> tuple[str, str, str]:
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
     return vpc, subnet, group
+
 
 
 def role(name: str = "workload", service: str = "lambda.amazonaws.com") -> str:

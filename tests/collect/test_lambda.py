@@ -8,7 +8,8 @@ import boto3
 from botocore.stub import Stubber
 
 from auditor.collect import lambda_
-from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role, tiny_zip
+from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role
+from tests.factories import lambda_zip
 
 FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
 
@@ -19,7 +20,7 @@ def _functions() -> str:
     _, subnet, group = network()
     arn = role()
     common: dict[str, Any] = {"Role": arn, "Handler": "handler.handler",
-                              "Code": {"ZipFile": tiny_zip()}}
+                              "Code": {"ZipFile": lambda_zip()}}
     client.create_function(FunctionName="in-vpc", Runtime="python3.12", MemorySize=512,
                            Timeout=30, Architectures=["arm64"],
                            VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group]},

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -38,6 +36,7 @@ from auditor.demo.server import (
 )
 from auditor.metrics import MetricQuery
 from auditor.session import CallStats, ClientFactory
+from tests.factories import lambda_zip
 
 ONE_TRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
@@ -56,12 +55,6 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
         yield running
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("h.py", "def h(e, c):\n    return e\n")
-    return buffer.getvalue()
-
 
 def _seed_function() -> None:
     role = boto3.client("iam").create_role(
@@ -69,7 +62,7 @@ def _seed_function() -> None:
     )["Role"]["Arn"]
     boto3.client("lambda").create_function(
         FunctionName="fn", Runtime="python3.12", Role=role, Handler="h.h",
-        Code={"ZipFile": _zip()})
+        Code={"ZipFile": lambda_zip()})
 
 
 def test_counts_every_protocol_exactly_as_botocore_sent_them(server: MotoServer) -> None:
