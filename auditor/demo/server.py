@@ -18,6 +18,7 @@ that
 The process running the server gets the demo's CloudWatch patches (`fast_metric_data`,
 `unique_list_metrics`) and an indexed `GetMetricStatistics`, so metric reads over many series
 cost what they would on AWS rather than moto's linear scans. They are undone by `stop()`.
+Needs `moto[server]` (Flask), which the `dev` extra installs; `--demo` never imports this.
 
     with MotoServer(latency_s=0.03) as server:
         os.environ.update(server.client_env())      # AWS_ENDPOINT_URL and fake credentials

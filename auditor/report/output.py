@@ -4,12 +4,13 @@ upload is a single PutObject per file through the one client allowed to write.""
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
@@ -25,11 +26,19 @@ class Format:
     render: Callable[[Report], str]
     extension: str
     content_type: str
+    stream: Callable[[Report, TextIO], None] | None = None
+    """Writes to a file without holding the whole text, where the format is large."""
+
+    def write(self, report: Report, handle: TextIO) -> None:
+        if self.stream is not None:
+            self.stream(report, handle)
+        else:
+            handle.write(self.render(report))
 
 
 RENDERERS: dict[str, Format] = {
     "table": Format(table.render, "txt", "text/plain; charset=utf-8"),
-    "json": Format(json_.render, "json", "application/json"),
+    "json": Format(json_.render, "json", "application/json", json_.stream),
     "csv": Format(csv_.render, "csv", "text/csv; charset=utf-8"),
     "markdown": Format(markdown.render, "md", "text/markdown; charset=utf-8"),
     "html": Format(html.render, "html", "text/html; charset=utf-8"),
@@ -50,16 +59,20 @@ def file_name(report: Report, fmt: str) -> str:
     return f"report-{stamp}{part}.{RENDERERS[fmt].extension}"
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | Callable[[TextIO], None]) -> None:
     """Write via a temp file in the same directory and rename, so readers never see half a
-    report; mode 0600 because reports name resources and roles."""
+    report; mode 0600 because reports name resources and roles. `content` is the text, or a
+    function that writes it to the open file."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+                if isinstance(content, str):
+                    handle.write(content)
+                else:
+                    content(handle)
             os.chmod(temp, 0o600)
             os.replace(temp, path)
         except BaseException:
@@ -75,7 +88,7 @@ def write_all(report: Report, formats: Sequence[str], where: Path | str) -> list
     output = Path(where)
     as_directory = str(where).endswith(("/", os.sep)) or output.is_dir()
     if len(formats) == 1 and not as_directory:
-        write_atomic(output, render(report, formats[0]))
+        write_atomic(output, functools.partial(RENDERERS[formats[0]].write, report))
         return [output]
     if output.exists() and not output.is_dir():
         raise ReportError(f"--output {output} is a file, but {len(formats)} formats were asked "
@@ -83,7 +96,7 @@ def write_all(report: Report, formats: Sequence[str], where: Path | str) -> list
     written = []
     for fmt in formats:
         path = output / file_name(report, fmt)
-        write_atomic(path, render(report, fmt))
+        write_atomic(path, functools.partial(RENDERERS[fmt].write, report))
         written.append(path)
     return written
 
