@@ -12,6 +12,7 @@ point the whole scan at an emulator unchanged.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from botocore.parsers import ResponseParserError
 
 from auditor import __version__
 from auditor.errors import ReadOnlyViolation
+
+log = logging.getLogger("auditor")
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 READ_EXCEPTIONS = frozenset({("sts", "AssumeRole"), ("sts", "GetCallerIdentity")})
@@ -74,10 +77,13 @@ class CallStats:
     calls: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, model: Any, **_: Any) -> None:
+    def record(self, model: Any, context: Any = None, **_: Any) -> None:
         key = f"{model.service_model.service_name}:{model.name}"
         with self._lock:
             self.calls[key] += 1
+        # Operation and region only: request and response bodies may hold secrets.
+        region = (context or {}).get("client_region", "")
+        log.debug("call %s %s", key, region)
 
     @property
     def total(self) -> int:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -66,6 +67,8 @@ from auditor.suppress import apply_suppressions
 @click.option("--demo", is_flag=True,
               help="Audit an embedded emulated account; no AWS credentials needed.")
 @click.option("--quiet", is_flag=True, help="No progress and no summary line on stderr.")
+@click.option("--verbose", is_flag=True,
+              help="Log every API call (operation and region) and every failure on stderr.")
 @fails_cleanly
 def scan_command(config_path: Path | None, profile: str | None, regions: tuple[str, ...],
                  all_regions: bool | None, org: bool | None, role_name: str | None,
@@ -73,8 +76,17 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
                  checks: tuple[str, ...], skip_checks: tuple[str, ...],
                  checks_dirs: tuple[Path, ...], lookback_days: int | None,
                  formats: tuple[str, ...], output: str | None, baseline: Path | None,
-                 fail_on: str | None, max_workers: int | None, demo: bool, quiet: bool) -> None:
+                 fail_on: str | None, max_workers: int | None, demo: bool, quiet: bool,
+                 verbose: bool) -> None:
     """Collect, run the checks, and report."""
+    if verbose:
+        # The auditor's own logger only: botocore's debug log prints whole response bodies,
+        # Lambda environments included.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("auditor: %(levelname)s %(message)s"))
+        logger = logging.getLogger("auditor")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
     config = replace(
         config,

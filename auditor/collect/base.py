@@ -3,6 +3,7 @@ turns a failed call into a `CollectionError` instead of an exception."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from auditor.errors import ReadOnlyViolation
 from auditor.model import CollectionError, Scope
 from auditor.session import ClientFactory
 
+log = logging.getLogger("auditor")
+
 
 @dataclass
 class Recorder:
@@ -27,6 +30,9 @@ class Recorder:
     def add(self, error: CollectionError) -> None:
         with self._lock:
             self.errors.append(error)
+        log.warning("%s/%s %s:%s failed: %s (%s); unknown: %s", error.account, error.region,
+                    error.service, error.operation, error.code, error.message,
+                    ", ".join(error.datasets) or "-")
 
     @contextmanager
     def loading(
