@@ -93,3 +93,73 @@ def test_policy_evaluation_is_total_and_deny_always_wins(
     if not any(s[0] == "Deny" and not s[4] for s in statements):
         assert allows([*documents, PolicyDocument("all", (everything,))], action, resource)
     assert isinstance(allowed, bool)
+
+
+def _valid_report_document() -> dict[str, Any]:
+    from auditor.findings import Category, Finding, Severity
+    from auditor.report.document import Report, Stats, to_dict
+
+    finding = Finding("iam.shared_role", "Shared", Severity.HIGH, Category.IAM, "fail",
+                      "arn:aws:iam::123456789012:role/r", "iam-role", "123456789012", "global",
+                      "m", {"used_by": ["a", "b"]}, "r", 12.5)
+    report = Report(f.NOW, ("123456789012",), ("us-east-1",), 14, (finding,), (),
+                    Stats(3, {"ecs:ListClusters": 3}, 1.0, 1, 0), ("iam.shared_role",),
+                    {"source": "embedded"})
+    return to_dict(report)
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+              st.text(max_size=12)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    max_leaves=16)
+
+
+@FUZZ
+@given(JSON_VALUES)
+def test_report_reader_gives_a_report_or_one_clear_error_on_any_json(value: Any) -> None:
+    import json
+
+    from auditor.errors import ReportError
+    from auditor.report.read import parse
+
+    with contextlib.suppress(ReportError):
+        parse(json.dumps(value), "fuzz.json")
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(["drop", "retype"]), st.integers(0, 10**6),
+                          JSON_VALUES), min_size=1, max_size=4))
+def test_report_reader_on_corrupted_reports(edits: list[tuple[str, int, Any]]) -> None:
+    """Damage a valid report at random places (a key dropped, a value of the wrong type):
+    the reader, and diff/merge on top of it, answer with a report or one ReportError."""
+    import json
+
+    from auditor.baseline import diff
+    from auditor.errors import ReportError
+    from auditor.merge import merge
+    from auditor.report.read import parse
+
+    document = _valid_report_document()
+    for action, start, value in edits:
+        target: Any = document
+        pick = start
+        while isinstance(target, dict | list) and target:
+            keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+            key = keys[pick % len(keys)]
+            child = target[key]
+            if not isinstance(child, dict | list) or not child or pick % 3 == 0:
+                if action == "drop" and isinstance(target, dict):
+                    del target[key]
+                else:
+                    target[key] = value
+                break
+            target, pick = child, pick // 7 + 1
+    try:
+        report = parse(json.dumps(document), "fuzz.json")
+    except ReportError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("fuzz.json")
+        return
+    diff(report, report)
+    merge([report, report])
