@@ -90,9 +90,10 @@ class TaskOverprovisioned(Check):
         cpu_needed = td.cpu_units * cpu_peak / 100 / target
         memory_needed = td.memory_mib * memory_peak / 100 / target
         arch = td.cpu_architecture
+        book = ctx.prices.in_region(service.region)
 
         def month(size: FargateSize) -> float:
-            return ctx.prices.fargate_task_month(size.vcpu, size.memory_gb, arch)
+            return book.fargate_task_month(size.vcpu, size.memory_gb, arch)
 
         current = FargateSize(td.cpu_units, td.memory_mib)
         best = cheapest_fitting(cpu_needed, memory_needed, month)
@@ -127,7 +128,7 @@ class TaskOverprovisioned(Check):
                     f"vCPU-hour price + ({current.memory_gb:g}-{best.memory_gb:g}) GB x "
                     "GB-hour price]"
                 ),
-                "prices": ctx.prices.describe(),
+                "prices": book.describe(),
             },
             monthly_savings_usd=saving,
         )
@@ -180,8 +181,9 @@ class IdleService(Check):
             td = _fargate_sized(inventory, service)
             if td is not None:
                 assert td.vcpu is not None and td.memory_mib is not None
-                per_task = ctx.prices.fargate_task_month(td.vcpu, td.memory_mib / 1024,
-                                                         td.cpu_architecture)
+                book = ctx.prices.in_region(service.region)
+                per_task = book.fargate_task_month(td.vcpu, td.memory_mib / 1024,
+                                                   td.cpu_architecture)
                 saving = per_task * tasks
                 evidence.update({
                     "task_size": {"cpu_units": td.cpu_units, "memory_mib": td.memory_mib},
@@ -189,7 +191,7 @@ class IdleService(Check):
                     "monthly_cost_per_task_usd": round(per_task, 4),
                     "arithmetic": f"{tasks} task(s) x ${per_task:,.2f}/month "
                                   f"= ${saving:,.2f}",
-                    "prices": ctx.prices.describe(),
+                    "prices": book.describe(),
                 })
             cost = f"; it costs ${saving:,.2f}/month" if saving is not None else ""
             yield self.finding(

@@ -244,3 +244,20 @@ def test_cluster_with_insights_disabled_or_unset_fails() -> None:
 def test_cluster_with_insights_enabled_or_enhanced_passes() -> None:
     assert judge(ContainerInsightsDisabled(), ecs_clusters=(
         f.cluster("a", "enabled"), f.cluster("b", "enhanced"))) == []
+
+
+def test_savings_are_priced_in_the_service_region() -> None:
+    assert PriceBook().in_region("sa-east-1").fargate_vcpu_hour > PriceBook().fargate_vcpu_hour
+    td = f.task_definition(cpu=2048, memory=4096)
+    base = f.service("api", td)
+    svc = type(base)(**{**base.__dict__, "region": "sa-east-1",
+                        "arn": base.arn.replace("us-east-1", "sa-east-1")})
+    check = TaskOverprovisioned()
+    series = {service_metric(svc, "CPUUtilization"): f.hourly([10.0] * 336),
+              service_metric(svc, "MemoryUtilization"): f.hourly([20.0] * 336)}
+    [finding] = check.evaluate(Inventory(task_definitions=(td,), ecs_services=(svc,)),
+                               f.context(check, series))
+    book = PriceBook().in_region("sa-east-1")  # Fargate costs 1.72x us-east-1 there
+    per_task = 730 * ((2 - 0.5) * book.fargate_vcpu_hour + (4 - 2) * book.fargate_gb_hour)
+    assert finding.monthly_savings_usd == pytest.approx(round(2 * per_task, 2))
+    assert finding.evidence["prices"]["region"] == "sa-east-1"
