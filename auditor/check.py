@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from auditor.datasets import DATASETS, actions_for
@@ -36,10 +36,6 @@ class CheckContext:
     params: Mapping[str, ParamValue]
     metrics: MetricStore = field(default_factory=MetricStore)
     prices: PriceBook = field(default_factory=PriceBook)
-
-    @property
-    def lookback_start(self) -> datetime:
-        return self.now - timedelta(days=self.lookback_days)
 
     def number(self, name: str) -> float:
         value = self.params[name]
@@ -80,6 +76,12 @@ class Check(abc.ABC):
     def requires_for(self, kind: str) -> frozenset[str]:
         """The datasets a verdict on a subject of this kind rests on."""
         return self.subject_requires.get(kind, self.requires)
+
+    def requires_for_subject(self, subject: Resource) -> frozenset[str]:
+        """The datasets the verdict on this one subject rests on. Override when some subjects
+        need less than their kind (a function in no VPC reaches no database, so its verdict
+        does not rest on the RDS listing)."""
+        return self.requires_for(subject.kind)
 
     @property
     def uses_metrics(self) -> bool:
@@ -122,6 +124,25 @@ class Check(abc.ABC):
             monthly_savings_usd=None if monthly_savings_usd is None
             else round(monthly_savings_usd, 2),
             sub_key=sub_key,
+        )
+
+    def unknown(
+        self,
+        resource: Resource,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        sub_key: str = "",
+    ) -> Finding:
+        """A verdict the check cannot reach from what was collected: the data breaks an AWS
+        invariant (a VPC with no main route table means the tables were not all read), or a
+        dated table does not know the value. Never a pass, never a fail."""
+        return Finding(
+            check_id=self.id, title=self.title, severity=self.severity,
+            category=self.category, status="unknown", resource_arn=resource.arn,
+            resource_type=resource.kind, account=resource.account, region=resource.region,
+            message=f"Could not judge: {reason}.", evidence={"cause": reason, **(evidence or {})},
+            remediation=self.remediation, sub_key=sub_key,
         )
 
     @classmethod

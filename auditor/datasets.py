@@ -28,6 +28,10 @@ _ALL = (
             ("vpc-endpoint",)),
     Dataset("ec2.security_groups", "ec2", "security groups and their rules",
             ("ec2:DescribeSecurityGroups",), ("security-group",)),
+    Dataset("ec2.cluster_nodes", "ec2",
+            "EC2 instances tagged as EKS nodes (managed node groups, Karpenter, Auto Mode, "
+            "self-managed), one filtered pass per region",
+            ("ec2:DescribeInstances",), ("ec2-instance",)),
     Dataset("ecs.clusters", "ecs", "ECS clusters and their settings",
             ("ecs:ListClusters", "ecs:DescribeClusters"), ("ecs-cluster",)),
     Dataset("ecs.services", "ecs", "ECS services, in batches of 10",

@@ -15,6 +15,7 @@ import importlib.util
 import inspect
 import pkgutil
 import sys
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,7 @@ from auditor.datasets import DATASETS, datasets_listing
 from auditor.errors import CheckLoadError, ConfigError
 from auditor.findings import Finding
 from auditor.metrics import MetricQuery, MetricStore, unique
-from auditor.model import GLOBAL_REGION, CollectionError, Inventory, Scope
+from auditor.model import GLOBAL_REGION, CollectionError, Inventory, Scope, kind_of_arn
 from auditor.pricing.book import PriceBook
 
 ENTRY_POINT_GROUP = "auditor.checks"
@@ -203,6 +204,20 @@ class CheckRun:
     """Checks that raised: recorded like failed calls, never dropped."""
 
 
+@dataclass(frozen=True)
+class MetricPlan:
+    """The series each reader (a check, the cost model) declared: fetched once for all,
+    then read back by each reader through a store that answers only what it declared."""
+
+    by_reader: Mapping[str, tuple[MetricQuery, ...]]
+
+    def queries(self) -> list[MetricQuery]:
+        return unique(q for queries in self.by_reader.values() for q in queries)
+
+    def declared(self, reader: str) -> tuple[MetricQuery, ...]:
+        return self.by_reader.get(reader, ())
+
+
 def context_for(
     check: Check, now: datetime, lookback_days: int, metrics: MetricStore, prices: PriceBook
 ) -> CheckContext:
@@ -213,30 +228,36 @@ def context_for(
 def plan_metrics(
     checks: Iterable[Check], inventory: Inventory, now: datetime, lookback_days: int,
     prices: PriceBook,
-) -> list[MetricQuery]:
-    """Every metric query the enabled checks declare, each once."""
-    queries: list[MetricQuery] = []
+) -> MetricPlan:
+    """Every metric query the enabled checks declare, by check ID."""
+    declared: dict[str, tuple[MetricQuery, ...]] = {}
     for check in checks:
         if check.uses_metrics:
             ctx = context_for(check, now, lookback_days, MetricStore(), prices)
-            queries.extend(check.metric_queries(inventory, ctx))
-    return unique(queries)
+            declared[check.id] = tuple(check.metric_queries(inventory, ctx))
+    return MetricPlan(declared)
 
 
 def run_checks(
-    checks: Iterable[Check],
+    checks: Sequence[Check],
     inventory: Inventory,
     metrics: MetricStore,
     now: datetime,
     lookback_days: int,
     prices: PriceBook,
+    plan: MetricPlan | None = None,
 ) -> CheckRun:
+    """Run each check on the inventory and the series it declared (`plan`, planned here
+    when not given), and turn what the failures leave undecided into `unknown`."""
+    plan = plan or plan_metrics(checks, inventory, now, lookback_days, prices)
     findings: list[Finding] = []
     errors: list[CollectionError] = []
     for check in checks:
-        ctx = context_for(check, now, lookback_days, metrics, prices)
+        declared = plan.declared(check.id)
+        ctx = context_for(check, now, lookback_days,
+                          metrics.for_reader(f"check {check.id}", declared), prices)
         try:
-            failed = list(check.evaluate(inventory, ctx))
+            reported = list(check.evaluate(inventory, ctx))
         except Exception as exc:
             errors.append(CollectionError(
                 account="", region="", service="auditor", operation=f"check {check.id}",
@@ -245,60 +266,120 @@ def run_checks(
             ))
             findings.extend(_unknown_everywhere(check, inventory, f"the check raised {exc!r}"))
             continue
-        # In a region whose required data failed, a verdict may rest on what is missing (no
-        # route table seen), so it is replaced by unknown. Account-wide verdicts (a role seen
-        # shared by two services) rest on what was seen and stand.
-        kept = [f for f in failed
-                if f.region == GLOBAL_REGION
-                or not inventory.failed_datasets(Scope(f.account, f.region))
-                & check.requires_for(f.resource_type)]
+        blocked = blockers(check, inventory, metrics.failed, declared)
+        kept = [f for f in reported if not _demoted(f, blocked, check, inventory)]
+        judged = {f.resource_arn for f in kept}
         findings.extend(kept)
-        findings.extend(unknown_findings(check, inventory, {f.resource_arn for f in kept}))
+        findings.extend(_unknown(check, arn, blocker) for arn, blocker in blocked.items()
+                        if arn not in judged)
     return CheckRun(tuple(findings), tuple(errors))
 
 
-def unknown_findings(check: Check, inventory: Inventory, failed_arns: set[str]) -> list[Finding]:
-    """`unknown` for every subject the check could not judge because its data failed.
+@dataclass(frozen=True)
+class Blocker:
+    """Why one subject of a check cannot be judged: what failed to load that it rests on."""
 
-    Subjects in `failed_arns` keep their `fail`. When the subjects themselves could not be
-    listed, one `unknown` stands for the whole scope.
+    kind: str
+    scope: Scope
+    missing: frozenset[str]
+    reason: str
+    scope_wide: bool
+    """Only a scope-wide listing failed (not this resource's own call or series)."""
+
+
+def blockers(check: Check, inventory: Inventory, failed_series: Mapping[MetricQuery, str],
+             declared: Iterable[MetricQuery] = ()) -> dict[str, Blocker]:
+    """Subject ARN -> why the check cannot judge it, for every subject it cannot judge.
+
+    Three levels of failure, each costing only what rests on it: a dataset that failed for a
+    whole account and region (every subject there that needs it; when the subjects
+    themselves could not be listed, one placeholder stands for them all), a per-resource call
+    that failed (that resource and those that rest on it), and a metric series that failed
+    (the subject it was read for).
     """
-    if not inventory.errors:
-        return []
-    found: list[Finding] = []
+    found: dict[str, Blocker] = {}
+    if not inventory.errors and not failed_series:
+        return found
+    series_reasons: dict[str, list[str]] = defaultdict(list)
+    series_scopes: dict[Scope, list[str]] = defaultdict(list)
+    for query in declared:
+        reason = failed_series.get(query)
+        if reason is None:
+            continue
+        text = f"{query.metric} {query.stat}: {reason}"
+        if query.subject:
+            series_reasons[query.subject].append(text)
+        else:  # A query that names no subject blocks every subject of its scope.
+            series_scopes[Scope(query.account, query.region)].append(text)
+
     for scope in inventory.scopes:
         failed = inventory.failed_datasets(scope)
         for kind in check.subject_kinds:
             missing = failed & check.requires_for(kind)
-            if not missing:
-                continue
-            reason = _reason(inventory, scope, missing)
             if datasets_listing(kind) & missing:
-                found.append(_unknown(check, _scope_placeholder(kind, scope), kind, scope, reason,
-                                      missing))
+                found[_scope_placeholder(kind, scope)] = Blocker(
+                    kind, scope, missing, _reason(inventory, scope, missing), True)
+
+    for kind in check.subject_kinds:
+        for subject in inventory.of_kind(kind):
+            needs = check.requires_for_subject(subject)
+            account_wide = subject.region == GLOBAL_REGION
+            # Account-wide subjects (IAM roles) rest on every region of their account.
+            scoped = needs & (inventory.failed_in_account(subject.account) if account_wide
+                              else inventory.failed_datasets(subject.scope))
+            own = needs & inventory.failed_for(subject.arn)
+            reasons = [] if "cloudwatch.metrics" not in needs else [
+                *series_reasons.get(subject.arn, ()), *series_scopes.get(subject.scope, ())]
+            if not (scoped or own or reasons):
                 continue
-            for subject in inventory.of_kind(kind):
-                if subject.scope == scope and subject.arn not in failed_arns:
-                    found.append(_unknown(check, subject.arn, kind, scope, reason, missing))
-    # Account-wide subjects (IAM roles) depend on every region of their account.
-    for account in inventory.accounts:
-        failed = inventory.failed_in_account(account)
-        scope = Scope(account, GLOBAL_REGION)
-        for kind in check.subject_kinds:
-            missing = failed & check.requires_for(kind)
-            if not missing:
+            causes = []
+            if scoped:
+                causes.append(_reason(inventory, None if account_wide else subject.scope,
+                                      scoped, account=subject.account))
+            if own:
+                causes.append(_resource_reason(inventory, subject.arn, own))
+            if reasons:
+                causes.append("metric series failed to load (" + "; ".join(reasons) + ")")
+            missing = scoped | own | (frozenset({"cloudwatch.metrics"}) if reasons
+                                      else frozenset())
+            found[subject.arn] = Blocker(kind, subject.scope, missing, "; ".join(causes),
+                                         not (own or reasons))
+
+    # What a per-resource call was about, when its failure left it uncollected: the resource
+    # described, or the children of one (`.../service/CLUSTER/*`) that could not be listed.
+    for error in inventory.errors:
+        for arn in error.resources:
+            absent = kind_of_arn(arn)
+            if (arn in found or inventory.get(arn) is not None or absent is None
+                    or absent not in check.subject_kinds):
                 continue
-            reason = _reason(inventory, None, missing, account=account)
-            for subject in inventory.of_kind(kind):
-                if (subject.account == account and subject.region == GLOBAL_REGION
-                        and subject.arn not in failed_arns):
-                    found.append(_unknown(check, subject.arn, kind, scope, reason, missing))
+            if missing := frozenset(error.datasets) & check.requires_for(absent):
+                found[arn] = Blocker(absent, error.scope, missing,
+                                     _resource_reason(inventory, arn, missing), False)
     return found
+
+
+def _demoted(finding: Finding, blocked: Mapping[str, Blocker], check: Check,
+             inventory: Inventory) -> bool:
+    """A `fail` that may rest on what failed to load gives way to `unknown` ("no route table
+    seen" may only mean the route tables failed to load). Account-wide verdicts that a
+    regional failure blocks (a role seen shared by two services) rest on what was seen, and
+    stand. A check's own `unknown` on a blocked subject gives way too: the engine's names
+    the call that failed, which is what the user can act on."""
+    blocker = blocked.get(finding.resource_arn)
+    if finding.status == "unknown":
+        return blocker is not None
+    if blocker is None:
+        # A finding about something that is not one of the check's subjects.
+        return finding.region != GLOBAL_REGION and bool(
+            inventory.failed_datasets(Scope(finding.account, finding.region))
+            & check.requires_for(finding.resource_type))
+    return not (finding.region == GLOBAL_REGION and blocker.scope_wide)
 
 
 def _unknown_everywhere(check: Check, inventory: Inventory, reason: str) -> list[Finding]:
     return [
-        _unknown(check, subject.arn, kind, subject.scope, reason, frozenset())
+        _unknown(check, subject.arn, Blocker(kind, subject.scope, frozenset(), reason, True))
         for kind in check.subject_kinds for subject in inventory.of_kind(kind)
     ]
 
@@ -307,9 +388,17 @@ def _reason(inventory: Inventory, scope: Scope | None, missing: frozenset[str],
             account: str | None = None) -> str:
     causes = sorted({
         f"{e.service}:{e.operation} {e.code}" for e in inventory.errors
-        if set(e.datasets) & missing
+        if set(e.datasets) & missing and not e.resources
         and (scope is None or e.scope in (scope, Scope(scope.account, GLOBAL_REGION)))
         and (account is None or e.account == account)
+    })
+    return "; ".join(causes) or "data failed to load"
+
+
+def _resource_reason(inventory: Inventory, arn: str, missing: frozenset[str]) -> str:
+    causes = sorted({
+        f"{e.service}:{e.operation} {e.code}" for e in inventory.errors
+        if arn in e.resources and set(e.datasets) & missing
     })
     return "; ".join(causes) or "data failed to load"
 
@@ -320,21 +409,26 @@ def _scope_placeholder(kind: str, scope: Scope) -> str:
     return f"arn:aws:{service}:{region}:{scope.account}:{kind}/*"
 
 
-def _unknown(check: Check, arn: str, kind: str, scope: Scope, reason: str,
-             missing: frozenset[str]) -> Finding:
+def _unknown(check: Check, arn: str, blocker: Blocker) -> Finding:
     return Finding(
         check_id=check.id, title=check.title, severity=check.severity, category=check.category,
-        status="unknown", resource_arn=arn, resource_type=kind, account=scope.account,
-        region=scope.region,
-        message=f"Could not judge: {reason}.",
-        evidence={"missing_datasets": sorted(missing), "cause": reason},
+        status="unknown", resource_arn=arn, resource_type=blocker.kind,
+        account=blocker.scope.account, region=blocker.scope.region,
+        message=f"Could not judge: {blocker.reason}.",
+        evidence={"missing_datasets": sorted(blocker.missing), "cause": blocker.reason},
         remediation="Grant the read actions `auditor iam-policy` lists, or retry the scan; "
                     "see the report's errors for the failed calls.",
     )
 
 
-def checks_affected(error: CollectionError, checks: Iterable[Check]) -> list[str]:
+def checks_affected(error: CollectionError, checks: Iterable[Check],
+                    plan: MetricPlan | None = None) -> list[str]:
     if error.service == "auditor":
         return [error.operation.removeprefix("check ")]
+    if error.series and plan is not None:
+        failed = set(error.series)
+        return sorted(c.id for c in checks if any(
+            (q.account, q.region) == (error.account, error.region) and q.describe() in failed
+            for q in plan.declared(c.id)))
     return sorted(c.id for c in checks if set(error.datasets) & c.requires)
 

@@ -79,4 +79,4 @@ def merge(reports: Sequence[Report]) -> Report:
 
 def _error_key(error: ErrorEntry) -> tuple[str, ...]:
     return (error.account, error.region, error.service, error.operation, error.code,
-            error.message)
+            error.message, *error.resources)

@@ -11,9 +11,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
+
+from auditor.errors import AuditorError
+from auditor.model import (
+    EcsService,
+    EksCluster,
+    LambdaFunction,
+    LoadBalancer,
+    ProvisionedConcurrency,
+    Resource,
+    TargetGroup,
+)
 
 Statistic = Literal["Average", "Maximum", "Minimum", "Sum", "SampleCount"]
 HOURLY = 3600
@@ -21,7 +32,12 @@ HOURLY = 3600
 
 @dataclass(frozen=True, order=True)
 class MetricQuery:
-    """One series: namespace, metric, dimensions and statistic, in one account and region."""
+    """One series: namespace, metric, dimensions and statistic, in one account and region.
+
+    `subject` is the ARN of the resource whose verdict rests on the series: when the series
+    fails to load, that subject's verdict is unknown. It is not part of the series' identity,
+    so two checks asking for the same series about different subjects share one fetch.
+    """
 
     account: str
     region: str
@@ -30,6 +46,11 @@ class MetricQuery:
     dimensions: tuple[tuple[str, str], ...]
     stat: Statistic
     period: int = HOURLY
+    subject: str = field(default="", compare=False)
+
+    def about(self, subject: str) -> MetricQuery:
+        """The same series, read for another resource's verdict."""
+        return replace(self, subject=subject)
 
     def describe(self) -> str:
         dims = ",".join(f"{name}={value}" for name, value in self.dimensions)
@@ -67,9 +88,6 @@ class Series:
         return (max(self.timestamps) - min(self.timestamps)).total_seconds() / 3600
 
 
-EMPTY_SERIES = Series((), ())
-
-
 def percentile(values: Sequence[float], pct: float) -> float | None:
     """Linear-interpolated percentile (the same rule as numpy's default), None if no values."""
     if not values:
@@ -84,22 +102,81 @@ def percentile(values: Sequence[float], pct: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+class UndeclaredMetricRead(AuditorError):
+    """A check read a series it did not declare in `metric_queries`: it was never fetched,
+    and reading it as "no data" would turn a missing series into a pass."""
+
+
 @dataclass(frozen=True)
 class MetricStore:
-    """Series by query. A query absent from `series` was not fetched or its fetch failed;
-    one fetched with no datapoints maps to an empty series."""
+    """Series by query. A query fetched with no datapoints maps to an empty series; one whose
+    fetch failed is in `failed` with the reason, and absent from `series`.
+
+    A store handed to one reader (`for_reader`) answers only the queries that reader declared
+    and raises `UndeclaredMetricRead` for any other.
+    """
 
     series: Mapping[MetricQuery, Series] = field(default_factory=dict)
     start: datetime | None = None
     end: datetime | None = None
+    failed: Mapping[MetricQuery, str] = field(default_factory=dict)
+    declared: frozenset[MetricQuery] | None = None
+    reader: str = ""
 
     def get(self, query: MetricQuery) -> Series | None:
+        if self.declared is not None and query not in self.declared:
+            raise UndeclaredMetricRead(
+                f"{self.reader} read {query.describe()} without declaring it in "
+                "metric_queries, so it was never fetched")
         return self.series.get(query)
 
-    def get_or_empty(self, query: MetricQuery) -> Series:
-        return self.series.get(query, EMPTY_SERIES)
+    def for_reader(self, reader: str, declared: Iterable[MetricQuery]) -> MetricStore:
+        return replace(self, declared=frozenset(declared), reader=reader)
 
 
 def unique(queries: Iterable[MetricQuery]) -> list[MetricQuery]:
     """Each distinct query once, in a stable order."""
     return sorted(set(queries))
+
+
+# --------------------------------------------------------------------------- queries by resource
+
+
+def _query(resource: Resource, namespace: str, metric: str, dims: tuple[tuple[str, str], ...],
+           stat: Statistic) -> MetricQuery:
+    """A series about `resource`: its failure leaves that resource's verdicts unknown."""
+    return MetricQuery(resource.account, resource.region, namespace, metric, dims, stat,
+                       subject=resource.arn)
+
+
+def lambda_query(fn: LambdaFunction, metric: str, stat: Statistic) -> MetricQuery:
+    return _query(fn, "AWS/Lambda", metric, (("FunctionName", fn.name),), stat)
+
+
+def provisioned_query(config: ProvisionedConcurrency) -> MetricQuery:
+    return _query(config, "AWS/Lambda", "ProvisionedConcurrencyUtilization",
+                  (("FunctionName", config.function_name),
+                   ("Resource", f"{config.function_name}:{config.qualifier}")), "Maximum")
+
+
+def ecs_query(service: EcsService, metric: str, stat: Statistic = "Maximum") -> MetricQuery:
+    return _query(service, "AWS/ECS", metric,
+                  (("ClusterName", service.cluster_name), ("ServiceName", service.name)), stat)
+
+
+def target_group_query(lb: LoadBalancer, group: TargetGroup, metric: str,
+                       stat: Statistic) -> MetricQuery:
+    return _query(lb, "AWS/ApplicationELB", metric,
+                  (("LoadBalancer", lb.metric_dimension), ("TargetGroup", group.metric_dimension)),
+                  stat)
+
+
+def lcu_query(lb: LoadBalancer) -> MetricQuery:
+    """LCUs in use, reported each minute: an hour's Average is that hour's LCU-hours."""
+    return _query(lb, "AWS/ApplicationELB", "ConsumedLCUs",
+                  (("LoadBalancer", lb.metric_dimension),), "Average")
+
+
+def eks_query(cluster: EksCluster, metric: str) -> MetricQuery:
+    return _query(cluster, "ContainerInsights", metric, (("ClusterName", cluster.name),),
+                  "Maximum")

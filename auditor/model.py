@@ -25,6 +25,34 @@ _ECR_IMAGE = re.compile(
 )
 
 
+_KIND_BY_ARN = (
+    ("ecs", "cluster/", "ecs-cluster"), ("ecs", "service/", "ecs-service"),
+    ("ecs", "task-definition/", "ecs-task-definition"),
+    ("ecs", "container-instance/", "ecs-container-instance"),
+    ("eks", "cluster/", "eks-cluster"), ("eks", "nodegroup/", "eks-nodegroup"),
+    ("eks", "fargateprofile/", "eks-fargate-profile"), ("eks", "addon/", "eks-addon"),
+    ("lambda", "function:", "lambda-function"),
+    ("lambda", "event-source-mapping:", "lambda-event-source-mapping"),
+    ("rds", "db:", "rds-instance"), ("rds", "cluster:", "rds-cluster"),
+    ("rds", "db-proxy:", "rds-proxy"),
+    ("elasticloadbalancing", "loadbalancer/", "load-balancer"),
+    ("elasticloadbalancing", "targetgroup/", "target-group"),
+    ("iam", "role/", "iam-role"), ("ec2", "instance/", "ec2-instance"),
+)
+
+
+def kind_of_arn(arn: str) -> str | None:
+    """The inventory kind an ARN names, for resources the scan could not read."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return None
+    service, resource = parts[2], parts[5]
+    if service == "lambda" and resource.startswith("function:") and resource.count(":") > 1:
+        return None  # a qualified function: a version or alias, not the function
+    return next((kind for owner, prefix, kind in _KIND_BY_ARN
+                 if owner == service and resource.startswith(prefix)), None)
+
+
 @dataclass(frozen=True)
 class Scope:
     """One (account, region) pair the scan covers."""
@@ -49,6 +77,17 @@ class Resource:
     @property
     def scope(self) -> Scope:
         return Scope(self.account, self.region)
+
+    @property
+    def ended(self) -> str | None:
+        """The lifecycle state that takes this resource out of the audit (`DELETING`,
+        `FAILED`, `INACTIVE`...), or None while it is live. An ended resource is neither
+        judged nor priced: it costs nothing for long and its settings no longer matter."""
+        return None
+
+
+def _ended(status: str, ended: frozenset[str]) -> str | None:
+    return status if status.upper() in ended else None
 
 
 # --------------------------------------------------------------------------- network
@@ -192,6 +231,10 @@ class EcsCluster(Resource):
 
     kind = "ecs-cluster"
 
+    @property
+    def ended(self) -> str | None:
+        return _ended(self.status, frozenset({"INACTIVE", "DEPROVISIONING", "FAILED"}))
+
 
 @dataclass(frozen=True)
 class SecretReference:
@@ -308,6 +351,17 @@ class EcsService(Resource):
     kind = "ecs-service"
 
     @property
+    def ended(self) -> str | None:
+        # DRAINING is a deleted service stopping its tasks.
+        return _ended(self.status, frozenset({"INACTIVE", "DRAINING"}))
+
+    @property
+    def scaled_to_zero(self) -> bool:
+        """No task runs or is wanted: nothing to price or measure. Its configuration is still
+        judged: a service scaled to zero at night ships the same settings in the morning."""
+        return self.desired_count == 0 and self.running_count == 0
+
+    @property
     def cluster_name(self) -> str:
         return self.cluster_arn.rsplit("/", 1)[-1]
 
@@ -413,8 +467,15 @@ class EksCluster(Resource):
     """From `DescribeClusterVersions`; None when not asked, failed, or the version was unknown."""
     version_calendar_answered: bool = False
     """True once `DescribeClusterVersions` answered for this cluster's region."""
+    auto_mode: bool = False
+    """EKS Auto Mode (`computeConfig.enabled`): EKS runs the nodes, which no node group or
+    Fargate profile lists; they are EC2 instances tagged for the cluster."""
 
     kind = "eks-cluster"
+
+    @property
+    def ended(self) -> str | None:
+        return _ended(self.status, frozenset({"DELETING", "FAILED"}))
 
 
 @dataclass(frozen=True)
@@ -434,6 +495,10 @@ class EksNodegroup(Resource):
 
     kind = "eks-nodegroup"
 
+    @property
+    def ended(self) -> str | None:
+        return _ended(self.status, _EKS_PART_ENDED)
+
 
 @dataclass(frozen=True)
 class FargateProfile(Resource):
@@ -442,8 +507,40 @@ class FargateProfile(Resource):
     subnet_ids: tuple[str, ...]
     pod_execution_role_arn: str
     namespaces: tuple[str, ...]
+    status: str = "ACTIVE"
 
     kind = "eks-fargate-profile"
+
+    @property
+    def ended(self) -> str | None:
+        return _ended(self.status, _EKS_PART_ENDED)
+
+
+_EKS_PART_ENDED = frozenset({"DELETING", "CREATE_FAILED", "DELETE_FAILED"})
+"""Node group and Fargate profile states that run no pods."""
+
+
+NodeProvisioner = Literal["managed-nodegroup", "auto-mode", "karpenter", "self-managed"]
+
+
+@dataclass(frozen=True)
+class ClusterNode(Resource):
+    """An EC2 instance serving as a node of an EKS cluster, found by the tags EKS, Karpenter
+    and the node bootstrap put on it. Nodes come in more shapes than managed node groups:
+    Auto Mode and Karpenter nodes and self-managed Auto Scaling groups appear only here."""
+
+    instance_id: str
+    instance_type: str
+    cluster_name: str
+    provisioner: NodeProvisioner
+    nodegroup: str | None
+    """The managed node group that launched it (`eks:nodegroup-name`)."""
+    node_pool: str | None
+    """The Karpenter or Auto Mode node pool that launched it."""
+    spot: bool
+    state: str
+
+    kind = "ec2-instance"
 
 
 @dataclass(frozen=True)
@@ -667,6 +764,12 @@ class CollectionError:
     code: str
     message: str
     datasets: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+    """The ARNs whose verdicts this failure leaves unknown: the resource a per-resource call
+    was about and those that rest on it. Empty: `datasets` failed for the whole scope."""
+    series: tuple[str, ...] = ()
+    """For a metrics failure, the series that failed (`MetricQuery.describe()`); `datasets` is
+    then empty, because only the verdicts that read those series are unknown."""
 
     @property
     def scope(self) -> Scope:
@@ -695,6 +798,7 @@ class Inventory:
     fargate_profiles: tuple[FargateProfile, ...] = ()
     eks_addons: tuple[EksAddon, ...] = ()
     eks_insights: tuple[EksInsight, ...] = ()
+    cluster_nodes: tuple[ClusterNode, ...] = ()
     lambda_functions: tuple[LambdaFunction, ...] = ()
     lambda_aliases: tuple[LambdaAlias, ...] = ()
     provisioned_concurrency: tuple[ProvisionedConcurrency, ...] = ()
@@ -709,6 +813,20 @@ class Inventory:
     load_balancers: tuple[LoadBalancer, ...] = ()
     target_groups: tuple[TargetGroup, ...] = ()
     errors: tuple[CollectionError, ...] = ()
+    ended: tuple[Resource, ...] = ()
+    """Resources whose lifecycle has ended (`Resource.ended`). They are moved here from the
+    other fields when the inventory is built, so that no check judges them and the cost
+    model does not price them, whoever built the inventory."""
+
+    def __post_init__(self) -> None:
+        moved: list[Resource] = []
+        for name in _RESOURCE_FIELDS:
+            records: tuple[Resource, ...] = getattr(self, name)
+            if any(r.ended is not None for r in records):
+                moved.extend(r for r in records if r.ended is not None)
+                object.__setattr__(self, name, tuple(r for r in records if r.ended is None))
+        if moved:
+            object.__setattr__(self, "ended", self.ended + tuple(moved))
 
     # ---- generic access
 
@@ -750,18 +868,30 @@ class Inventory:
             Scope(scope.account, GLOBAL_REGION), frozenset()
         )
 
+    def failed_for(self, arn: str) -> frozenset[str]:
+        """Datasets that failed to load for this one resource (a per-resource call)."""
+        return self._failed_resources.get(arn, frozenset())
+
+    @cached_property
+    def _failed_resources(self) -> dict[str, frozenset[str]]:
+        failed: dict[str, set[str]] = defaultdict(set)
+        for error in self.errors:
+            for arn in error.resources:
+                failed[arn].update(error.datasets)
+        return {arn: frozenset(datasets) for arn, datasets in failed.items()}
+
     def failed_in_account(self, account: str) -> frozenset[str]:
-        failed: set[str] = set()
-        for scope, datasets in self._failed.items():
-            if scope.account == account:
-                failed |= datasets
-        return frozenset(failed)
+        """Every dataset that failed anywhere in the account, even for one resource: an
+        account-wide verdict (is this role shared?) may rest on any workload of it."""
+        return frozenset(name for error in self.errors if error.account == account
+                         for name in error.datasets)
 
     @cached_property
     def _failed(self) -> dict[Scope, frozenset[str]]:
         failed: dict[Scope, set[str]] = defaultdict(set)
         for error in self.errors:
-            failed[error.scope].update(error.datasets)
+            if not error.resources:
+                failed[error.scope].update(error.datasets)
         return {scope: frozenset(datasets) for scope, datasets in failed.items()}
 
     # ---- network links
@@ -856,7 +986,7 @@ class Inventory:
 
 
 _RESOURCE_FIELDS = tuple(
-    f.name for f in fields(Inventory) if f.name not in ("scopes", "errors")
+    f.name for f in fields(Inventory) if f.name not in ("scopes", "errors", "ended")
 )
 
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
@@ -35,7 +34,14 @@ from auditor.cost.workloads import (
     assumptions_from,
     estimate_workloads,
 )
-from auditor.engine import Registry, checks_affected, instantiate, plan_metrics, run_checks
+from auditor.engine import (
+    MetricPlan,
+    Registry,
+    checks_affected,
+    instantiate,
+    plan_metrics,
+    run_checks,
+)
 from auditor.errors import ConfigError, NothingCollected
 from auditor.metrics import MetricStore
 from auditor.model import GLOBAL_REGION, CollectionError, Inventory, Scope
@@ -198,15 +204,16 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
                              else None,
                              use_cache=not env.demo, free_tier=config.free_tier)
     clients = {target.account: target.clients for target in targets}
-    metrics = _metrics(checks, inventory, config, now, prices, clients, recorder)
+    plan = plan_metrics(checks, inventory, now, config.lookback_days, prices)
+    metrics = _metrics(plan, config, now, clients, recorder)
     # The metrics pass may have failed too; its errors make metric checks unknown.
     inventory = replace(inventory, errors=tuple(recorder.errors))
-    run = run_checks(checks, inventory, metrics, now, config.lookback_days, prices)
+    run = run_checks(checks, inventory, metrics, now, config.lookback_days, prices, plan)
     workloads = _workloads(checks, inventory, metrics, prices, config.lookback_days, now)
 
     errors = tuple(
         ErrorEntry(e.account, e.region, e.service, e.operation, e.code, e.message,
-                   tuple(checks_affected(e, checks)))
+                   tuple(checks_affected(e, checks, plan)), e.resources)
         for e in (*inventory.errors, *run.errors)
     )
     return Report(
@@ -245,10 +252,9 @@ def metric_window(now: datetime, lookback_days: int) -> tuple[datetime, datetime
     return end - timedelta(days=lookback_days), end
 
 
-def _metrics(checks: Sequence[Check], inventory: Any, config: Config, now: datetime,
-             prices: PriceBook, clients: dict[str, ClientFactory], recorder: Recorder
-             ) -> MetricStore:
-    queries = plan_metrics(checks, inventory, now, config.lookback_days, prices)
+def _metrics(plan: MetricPlan, config: Config, now: datetime, clients: dict[str, ClientFactory],
+             recorder: Recorder) -> MetricStore:
+    queries = plan.queries()
     if not queries:
         return MetricStore()
     start, end = metric_window(now, config.lookback_days)

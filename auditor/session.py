@@ -70,6 +70,21 @@ def report_upload_client(session: boto3.session.Session, retry: RetryPolicy | No
     return client
 
 
+_current = threading.local()
+
+
+def last_call() -> tuple[str, str] | None:
+    """(service, operation) of the last call this thread started. A timeout or a response
+    that cannot be parsed carries no operation name; this names the call that failed rather
+    than the listing around it."""
+    found: tuple[str, str] | None = getattr(_current, "call", None)
+    return found
+
+
+def forget_last_call() -> None:
+    _current.call = None
+
+
 @dataclass
 class CallStats:
     """API calls by `service:Operation`, counted once per call (retries not included)."""
@@ -78,7 +93,9 @@ class CallStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, model: Any, context: Any = None, **_: Any) -> None:
-        key = f"{model.service_model.service_name}:{model.name}"
+        service = model.service_model.service_name
+        key = f"{service}:{model.name}"
+        _current.call = (service, model.name)
         with self._lock:
             self.calls[key] += 1
         # Operation and region only: request and response bodies may hold secrets.

@@ -8,17 +8,10 @@ from typing import Any, ClassVar
 
 from auditor.check import Check, CheckContext, Param, listing, series_or_none
 from auditor.findings import Category, Finding, Severity
-from auditor.metrics import MetricQuery, Statistic
+from auditor.metrics import MetricQuery, ecs_query
 from auditor.model import EcsService, Inventory, TaskDefinition
 from auditor.pricing.fargate import FargateSize, cheapest_fitting
 from auditor.secrets import find_secrets
-
-
-def service_metric(service: EcsService, metric: str, stat: Statistic = "Maximum") -> MetricQuery:
-    return MetricQuery(
-        service.account, service.region, "AWS/ECS", metric,
-        (("ClusterName", service.cluster_name), ("ServiceName", service.name)), stat,
-    )
 
 
 def _fargate_sized(inv: Inventory, service: EcsService) -> TaskDefinition | None:
@@ -60,8 +53,8 @@ class TaskOverprovisioned(Check):
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
         for service in inventory.ecs_services:
             if _fargate_sized(inventory, service) is not None:
-                yield service_metric(service, "CPUUtilization")
-                yield service_metric(service, "MemoryUtilization")
+                yield ecs_query(service, "CPUUtilization")
+                yield ecs_query(service, "MemoryUtilization")
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         for service in inventory.ecs_services:
@@ -75,8 +68,8 @@ class TaskOverprovisioned(Check):
     def _judge(self, service: EcsService, td: TaskDefinition, ctx: CheckContext
                ) -> Finding | None:
         assert td.cpu_units is not None and td.memory_mib is not None
-        cpu = series_or_none(ctx, service_metric(service, "CPUUtilization"))
-        memory = series_or_none(ctx, service_metric(service, "MemoryUtilization"))
+        cpu = series_or_none(ctx, ecs_query(service, "CPUUtilization"))
+        memory = series_or_none(ctx, ecs_query(service, "MemoryUtilization"))
         min_hours = ctx.number("min_hours_of_data")
         if cpu is None or memory is None or min(len(cpu), len(memory)) < min_hours:
             return None
@@ -159,14 +152,14 @@ class IdleService(Check):
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
-        return (service_metric(s, "CPUUtilization") for s in inventory.ecs_services
+        return (ecs_query(s, "CPUUtilization") for s in inventory.ecs_services
                 if _tasks(s) > 0)
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         threshold = ctx.number("cpu_max_percent")
         for service in inventory.ecs_services:
             tasks = _tasks(service)
-            cpu = series_or_none(ctx, service_metric(service, "CPUUtilization"))
+            cpu = series_or_none(ctx, ecs_query(service, "CPUUtilization"))
             if tasks == 0 or cpu is None or len(cpu) < ctx.number("min_hours_of_data"):
                 continue
             peak = cpu.maximum() or 0.0

@@ -3,7 +3,7 @@ control-plane logs, secrets encryption, and clusters too small to carry their co
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -12,15 +12,10 @@ from typing import Any, ClassVar
 from auditor.check import Check, CheckContext, Param
 from auditor.data import SupportWindow, eks_calendar, eks_support_window, version_key
 from auditor.findings import Category, Finding, Severity
-from auditor.model import EksCluster, EksNodegroup, FargateProfile, Inventory
+from auditor.model import ClusterNode, EksCluster, EksNodegroup, FargateProfile, Inventory
 from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, rate
 
 _OPEN = ("0.0.0.0/0", "::/0")
-
-
-def _judged(inventory: Inventory) -> Iterable[EksCluster]:
-    """Clusters worth a verdict: one being deleted is on its way out."""
-    return (c for c in inventory.eks_clusters if c.status != "DELETING")
 
 
 def _clusters_by_name(inventory: Inventory) -> dict[tuple[str, str, str], EksCluster]:
@@ -58,7 +53,7 @@ class ExtendedSupport(Check):
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
-        for cluster in _judged(inventory):
+        for cluster in inventory.eks_clusters:
             window = eks_support_window(cluster.version, cluster.version_support)
             if window is not None:
                 finding = self._judge(cluster, window, ctx)
@@ -268,7 +263,7 @@ class PublicEndpointOpen(Check):
     subject_kinds = ("eks-cluster",)
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
-        for cluster in _judged(inventory):
+        for cluster in inventory.eks_clusters:
             open_to = [c for c in cluster.public_access_cidrs if c in _OPEN]
             if not cluster.endpoint_public_access or not open_to:
                 continue
@@ -313,7 +308,7 @@ class ControlPlaneLoggingDisabled(Check):
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         required = [t.strip() for t in str(ctx.params["required_log_types"]).split(",")
                     if t.strip()]
-        for cluster in _judged(inventory):
+        for cluster in inventory.eks_clusters:
             missing = [t for t in required if t not in cluster.logging_enabled]
             if not missing:
                 continue
@@ -347,7 +342,7 @@ class SecretsEncryptionDisabled(Check):
     subject_kinds = ("eks-cluster",)
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
-        for cluster in _judged(inventory):
+        for cluster in inventory.eks_clusters:
             if cluster.secrets_encrypted:
                 continue
             yield self.finding(
@@ -375,11 +370,13 @@ class UnderusedControlPlane(Check):
         "Move the workloads onto a shared cluster, or onto ECS or Lambda (see the workload "
         "estimate), and delete the cluster."
     )
-    requires = frozenset({"eks.clusters", "eks.nodegroups", "eks.fargate_profiles"})
+    requires = frozenset({"eks.clusters", "eks.nodegroups", "eks.fargate_profiles",
+                          "ec2.cluster_nodes"})
     subject_kinds = ("eks-cluster",)
     parameters: ClassVar[Mapping[str, Param]] = {
-        "max_nodes": Param(1, "flag when the managed node groups' desired sizes add up to at "
-                              "most this"),
+        "max_nodes": Param(1, "flag when the cluster runs at most this many nodes (managed "
+                              "node groups' desired sizes, plus Auto Mode, Karpenter and "
+                              "self-managed nodes seen in EC2)"),
         "max_fargate_profiles": Param(0, "and the cluster has at most this many Fargate "
                                          "profiles (their pods are not visible to the check)"),
     }
@@ -391,42 +388,57 @@ class UnderusedControlPlane(Check):
         profiles: dict[tuple[str, str, str], list[FargateProfile]] = defaultdict(list)
         for profile in inventory.fargate_profiles:
             profiles[(profile.account, profile.region, profile.cluster_name)].append(profile)
-        for cluster in _judged(inventory):
+        # Managed node groups are counted by their desired size; the instances they launched
+        # carry their tag too, and are not counted twice.
+        others: dict[tuple[str, str, str], list[ClusterNode]] = defaultdict(list)
+        for node in inventory.cluster_nodes:
+            if node.provisioner != "managed-nodegroup":
+                others[(node.account, node.region, node.cluster_name)].append(node)
+        for cluster in inventory.eks_clusters:
             if cluster.status == "CREATING":
                 continue  # its node groups may not exist yet
             key = (cluster.account, cluster.region, cluster.name)
-            finding = self._judge(cluster, nodegroups[key], profiles[key], ctx)
+            finding = self._judge(cluster, nodegroups[key], others[key], profiles[key], ctx)
             if finding is not None:
                 yield finding
 
-    def _judge(self, cluster: EksCluster, groups: list[EksNodegroup],
+    def _judge(self, cluster: EksCluster, groups: list[EksNodegroup], others: list[ClusterNode],
                profiles: list[FargateProfile], ctx: CheckContext) -> Finding | None:
-        nodes = sum(g.desired_size for g in groups)
+        nodes = sum(g.desired_size for g in groups) + len(others)
         max_nodes, max_profiles = ctx.number("max_nodes"), ctx.number("max_fargate_profiles")
         if nodes > max_nodes or len(profiles) > max_profiles:
             return None
         book = ctx.prices.in_region(cluster.region)
         control_plane = book.eks_control_plane_hour(False) * HOURS_PER_MONTH
-        instance_types = sorted({t for g in groups for t in g.instance_types})
-        runs = (f"{nodes} node(s) ({', '.join(instance_types) or 'instance type not set'}) in "
-                f"{len(groups)} managed node group(s)" if groups
-                else "no managed node groups")
+        instance_types = sorted({t for g in groups for t in g.instance_types}
+                                | {n.instance_type for n in others})
+        shapes = Counter(n.provisioner for n in others)
+        parts = ([f"{sum(g.desired_size for g in groups)} in {len(groups)} managed node "
+                  "group(s)"] if groups else []) + [
+            f"{count} {provisioner}" for provisioner, count in sorted(shapes.items())]
+        runs = (f"{nodes} node(s) ({', '.join(instance_types) or 'instance type not set'}: "
+                f"{'; '.join(parts)})" if nodes else "no nodes")
+        mode = " in EKS Auto Mode" if cluster.auto_mode else ""
         return self.finding(
             cluster,
-            f"EKS cluster {cluster.name} runs {runs} and {len(profiles)} Fargate profile(s) "
-            f"(thresholds: at most {max_nodes:g} node(s), {max_profiles:g} profile(s)), yet "
-            f"pays ${control_plane:,.2f}/month for its control plane.",
+            f"EKS cluster {cluster.name}{mode} runs {runs} and {len(profiles)} Fargate "
+            f"profile(s) (thresholds: at most {max_nodes:g} node(s), {max_profiles:g} "
+            f"profile(s)), yet pays ${control_plane:,.2f}/month for its control plane.",
             {
-                "desired_nodes": nodes,
+                "nodes": nodes,
                 "nodegroups": {g.name: g.desired_size for g in groups},
+                "other_nodes": {n.instance_id: {"provisioner": n.provisioner,
+                                                "instance_type": n.instance_type,
+                                                "node_pool": n.node_pool}
+                                for n in others},
+                "auto_mode": cluster.auto_mode,
                 "instance_types": instance_types,
                 "fargate_profiles": [p.name for p in profiles],
                 "thresholds": {k: ctx.params[k] for k in self.parameters},
                 "control_plane_monthly_usd": round(control_plane, 2),
                 "arithmetic": (f"${rate(book.eks_control_plane_hour(False))}/h x "
                                f"{HOURS_PER_MONTH:g} h = ${control_plane:,.2f}"),
-                "not_visible": "nodes outside managed node groups (self-managed, Karpenter, "
-                               "Auto Mode) and pods on Fargate",
+                "not_visible": "pods on Fargate",
                 "prices": book.describe(),
             },
             monthly_savings_usd=control_plane,

@@ -13,10 +13,9 @@ from ipaddress import ip_network
 from typing import Any, ClassVar
 
 from auditor.check import Check, CheckContext, Param, series_or_none
-from auditor.cost.usage import lambda_query
-from auditor.data import lambda_runtimes, version_key
+from auditor.data import RuntimeTable, lambda_runtimes, runtime_family, version_key
 from auditor.findings import Category, Finding, Severity
-from auditor.metrics import MetricQuery, Series
+from auditor.metrics import MetricQuery, Series, lambda_query, provisioned_query
 from auditor.model import (
     Inventory,
     LambdaFunction,
@@ -24,18 +23,10 @@ from auditor.model import (
     RdsCluster,
     RdsInstance,
     RdsProxy,
+    Resource,
 )
 from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, rate
 from auditor.secrets import find_secrets
-
-
-def provisioned_utilization(config: ProvisionedConcurrency) -> MetricQuery:
-    return MetricQuery(
-        config.account, config.region, "AWS/Lambda", "ProvisionedConcurrencyUtilization",
-        (("FunctionName", config.function_name),
-         ("Resource", f"{config.function_name}:{config.qualifier}")),
-        "Maximum",
-    )
 
 
 class ProvisionedConcurrencyWaste(Check):
@@ -62,7 +53,7 @@ class ProvisionedConcurrencyWaste(Check):
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
-        return (provisioned_utilization(c) for c in inventory.provisioned_concurrency)
+        return (provisioned_query(c) for c in inventory.provisioned_concurrency)
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         for config in inventory.provisioned_concurrency:
@@ -75,7 +66,7 @@ class ProvisionedConcurrencyWaste(Check):
 
     def _judge(self, config: ProvisionedConcurrency, function: LambdaFunction,
                ctx: CheckContext) -> Finding | None:
-        series = series_or_none(ctx, provisioned_utilization(config))
+        series = series_or_none(ctx, provisioned_query(config))
         if series is None or len(series) < ctx.number("min_hours_of_data"):
             return None
         pct = ctx.number("percentile")
@@ -367,6 +358,13 @@ class DbConnectionStorm(Check):
             100.0, "share of the database's max_connections one function may hold"),
     }
 
+    def requires_for_subject(self, subject: Resource) -> frozenset[str]:
+        # A function outside any VPC has no security group a database could admit: its
+        # verdict rests on the function listing alone, whatever happened to RDS or EC2.
+        if isinstance(subject, LambdaFunction) and not subject.vpc_id:
+            return frozenset({"lambda.functions"})
+        return super().requires_for_subject(subject)
+
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         reachable = databases(inventory)
         for function in inventory.lambda_functions:
@@ -377,21 +375,38 @@ class DbConnectionStorm(Check):
                 self._exposure(inventory, function, database, ctx) for database in reachable
                 if database.resource.scope == function.scope
             ]
-            problems = [e for e in exposed if e is not None]
+            problems = [e for e in exposed if isinstance(e, dict)]
+            unread = [e for e in exposed if isinstance(e, str)]
             if problems:
                 yield self._finding(function, problems)
+            elif unread:
+                yield self.unknown(function, "; ".join(unread))
 
     def _exposure(self, inv: Inventory, function: LambdaFunction, database: Database,
-                  ctx: CheckContext) -> dict[str, Any] | None:
+                  ctx: CheckContext) -> dict[str, Any] | str | None:
+        """The problem with one database the function reaches, None if there is none, or
+        why that cannot be told (what it rests on failed to load)."""
         paths = ingress_paths(inv, function, database.security_group_ids, database.port)
+        if not paths:
+            return None
+        # A proxy whose targets were not read may be the one in front of this database.
+        unread = [p.name for p in inv.rds_proxies if p.scope == function.scope
+                  and "rds.proxies" in inv.failed_for(p.arn) and reaches_proxy(inv, function, p)]
+        if unread:
+            return (f"it reaches {database.identifier}, and RDS proxies it can reach "
+                    f"({', '.join(unread)}) could not be read for the databases they front")
         proxies = proxies_fronting(inv, database)
         # A proxy the function can reach is taken to be the way it connects.
-        if not paths or any(reaches_proxy(inv, function, proxy) for proxy in proxies):
+        if any(reaches_proxy(inv, function, proxy) for proxy in proxies):
             return None
+        reserved = function.reserved_concurrency
+        if reserved is not None and any("rds.parameters" in inv.failed_for(i.arn)
+                                        for i in database.instances):
+            return (f"it reaches {database.identifier}, whose parameter group (max_connections, "
+                    f"to weigh its reserved concurrency of {reserved} against) could not be read")
         budget = database.budget()
         share = ctx.number("connection_budget_percent") / 100
         limit = int(budget[0].max_connections * share) if budget else None
-        reserved = function.reserved_concurrency
         if reserved is not None and (limit is None or reserved <= limit):
             return None
         return {
@@ -461,8 +476,13 @@ class UnboundedEventSourceScaling(Check):
             function = inventory.get(mapping.function_arn)
             if (mapping.source_service != "sqs" or mapping.maximum_concurrency is not None
                     or mapping.state.lower() in ("disabled", "disabling")
-                    or not isinstance(function, LambdaFunction)
-                    or not function.reserved_concurrency_known
+                    or not isinstance(function, LambdaFunction)):
+                continue
+            if "lambda.concurrency" in inventory.failed_for(function.arn):
+                yield self.unknown(mapping, f"the reserved concurrency of {function.name} "
+                                            "could not be read")
+                continue
+            if (not function.reserved_concurrency_known
                     or function.reserved_concurrency is not None):
                 continue
             queue = mapping.event_source_arn.rsplit(":", 1)[-1]
@@ -755,8 +775,13 @@ class DeprecatedRuntime(Check):
         table = lambda_runtimes()
         warn_days = int(ctx.number("warn_days"))
         for function in inventory.lambda_functions:
+            if function.runtime is None:
+                continue  # a container image brings its own runtime
             runtime = table.get(function.runtime)
-            if runtime is None or runtime.deprecation is None:
+            if runtime is None:
+                yield self._unlisted(function, function.runtime, table, ctx)
+                continue
+            if runtime.deprecation is None:
                 continue
             days = (runtime.deprecation - ctx.now).days
             if ctx.now >= runtime.deprecation:
@@ -786,15 +811,43 @@ class DeprecatedRuntime(Check):
             )
 
 
+    def _unlisted(self, function: LambdaFunction, name: str, table: RuntimeTable,
+                  ctx: CheckContext) -> Finding:
+        """A runtime the dated table does not know. Older than every listed runtime of its
+        language, it was retired before the oldest of them: deprecated, safely. Otherwise
+        (newer, or a language the table lacks) it cannot be judged: unknown, never a pass."""
+        oldest = table.predecessor_of_all(name)
+        if oldest is None or oldest.deprecation is None or oldest.deprecation > ctx.now:
+            return self.unknown(function, (
+                f"Lambda {function.name} runs {name}, which the runtime table "
+                f"(as of {table.as_of}) does not list"), {"runtime": name,
+                                                          "runtimes_table": table.describe()})
+        return self.finding(
+            function,
+            f"Lambda {function.name} runs {name}, which the runtime table (as of "
+            f"{table.as_of}) does not list because it is older than every "
+            f"{runtime_family(name)} runtime it does: the oldest listed, {oldest.name}, was "
+            f"deprecated on {oldest.deprecation.date()}, so {name} was too, and gets no "
+            "security patches.",
+            {
+                "runtime": name,
+                "deprecation_date": None,
+                "deprecated_before": oldest.deprecation.date().isoformat(),
+                "rule": f"older than every listed {runtime_family(name)} runtime "
+                        f"(oldest listed: {oldest.name})",
+                "runtimes_table": table.describe(),
+            },
+            severity=Severity.HIGH,
+        )
+
+
 def _successor(runtime: str, ctx: CheckContext, warn_days: int) -> str | None:
     """The newest runtime of the same language that is not deprecated soon."""
-    family = re.match(r"[a-z]+", runtime)
-    if family is None:
-        return None
+    family = runtime_family(runtime)
     horizon = ctx.now + timedelta(days=warn_days)
     supported = [
         r.name for r in lambda_runtimes().runtimes.values()
-        if r.name.startswith(family.group()) and (r.deprecation is None or r.deprecation > horizon)
+        if runtime_family(r.name) == family and (r.deprecation is None or r.deprecation > horizon)
     ]
     return max(supported, key=version_key, default=None)
 

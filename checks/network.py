@@ -85,7 +85,10 @@ class Egress:
 def subnet_egress(inv: Inventory, subnet: Subnet, public_ip: bool) -> Egress:
     table = inv.route_table_for(subnet)
     if table is None:
-        return Egress(False, False, "no route table is associated and the VPC has no main table")
+        # Every VPC has a main route table: not seeing one means the tables were not all read.
+        return Egress(False, True, f"no route table was read for {subnet.subnet_id} (none "
+                                   f"associated, and VPC {subnet.vpc_id} shows no main table, "
+                                   "which every VPC has)")
     route = table.default_route()
     where = f"route table {table.route_table_id}"
     if route is None:
@@ -263,6 +266,9 @@ class PrivateSubnetNoEgress(Check):
         for subnet_id in placement.subnet_ids:
             subnet = inv.subnet(workload.scope, subnet_id)
             if subnet is None:
+                unverified.append({"subnet_id": subnet_id, "missing": [],
+                                   "egress": f"subnet {subnet_id} was not among the subnets "
+                                             "read"})
                 continue
             egress = subnet_egress(inv, subnet, placement.gets_public_ip(subnet))
             if egress.works:
@@ -288,12 +294,11 @@ class PrivateSubnetNoEgress(Check):
                 f"endpoint for {missing_text}: {_CONSEQUENCE[workload.kind]}.",
                 evidence,
             )
-        finding = self.finding(
-            workload,
-            f"{placement.label}: {first['egress']}; no VPC endpoint for {missing_text}, so "
-            "whether it can reach them depends on that path.",
-            evidence,
-        )
+        endpoints = (f"no VPC endpoint for {missing_text}, so whether it can reach them "
+                     "depends on that path" if missing_text
+                     else "so whether it can reach what it needs cannot be told")
+        finding = self.finding(workload, f"{placement.label}: {first['egress']}; {endpoints}.",
+                               evidence)
         return _as_unverified(finding)
 
 

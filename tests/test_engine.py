@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
+from auditor.check import Check, CheckContext
 from auditor.config import CustomCheckSpec
 from auditor.custom import build
 from auditor.engine import Registry, instantiate, run_checks
 from auditor.errors import CheckLoadError, ConfigError
-from auditor.metrics import MetricStore
+from auditor.findings import Category, Finding, Severity
+from auditor.metrics import MetricQuery, MetricStore, lambda_query
 from auditor.model import CollectionError, Inventory, Scope
 from auditor.pricing.book import PriceBook
 from checks.iam import SharedRole
@@ -206,3 +209,122 @@ def test_subject_requires_must_name_a_subject_kind_and_required_datasets() -> No
     assert PrivateSubnetNoEgress().requires_for("lambda-function") == frozenset(
         {"lambda.functions", "ec2.network", "ec2.vpc_endpoints"})
     assert SharedRole().requires_for("iam-role") == SharedRole.requires
+
+
+# --------------------------------------------------------------------------- one item fails
+
+
+def two_services_inventory(errors: tuple[CollectionError, ...]) -> Inventory:
+    """Two services in a subnet with no way out: the egress check fails both when all is read."""
+    td = f.task_definition()
+    table = f.route_table("rtb-1", [f.route("10.0.0.0/16", "local", "local")], ["subnet-1"])
+    return Inventory(scopes=(SCOPE,), subnets=(f.subnet("subnet-1"),), route_tables=(table,),
+                     task_definitions=(td,),
+                     ecs_services=(f.service("orders", td), f.service("billing", td)),
+                     errors=errors)
+
+
+def test_a_per_resource_failure_makes_only_that_resource_unknown() -> None:
+    clean = run([PrivateSubnetNoEgress()], two_services_inventory(()))
+    assert sorted(x.status for x in clean) == ["fail", "fail"]
+    orders = next(x.resource_arn for x in clean if x.resource_arn.endswith("/orders"))
+    error = CollectionError(f.ACCOUNT, f.REGION, "ecs", "DescribeTaskDefinition",
+                            "AccessDeniedException", "no", ("ecs.task_definitions",), (orders,))
+    verdicts = {x.resource_arn: x for x in run([PrivateSubnetNoEgress()],
+                                                two_services_inventory((error,)))}
+    assert verdicts[orders].status == "unknown"
+    assert "ecs:DescribeTaskDefinition AccessDeniedException" in verdicts[orders].message
+    billing = next(arn for arn in verdicts if arn.endswith("/billing"))
+    assert verdicts[billing].status == "fail"
+
+
+def test_a_resource_whose_own_describe_failed_is_unknown_though_it_was_never_read() -> None:
+    gone = f"arn:aws:ecs:{f.REGION}:{f.ACCOUNT}:task-definition/batch:3"
+    error = CollectionError(f.ACCOUNT, f.REGION, "ecs", "DescribeTaskDefinition",
+                            "ThrottlingException", "slow down", ("ecs.task_definitions",),
+                            (gone,))
+    from checks.ecs import SecretsInEnvironment as EcsSecrets
+
+    [finding] = run([EcsSecrets()], Inventory(scopes=(SCOPE,), errors=(error,)))
+    assert (finding.status, finding.resource_arn) == ("unknown", gone)
+    assert finding.resource_type == "ecs-task-definition"
+
+
+class ReadsDuration(Check):
+    id = "test.reads_duration"
+    title = "reads Duration Maximum"
+    severity = Severity.LOW
+    category = Category.RELIABILITY
+    rationale = remediation = "test"
+    requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
+    subject_kinds = ("lambda-function",)
+    undeclared = False
+
+    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
+        if self.undeclared:
+            return ()
+        return (lambda_query(fn, "Duration", "Maximum") for fn in inventory.lambda_functions)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for fn in inventory.lambda_functions:
+            series = ctx.metrics.get(lambda_query(fn, "Duration", "Maximum"))
+            if series is not None and (series.maximum() or 0) > 1000:
+                yield self.finding(fn, "slow", {})
+
+
+def test_a_failed_series_makes_only_its_subject_unknown() -> None:
+    fast, slow = (f.function(name, "arn:aws:iam::123456789012:role/r") for name in ("a", "b"))
+    inventory = Inventory(scopes=(SCOPE,), lambda_functions=(fast, slow))
+    failed = MetricStore({lambda_query(slow, "Duration", "Maximum"): f.hourly([5000.0])},
+                         failed={lambda_query(fast, "Duration", "Maximum"): "Forbidden"})
+    result = run_checks([ReadsDuration()], inventory, failed, f.NOW, 14, PriceBook())
+    by_arn = {x.resource_arn: x for x in result.findings}
+    assert by_arn[slow.arn].status == "fail"
+    assert by_arn[fast.arn].status == "unknown"
+    assert "Duration Maximum: Forbidden" in by_arn[fast.arn].message
+
+
+def test_reading_an_undeclared_series_is_loud_never_a_quiet_pass() -> None:
+    check = ReadsDuration()
+    check.undeclared = True
+    fn = f.function("a", "arn:aws:iam::123456789012:role/r")
+    result = run_checks([check], Inventory(scopes=(SCOPE,), lambda_functions=(fn,)),
+                        MetricStore(), f.NOW, 14, PriceBook())
+    [error] = result.errors
+    assert error.code == "UndeclaredMetricRead" and "without declaring it" in error.message
+    assert [x.status for x in result.findings] == ["unknown"]
+
+
+def test_a_subject_that_needs_less_than_its_kind_is_not_blocked_by_the_rest() -> None:
+    from checks.lambda_ import DbConnectionStorm
+
+    outside = f.function("outside", "arn:aws:iam::123456789012:role/r")
+    inside = replace(f.function("inside", "arn:aws:iam::123456789012:role/r"),
+                     vpc_id="vpc-a", subnet_ids=("subnet-1",), security_group_ids=("sg-1",),
+                     reserved_concurrency_known=True)
+    rds_down = failure("rds.databases", "rds")
+    findings = run([DbConnectionStorm()], Inventory(
+        scopes=(SCOPE,), lambda_functions=(outside, inside), errors=(rds_down,)))
+    assert [(x.resource_arn, x.status) for x in findings] == [(inside.arn, "unknown")]
+
+
+def test_a_check_may_say_unknown_itself_and_it_is_kept() -> None:
+    class Undecided(ReadsDuration):
+        def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+            for fn in inventory.lambda_functions:
+                yield self.unknown(fn, "the runtime table does not know it")
+
+    fn = f.function("a", "arn:aws:iam::123456789012:role/r")
+    [finding] = run([Undecided()], Inventory(scopes=(SCOPE,), lambda_functions=(fn,)))
+    assert finding.status == "unknown"
+    assert finding.message == "Could not judge: the runtime table does not know it."
+
+
+def test_resources_whose_lifecycle_ended_are_neither_judged_nor_listed() -> None:
+    deleting = replace(f.eks_cluster("old"), status="DELETING")
+    live = f.eks_cluster("new")
+    inventory = Inventory(scopes=(SCOPE,), eks_clusters=(deleting, live))
+    assert inventory.eks_clusters == (live,)
+    assert inventory.ended == (deleting,)
+    assert inventory.get(deleting.arn) is None
+    assert [r.arn for r in inventory.of_kind("eks-cluster")] == [live.arn]

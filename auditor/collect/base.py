@@ -5,19 +5,30 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.errors import ReadOnlyViolation
 from auditor.model import CollectionError, Scope
-from auditor.session import ClientFactory
+from auditor.session import ClientFactory, forget_last_call, last_call
 
 log = logging.getLogger("auditor")
+T = TypeVar("T")
+
+
+GONE = frozenset({
+    "ResourceNotFoundException", "NotFoundException", "ClusterNotFoundException",
+    "ServiceNotFoundException", "DBProxyNotFoundFault", "DBProxyTargetGroupNotFoundFault",
+    "DBParameterGroupNotFound", "DBParameterGroupNotFoundFault", "DBInstanceNotFound",
+    "DBInstanceNotFoundFault", "TargetGroupNotFound", "TargetGroupNotFoundException",
+    "NoSuchEntity",
+})
+"""Error codes that mean the resource asked about no longer exists."""
 
 
 @dataclass
@@ -32,40 +43,56 @@ class Recorder:
             self.errors.append(error)
         log.warning("%s/%s %s:%s failed: %s (%s); unknown: %s", error.account, error.region,
                     error.service, error.operation, error.code, error.message,
-                    ", ".join(error.datasets) or "-")
+                    ", ".join(error.datasets or error.resources) or "-")
+
+    def failure(
+        self, scope: Scope, exc: Exception, datasets: tuple[str, ...], service: str,
+        operation: str, resources: tuple[str, ...] = (), series: tuple[str, ...] = (),
+    ) -> CollectionError:
+        """Record `exc` as the failure of the call that raised it; return the record."""
+        called = last_call()
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code") or "ClientError")
+            message = str(error.get("Message") or exc)
+            operation = exc.operation_name or operation
+        elif isinstance(exc, BotoCoreError | ReadOnlyViolation):
+            code, message = type(exc).__name__, str(exc)
+        else:
+            # A response the parser did not expect (a new field shape, a truncated body) must
+            # not end the scan: it is recorded like a failed call.
+            code, message = type(exc).__name__, f"unexpected response: {exc}"
+        if called is not None and not isinstance(exc, ClientError):
+            service, operation = called
+        recorded = CollectionError(
+            account=scope.account, region=scope.region, service=service, operation=operation,
+            code=code, message=message, datasets=datasets, resources=resources, series=series)
+        self.add(recorded)
+        return recorded
 
     @contextmanager
     def loading(
-        self, scope: Scope, datasets: str | tuple[str, ...], service: str, operation: str
+        self, scope: Scope, datasets: str | tuple[str, ...], service: str, operation: str,
+        resources: tuple[str, ...] = (), gone_ok: bool = False,
     ) -> Iterator[None]:
-        """Run the body; if an AWS call in it fails, record it against `datasets` and go on.
+        """Run the body; if an AWS call in it fails, record it and go on.
 
-        `operation` names the call when the failure carries none (timeouts, bad credentials).
+        The failure costs `datasets` for the whole scope, or, when `resources` are named,
+        for those resources only. `operation` names the call when the failure carries no
+        name and no call was made. With `gone_ok`, a NotFound answer (the resource was
+        deleted since it was listed) is no failure: the body's result is simply absent.
         """
         names = (datasets,) if isinstance(datasets, str) else datasets
+        forget_last_call()
         try:
             yield
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            self.add(CollectionError(
-                account=scope.account, region=scope.region, service=service,
-                operation=exc.operation_name or operation,
-                code=str(error.get("Code") or "ClientError"),
-                message=str(error.get("Message") or exc), datasets=names,
-            ))
-        except (BotoCoreError, ReadOnlyViolation) as exc:
-            self.add(CollectionError(
-                account=scope.account, region=scope.region, service=service,
-                operation=operation, code=type(exc).__name__, message=str(exc), datasets=names,
-            ))
         except Exception as exc:
-            # A response the parser did not expect (a new field shape, a truncated body) must
-            # not end the scan: it is recorded like a failed call and its checks go unknown.
-            self.add(CollectionError(
-                account=scope.account, region=scope.region, service=service,
-                operation=operation, code=type(exc).__name__,
-                message=f"unexpected response: {exc}", datasets=names,
-            ))
+            if gone_ok and isinstance(exc, ClientError) and (
+                    exc.response.get("Error", {}).get("Code") in GONE):
+                log.debug("%s/%s %s:%s: %s is gone", scope.account, scope.region, service,
+                          exc.operation_name or operation, ", ".join(resources))
+                return
+            self.failure(scope, exc, names, service, operation, resources)
 
 
 @dataclass(frozen=True)
@@ -96,7 +123,34 @@ class ScopeCollector:
     def loading(
         self, datasets: str | tuple[str, ...], service: str, operation: str
     ) -> Any:
+        """A listing: its failure costs the datasets for the whole scope."""
         return self.recorder.loading(self.scope, datasets, service, operation)
+
+    def describing(
+        self, datasets: str | tuple[str, ...], service: str, operation: str,
+        resources: Sequence[str],
+    ) -> Any:
+        """A call about one resource: one item fails, one item is lost. NotFound drops it
+        (deleted since it was listed); any other failure costs only `resources` (the one
+        described first, then those that rest on it) their verdicts on `datasets`."""
+        return self.recorder.loading(self.scope, datasets, service, operation,
+                                     tuple(dict.fromkeys(resources)), gone_ok=True)
+
+    def parse_each(
+        self, records: Iterable[Any], parse: Callable[[Any], T], datasets: tuple[str, ...],
+        service: str, operation: str,
+    ) -> list[T]:
+        """Every record of a listing parsed on its own: one that cannot be read is recorded
+        (what it was is unknown, so its datasets are incomplete for the scope) and the rest
+        are kept. A failure of the listing call itself propagates to the caller's `loading`.
+        """
+        parsed: list[T] = []
+        for raw in records:
+            try:
+                parsed.append(parse(raw))
+            except Exception as exc:
+                self.recorder.failure(self.scope, exc, datasets, service, operation)
+        return parsed
 
 
 def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:

@@ -1,19 +1,31 @@
-"""The metrics pass: every query the checks declared, 500 to a `GetMetricData` call."""
+"""The metrics pass: every query the checks declared, 500 to a `GetMetricData` call.
+
+One batch fails, one batch is lost: each call stands alone, and a query CloudWatch answers
+with a status other than `Complete` (after following `NextToken` through `PartialData`) is
+recorded with its reason. Either way only the verdicts that read those series are unknown.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from auditor.collect.base import Recorder, chunks, parse_time
 from auditor.metrics import MetricQuery, MetricStore, Series
-from auditor.model import Scope
+from auditor.model import CollectionError, Scope
 from auditor.session import ClientFactory
 
 MAX_QUERIES_PER_CALL = 500
+
+
+@dataclass
+class _Fetched:
+    series: dict[MetricQuery, Series] = field(default_factory=dict)
+    failed: dict[MetricQuery, str] = field(default_factory=dict)
 
 
 def fetch_metrics(
@@ -24,33 +36,60 @@ def fetch_metrics(
     recorder: Recorder,
     max_workers: int = 8,
 ) -> MetricStore:
-    """Fetch the series, one worker per (account, region). A scope whose call fails is
-    recorded against `cloudwatch.metrics`, and its queries stay absent from the store."""
+    """Fetch the series, one worker per (account, region)."""
     by_scope: dict[Scope, list[MetricQuery]] = defaultdict(list)
     for query in queries:
         by_scope[Scope(query.account, query.region)].append(query)
 
-    def fetch(item: tuple[Scope, list[MetricQuery]]) -> dict[MetricQuery, Series]:
+    def fetch(item: tuple[Scope, list[MetricQuery]]) -> _Fetched:
         scope, scoped = item
         client = clients[scope.account].client("cloudwatch", scope.region)
-        fetched: dict[MetricQuery, Series] = {}
-        with recorder.loading(scope, "cloudwatch.metrics", "cloudwatch", "GetMetricData"):
-            for batch in chunks(scoped, MAX_QUERIES_PER_CALL):
-                fetched.update(_fetch_batch(client, batch, start, end))
+        fetched = _Fetched()
+        for batch in chunks(scoped, MAX_QUERIES_PER_CALL):
+            try:
+                series, statuses = _fetch_batch(client, batch, start, end)
+            except Exception as exc:
+                error = recorder.failure(scope, exc, (), "cloudwatch", "GetMetricData",
+                                         _subjects(batch), _described(batch))
+                fetched.failed.update((query, error.code) for query in batch)
+                continue
+            fetched.series.update(series)
+            for (code, message), failed in statuses.items():
+                recorder.add(CollectionError(
+                    scope.account, scope.region, "cloudwatch", "GetMetricData", code,
+                    f"{len(failed)} series answered {code}: {message}", (),
+                    _subjects(failed), _described(failed)))
+                fetched.failed.update((query, code) for query in failed)
         return fetched
 
     store: dict[MetricQuery, Series] = {}
+    failed: dict[MetricQuery, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         for part in pool.map(fetch, sorted(by_scope.items(), key=lambda kv: str(kv[0]))):
-            store.update(part)
-    return MetricStore(store, start, end)
+            store.update(part.series)
+            failed.update(part.failed)
+    return MetricStore(store, start, end, failed)
+
+
+def _subjects(queries: Sequence[MetricQuery]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(q.subject for q in queries if q.subject))
+
+
+def _described(queries: Sequence[MetricQuery]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(q.describe() for q in queries))
+
+
+_Statuses = dict[tuple[str, str], list[MetricQuery]]
 
 
 def _fetch_batch(
     client: Any, batch: Sequence[MetricQuery], start: datetime, end: datetime
-) -> dict[MetricQuery, Series]:
+) -> tuple[dict[MetricQuery, Series], _Statuses]:
+    """The batch's series, and the queries CloudWatch did not answer `Complete`, grouped by
+    (status, message)."""
     ids = {f"q{index}": query for index, query in enumerate(batch)}
     points: dict[str, list[tuple[datetime, float]]] = {key: [] for key in ids}
+    status: dict[str, tuple[str, str]] = {}
     request: dict[str, Any] = {
         "MetricDataQueries": [
             {
@@ -72,23 +111,35 @@ def _fetch_batch(
         "EndTime": end,
         "ScanBy": "TimestampAscending",
     }
-    # A call returns at most 100,800 datapoints; the rest come back under NextToken.
+    # A call returns at most 100,800 datapoints; the rest come back under NextToken, with
+    # the queries that have more marked PartialData.
     while True:
         response = client.get_metric_data(**request)
         for result in response.get("MetricDataResults", []):
-            key = result["Id"]
+            key = result.get("Id")
+            if key not in points:
+                continue
             # botocore gives every parsed timestamp its own tzlocal() (~0.5 KB): in UTC they
             # share one tzinfo, which keeps a large scan's series ~7x smaller (and daily
             # totals in UTC days whatever the machine's time zone).
             stamps = [parse_time(t) for t in result.get("Timestamps", [])]
             points[key].extend((t, v) for t, v in zip(stamps, result.get("Values", []),
                                                       strict=False) if t is not None)
+            messages = "; ".join(f"{m.get('Code', '')} {m.get('Value', '')}".strip()
+                                 for m in result.get("Messages", []))
+            status[key] = (str(result.get("StatusCode") or "Complete"), messages)
         token = response.get("NextToken")
         if not token:
             break
         request["NextToken"] = token
-    series = {}
+    series: dict[MetricQuery, Series] = {}
+    statuses: _Statuses = defaultdict(list)
     for key, query in ids.items():
+        code, message = status.get(key, ("Missing", "no result returned for the query"))
+        if code != "Complete":
+            # PartialData with no NextToken left means CloudWatch stopped short.
+            statuses[(code, message or "the series is incomplete")].append(query)
+            continue
         ordered = sorted(points[key])
         series[query] = Series(tuple(t for t, _ in ordered), tuple(float(v) for _, v in ordered))
-    return series
+    return series, dict(statuses)

@@ -1,14 +1,21 @@
-"""The VPC network workloads sit in: VPCs, subnets, route tables, gateways, endpoints, groups."""
+"""The VPC network workloads sit in (VPCs, subnets, route tables, gateways, endpoints,
+security groups), and the EC2 instances that serve as EKS nodes outside managed node groups.
+
+Each listing stands alone, so a failure is recorded under its own operation."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from auditor.collect.base import ScopeCollector, paginate, tag_map
 from auditor.model import (
+    ClusterNode,
     InternetGateway,
     Inventory,
     NatGateway,
+    NodeProvisioner,
     Route,
     RouteTable,
     RouteTarget,
@@ -19,76 +26,123 @@ from auditor.model import (
     VpcEndpoint,
 )
 
+T = TypeVar("T")
+
 
 def collect(ctx: ScopeCollector) -> Inventory:
-    if not ctx.wants("ec2.network", "ec2.vpc_endpoints", "ec2.security_groups"):
+    if not ctx.wants("ec2.network", "ec2.vpc_endpoints", "ec2.security_groups",
+                     "ec2.cluster_nodes"):
         return Inventory()
     ec2 = ctx.client("ec2")
     acct, region = ctx.scope.account, ctx.scope.region
-    vpcs: list[Vpc] = []
-    subnets: list[Subnet] = []
-    tables: list[RouteTable] = []
-    nats: list[NatGateway] = []
-    igws: list[InternetGateway] = []
-    endpoints: list[VpcEndpoint] = []
-    groups: list[SecurityGroup] = []
 
     def arn(kind: str, ident: str) -> str:
         return f"arn:aws:ec2:{region}:{acct}:{kind}/{ident}"
 
-    if ctx.wants("ec2.network"):
-        with ctx.loading("ec2.network", "ec2", "DescribeVpcs"):
-            vpcs = [
-                Vpc(arn("vpc", v["VpcId"]), acct, region, v["VpcId"], v.get("CidrBlock", ""),
-                    bool(v.get("IsDefault")))
-                for v in paginate(ec2, "describe_vpcs", "Vpcs")
-            ]
-            subnets = [
-                Subnet(s.get("SubnetArn") or arn("subnet", s["SubnetId"]), acct, region,
-                       s["SubnetId"], s["VpcId"], s.get("AvailabilityZone", ""),
-                       s.get("CidrBlock", ""), bool(s.get("MapPublicIpOnLaunch")),
-                       tag_map(s.get("Tags")))
-                for s in paginate(ec2, "describe_subnets", "Subnets")
-            ]
-            tables = [
-                _route_table(t, arn("route-table", t["RouteTableId"]), acct, region)
-                for t in paginate(ec2, "describe_route_tables", "RouteTables")
-            ]
-            nats = [
-                NatGateway(arn("natgateway", n["NatGatewayId"]), acct, region, n["NatGatewayId"],
-                           n.get("VpcId", ""), n.get("SubnetId", ""), n.get("State", "unknown"),
-                           n.get("ConnectivityType", "public"))
-                for n in paginate(ec2, "describe_nat_gateways", "NatGateways")
-            ]
-            igws = [
-                InternetGateway(arn("internet-gateway", g["InternetGatewayId"]), acct, region,
-                                g["InternetGatewayId"],
-                                tuple(a["VpcId"] for a in g.get("Attachments", [])
-                                      if a.get("State", "available") in ("available", "attached")))
-                for g in paginate(ec2, "describe_internet_gateways", "InternetGateways")
-            ]
-    if ctx.wants("ec2.vpc_endpoints"):
-        with ctx.loading("ec2.vpc_endpoints", "ec2", "DescribeVpcEndpoints"):
-            endpoints = [
-                VpcEndpoint(arn("vpc-endpoint", e["VpcEndpointId"]), acct, region,
-                            e["VpcEndpointId"], e.get("VpcId", ""), e.get("ServiceName", ""),
-                            e.get("VpcEndpointType", "Gateway"), e.get("State", "unknown"),
-                            tuple(e.get("SubnetIds", [])), tuple(e.get("RouteTableIds", [])),
-                            bool(e.get("PrivateDnsEnabled")))
-                for e in paginate(ec2, "describe_vpc_endpoints", "VpcEndpoints")
-            ]
-    if ctx.wants("ec2.security_groups"):
-        with ctx.loading("ec2.security_groups", "ec2", "DescribeSecurityGroups"):
-            groups = [
-                SecurityGroup(arn("security-group", g["GroupId"]), acct, region, g["GroupId"],
-                              g.get("VpcId", ""), g.get("GroupName", ""),
-                              tuple(_rule(r) for r in g.get("IpPermissions", [])),
-                              tuple(_rule(r) for r in g.get("IpPermissionsEgress", [])))
-                for g in paginate(ec2, "describe_security_groups", "SecurityGroups")
-            ]
-    return Inventory(vpcs=tuple(vpcs), subnets=tuple(subnets), route_tables=tuple(tables),
-                     nat_gateways=tuple(nats), internet_gateways=tuple(igws),
-                     vpc_endpoints=tuple(endpoints), security_groups=tuple(groups))
+    def listing(dataset: str, operation: str, key: str, parse: Callable[[Any], T],
+                **kwargs: Any) -> list[T]:
+        """One listing, each record parsed on its own; a failure names this operation."""
+        if not ctx.wants(dataset):
+            return []
+        found: list[T] = []
+        with ctx.loading(dataset, "ec2", operation):
+            found = ctx.parse_each(paginate(ec2, _call(operation), key, **kwargs), parse,
+                                   (dataset,), "ec2", operation)
+        return found
+
+    return Inventory(
+        vpcs=tuple(listing("ec2.network", "DescribeVpcs", "Vpcs", lambda v: Vpc(
+            arn("vpc", v["VpcId"]), acct, region, v["VpcId"], v.get("CidrBlock", ""),
+            bool(v.get("IsDefault"))))),
+        subnets=tuple(listing("ec2.network", "DescribeSubnets", "Subnets", lambda s: Subnet(
+            s.get("SubnetArn") or arn("subnet", s["SubnetId"]), acct, region, s["SubnetId"],
+            s["VpcId"], s.get("AvailabilityZone", ""), s.get("CidrBlock", ""),
+            bool(s.get("MapPublicIpOnLaunch")), tag_map(s.get("Tags"))))),
+        route_tables=tuple(listing(
+            "ec2.network", "DescribeRouteTables", "RouteTables",
+            lambda t: _route_table(t, arn("route-table", t["RouteTableId"]), acct, region))),
+        nat_gateways=tuple(listing(
+            "ec2.network", "DescribeNatGateways", "NatGateways", lambda n: NatGateway(
+                arn("natgateway", n["NatGatewayId"]), acct, region, n["NatGatewayId"],
+                n.get("VpcId", ""), n.get("SubnetId", ""), n.get("State", "unknown"),
+                n.get("ConnectivityType", "public")))),
+        internet_gateways=tuple(listing(
+            "ec2.network", "DescribeInternetGateways", "InternetGateways",
+            lambda g: InternetGateway(
+                arn("internet-gateway", g["InternetGatewayId"]), acct, region,
+                g["InternetGatewayId"],
+                tuple(a["VpcId"] for a in g.get("Attachments", [])
+                      if a.get("State", "available") in ("available", "attached"))))),
+        vpc_endpoints=tuple(listing(
+            "ec2.vpc_endpoints", "DescribeVpcEndpoints", "VpcEndpoints", lambda e: VpcEndpoint(
+                arn("vpc-endpoint", e["VpcEndpointId"]), acct, region, e["VpcEndpointId"],
+                e.get("VpcId", ""), e.get("ServiceName", ""),
+                e.get("VpcEndpointType", "Gateway"), e.get("State", "unknown"),
+                tuple(e.get("SubnetIds", [])), tuple(e.get("RouteTableIds", [])),
+                bool(e.get("PrivateDnsEnabled"))))),
+        security_groups=tuple(listing(
+            "ec2.security_groups", "DescribeSecurityGroups", "SecurityGroups",
+            lambda g: SecurityGroup(
+                arn("security-group", g["GroupId"]), acct, region, g["GroupId"],
+                g.get("VpcId", ""), g.get("GroupName", ""),
+                tuple(_rule(r) for r in g.get("IpPermissions", [])),
+                tuple(_rule(r) for r in g.get("IpPermissionsEgress", []))))),
+        cluster_nodes=tuple(node for instances in listing(
+            "ec2.cluster_nodes", "DescribeInstances", "Reservations", _instances,
+            Filters=[{"Name": "tag-key", "Values": list(NODE_TAG_KEYS)},
+                     {"Name": "instance-state-name", "Values": ["pending", "running"]}])
+            for node in _nodes(instances, ctx)),
+    )
+
+
+def _call(operation: str) -> str:
+    """`DescribeRouteTables` -> `describe_route_tables`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+# --------------------------------------------------------------------------- cluster nodes
+
+NODE_TAG_KEYS = ("eks:cluster-name", "eks:eks-cluster-name", "kubernetes.io/cluster/*")
+"""Tags that mark an instance as a node of an EKS cluster: managed node groups put the first,
+Karpenter and EKS Auto Mode the second, and every node bootstrap the third
+(`kubernetes.io/cluster/NAME = owned`)."""
+_CLUSTER_TAG = "kubernetes.io/cluster/"
+
+
+def _instances(reservation: dict[str, Any]) -> list[dict[str, Any]]:
+    """A reservation's instances (DescribeInstances groups them by launch request)."""
+    instances: list[dict[str, Any]] = reservation.get("Instances", [])
+    return instances
+
+
+def _nodes(instances: list[dict[str, Any]], ctx: ScopeCollector) -> list[ClusterNode]:
+    acct, region = ctx.scope.account, ctx.scope.region
+    nodes = []
+    for raw in instances:
+        tags = tag_map(raw.get("Tags"))
+        cluster = (tags.get("eks:cluster-name") or tags.get("eks:eks-cluster-name")
+                   or next((k.removeprefix(_CLUSTER_TAG) for k in tags
+                            if k.startswith(_CLUSTER_TAG)), None))
+        if not cluster or "InstanceId" not in raw:
+            continue
+        nodegroup = tags.get("eks:nodegroup-name")
+        auto_pool = tags.get("eks:kubernetes-node-pool-name")
+        karpenter_pool = tags.get("karpenter.sh/nodepool")
+        provisioner: NodeProvisioner = (
+            "managed-nodegroup" if nodegroup else "auto-mode" if auto_pool
+            else "karpenter" if karpenter_pool else "self-managed")
+        nodes.append(ClusterNode(
+            f"arn:aws:ec2:{region}:{acct}:instance/{raw['InstanceId']}", acct, region,
+            instance_id=raw["InstanceId"],
+            instance_type=raw.get("InstanceType", ""),
+            cluster_name=cluster,
+            provisioner=provisioner,
+            nodegroup=nodegroup,
+            node_pool=auto_pool or karpenter_pool,
+            spot=raw.get("InstanceLifecycle") == "spot",
+            state=(raw.get("State") or {}).get("Name", "unknown"),
+        ))
+    return nodes
 
 
 _TARGETS: tuple[tuple[str, RouteTarget], ...] = (

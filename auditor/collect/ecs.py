@@ -3,15 +3,18 @@ instances of EC2-backed clusters.
 
 Everything is reached from the clusters, so a failed `ListClusters` leaves every wanted ECS
 dataset unknown; a failed service listing does the same to the task definitions and container
-instances, which are only found through the services.
+instances, which are only found through the services. A failed describe of one batch of
+services or of one task definition costs only those resources their verdicts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from auditor.collect.base import ScopeCollector, chunks, paginate, parse_time, tag_map
 from auditor.model import (
+    CollectionError,
     ContainerDefinition,
     ContainerInstance,
     EcsCluster,
@@ -37,33 +40,23 @@ def collect(ctx: ScopeCollector) -> Inventory:
     task_definitions: list[TaskDefinition] = []
     instances: list[ContainerInstance] = []
 
-    with ctx.loading(tuple(d for d in _DATASETS if ctx.wants(d)), "ecs", "ListClusters"):
+    with ctx.loading(ctx.wanted_among(_DATASETS), "ecs", "ListClusters"):
         cluster_arns = list(paginate(ecs, "list_clusters", "clusterArns", **_PAGE))
     if ctx.wants("ecs.clusters"):
-        with ctx.loading("ecs.clusters", "ecs", "DescribeClusters"):
-            for batch in chunks(cluster_arns, 100):
+        for batch in chunks(cluster_arns, 100):
+            with ctx.describing("ecs.clusters", "ecs", "DescribeClusters", batch):
                 response = ecs.describe_clusters(clusters=batch, include=["SETTINGS", "TAGS"])
-                clusters.extend(_cluster(c, ctx) for c in response.get("clusters", []))
+                _record_failures(ctx, response, "ecs.clusters", "DescribeClusters")
+                clusters += ctx.parse_each(response.get("clusters", []),
+                                           lambda raw: _cluster(raw, ctx), ("ecs.clusters",),
+                                           "ecs", "DescribeClusters")
     if ctx.wants(*_NEED_SERVICES):
-        with ctx.loading(tuple(d for d in _NEED_SERVICES if ctx.wants(d)), "ecs",
-                         "ListServices"):
-            for cluster_arn in cluster_arns:
-                arns = list(paginate(ecs, "list_services", "serviceArns", cluster=cluster_arn,
-                                     **_PAGE))
-                for batch in chunks(arns, 10):
-                    response = ecs.describe_services(cluster=cluster_arn, services=batch,
-                                                     include=["TAGS"])
-                    services.extend(_service(s, ctx) for s in response.get("services", []))
+        services = _services(ctx, ecs, cluster_arns)
     if ctx.wants("ecs.task_definitions"):
-        with ctx.loading("ecs.task_definitions", "ecs", "DescribeTaskDefinition"):
-            # Many services share a revision; each distinct one costs one call.
-            distinct = dict.fromkeys(s.task_definition_arn for s in services)
-            for arn in filter(None, distinct):
-                response = ecs.describe_task_definition(taskDefinition=arn)
-                task_definitions.append(_task_definition(response["taskDefinition"], arn, ctx))
+        task_definitions = _task_definitions(ctx, ecs, services)
     if ctx.wants("ecs.container_instances"):
-        with ctx.loading("ecs.container_instances", "ecs", "ListContainerInstances"):
-            for cluster_arn in dict.fromkeys(s.cluster_arn for s in services if _on_ec2(s)):
+        for cluster_arn in dict.fromkeys(s.cluster_arn for s in services if _on_ec2(s)):
+            with ctx.loading("ecs.container_instances", "ecs", "ListContainerInstances"):
                 arns = list(paginate(ecs, "list_container_instances", "containerInstanceArns",
                                      cluster=cluster_arn, **_PAGE))
                 for batch in chunks(arns, 100):
@@ -74,6 +67,61 @@ def collect(ctx: ScopeCollector) -> Inventory:
     return Inventory(ecs_clusters=tuple(clusters), ecs_services=tuple(services),
                      task_definitions=tuple(task_definitions),
                      container_instances=tuple(instances))
+
+
+def _services(ctx: ScopeCollector, ecs: Any, cluster_arns: list[str]) -> list[EcsService]:
+    """Each cluster listed on its own, and its services described ten at a time (the API's
+    limit): a failed batch costs those ten services their verdicts, not the region's."""
+    wanted = ctx.wanted_among(_NEED_SERVICES)
+    services: list[EcsService] = []
+    for cluster_arn in cluster_arns:
+        arns: list[str] = []
+        with ctx.loading(wanted, "ecs", "ListServices"):
+            arns = list(paginate(ecs, "list_services", "serviceArns", cluster=cluster_arn,
+                                 **_PAGE))
+        for batch in chunks(arns, 10):
+            with ctx.describing(wanted, "ecs", "DescribeServices", batch):
+                response = ecs.describe_services(cluster=cluster_arn, services=batch,
+                                                 include=["TAGS"])
+                _record_failures(ctx, response, wanted, "DescribeServices")
+                services += ctx.parse_each(response.get("services", []),
+                                           lambda raw: _service(raw, ctx), wanted, "ecs",
+                                           "DescribeServices")
+    return services
+
+
+def _task_definitions(ctx: ScopeCollector, ecs: Any, services: list[EcsService]
+                      ) -> list[TaskDefinition]:
+    """Each distinct revision the services run, once. One that cannot be described leaves
+    the services running it unknown for the checks that read it, and nothing else."""
+    users: dict[str, list[str]] = {}
+    for service in services:
+        if service.task_definition_arn:
+            users.setdefault(service.task_definition_arn, []).append(service.arn)
+    found: list[TaskDefinition] = []
+    for arn, service_arns in users.items():
+        # Not `describing`: a task definition a live service runs cannot be gone, so a
+        # NotFound here is a failure like any other, and the services rest on it.
+        with ctx.recorder.loading(ctx.scope, "ecs.task_definitions", "ecs",
+                                  "DescribeTaskDefinition", (arn, *service_arns)):
+            response = ecs.describe_task_definition(taskDefinition=arn)
+            found.append(_task_definition(response["taskDefinition"], arn, ctx))
+    return found
+
+
+def _record_failures(ctx: ScopeCollector, response: Mapping[str, Any],
+                     datasets: str | tuple[str, ...], operation: str) -> None:
+    """The `failures` a batch describe returns beside its results: `MISSING` is a resource
+    deleted since it was listed (dropped); any other reason costs that resource its verdicts.
+    """
+    names = (datasets,) if isinstance(datasets, str) else datasets
+    for failure in response.get("failures", []):
+        arn, reason = str(failure.get("arn", "")), str(failure.get("reason", ""))
+        if reason.upper() == "MISSING" or not arn:
+            continue
+        ctx.recorder.add(CollectionError(
+            ctx.scope.account, ctx.scope.region, "ecs", operation, reason,
+            str(failure.get("detail") or f"{arn}: {reason}"), names, (arn,)))
 
 
 def _on_ec2(service: EcsService) -> bool:

@@ -10,8 +10,10 @@ once per region for the versions its clusters run.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from auditor.collect.base import Recorder, ScopeCollector, paginate, parse_time, tag_map
 from auditor.data import eks_calendar
@@ -31,6 +33,7 @@ _NEED_DESCRIBED = ("eks.clusters", "eks.addon_versions", "eks.cluster_versions")
 _NEED_ADDONS = ("eks.addons", "eks.addon_versions")
 _DATASETS = (*_NEED_DESCRIBED, "eks.nodegroups", "eks.fargate_profiles", "eks.addons",
              "eks.insights")
+T = TypeVar("T")
 
 
 def collect(ctx: ScopeCollector) -> Inventory:
@@ -47,48 +50,79 @@ def collect(ctx: ScopeCollector) -> Inventory:
 
     with ctx.loading(ctx.wanted_among(_DATASETS), "eks", "ListClusters"):
         names = list(paginate(eks, "list_clusters", "clusters"))
-    if ctx.wants(*_NEED_DESCRIBED):
-        with ctx.loading(ctx.wanted_among(_NEED_DESCRIBED), "eks", "DescribeCluster"):
-            for name in names:
+    # EKS has no batch describe: every cluster, and every part of one, is a call of its own,
+    # and its failure costs that cluster (or part) alone. A part listing that fails leaves the
+    # cluster and every part of that kind of it (`.../nodegroup/CLUSTER/*`) unknown.
+    for name in names:
+        cluster_arn = _arn(acct, region, "cluster", name)
+        if ctx.wants(*_NEED_DESCRIBED):
+            with ctx.describing(ctx.wanted_among(_NEED_DESCRIBED), "eks", "DescribeCluster",
+                                (cluster_arn,)):
                 clusters.append(_cluster(eks.describe_cluster(name=name)["cluster"], name, ctx))
-    if ctx.wants("eks.nodegroups"):
-        with ctx.loading("eks.nodegroups", "eks", "ListNodegroups"):
-            for cluster in names:
-                for name in paginate(eks, "list_nodegroups", "nodegroups", clusterName=cluster):
-                    raw = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)
-                    nodegroups.append(_nodegroup(raw["nodegroup"], cluster, ctx))
-    if ctx.wants("eks.fargate_profiles"):
-        with ctx.loading("eks.fargate_profiles", "eks", "ListFargateProfiles"):
-            for cluster in names:
-                for name in paginate(eks, "list_fargate_profiles", "fargateProfileNames",
-                                     clusterName=cluster):
-                    raw = eks.describe_fargate_profile(clusterName=cluster,
-                                                       fargateProfileName=name)
-                    profiles.append(_profile(raw["fargateProfile"], cluster, ctx))
-    if ctx.wants(*_NEED_ADDONS):
-        versions = {c.name: c.version for c in clusters}
-        with ctx.loading(ctx.wanted_among(_NEED_ADDONS), "eks", "ListAddons"):
-            for cluster in names:
-                for name in paginate(eks, "list_addons", "addons", clusterName=cluster):
-                    addon = eks.describe_addon(clusterName=cluster, addonName=name)["addon"]
-                    addons.append(EksAddon(
-                        addon.get("addonArn", _arn(acct, region, "addon", cluster, name)),
-                        acct, region, addon.get("addonName", name), cluster,
-                        addon.get("addonVersion", ""), addon.get("status", "UNKNOWN"),
-                        cluster_version=versions.get(cluster),
-                    ))
+        if ctx.wants("eks.nodegroups"):
+            nodegroups += _parts(ctx, eks, "eks.nodegroups", name, _NODEGROUPS, _nodegroup)
+        if ctx.wants("eks.fargate_profiles"):
+            profiles += _parts(ctx, eks, "eks.fargate_profiles", name, _PROFILES, _profile)
+        if ctx.wants(*_NEED_ADDONS):
+            addons += _parts(ctx, eks, ctx.wanted_among(_NEED_ADDONS), name, _ADDONS, _addon)
+        if ctx.wants("eks.insights"):
+            with ctx.describing("eks.insights", "eks", "ListInsights", (cluster_arn,)):
+                insights.extend(_insight(raw, name, ctx) for raw in paginate(
+                    eks, "list_insights", "insights", clusterName=name))
+    versions = {c.name: c.version for c in clusters}
+    addons = [replace(a, cluster_version=versions.get(a.cluster_name)) for a in addons]
     if ctx.wants("eks.addon_versions") and addons:
         addons = _with_default_versions(ctx, eks, addons)
-    if ctx.wants("eks.insights"):
-        with ctx.loading("eks.insights", "eks", "ListInsights"):
-            for cluster in names:
-                insights.extend(_insight(raw, cluster, ctx) for raw in paginate(
-                    eks, "list_insights", "insights", clusterName=cluster))
     if ctx.wants("eks.cluster_versions") and clusters:
         clusters = _with_version_support(ctx, eks, clusters)
     return Inventory(eks_clusters=tuple(clusters), eks_nodegroups=tuple(nodegroups),
                      fargate_profiles=tuple(profiles), eks_addons=tuple(addons),
                      eks_insights=tuple(insights))
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A kind of cluster part and the two calls that read it."""
+
+    arn_kind: str
+    list_operation: str
+    list_key: str
+    describe_operation: str
+    name_param: str
+    result_key: str
+
+    def call(self, operation: str) -> str:
+        """`ListNodegroups` -> `list_nodegroups`."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+_NODEGROUPS = _Part("nodegroup", "ListNodegroups", "nodegroups", "DescribeNodegroup",
+                    "nodegroupName", "nodegroup")
+_PROFILES = _Part("fargateprofile", "ListFargateProfiles", "fargateProfileNames",
+                  "DescribeFargateProfile", "fargateProfileName", "fargateProfile")
+_ADDONS = _Part("addon", "ListAddons", "addons", "DescribeAddon", "addonName", "addon")
+
+
+def _parts(ctx: ScopeCollector, eks: Any, datasets: str | tuple[str, ...], cluster: str,
+           part: _Part, parse: Callable[[dict[str, Any], str, ScopeCollector], T]) -> list[T]:
+    """One cluster's node groups, Fargate profiles or add-ons: listed, then each described.
+    A describe that fails costs that part and its cluster's verdicts that count parts; a part
+    deleted in between is dropped."""
+    acct, region = ctx.scope.account, ctx.scope.region
+    cluster_arn = _arn(acct, region, "cluster", cluster)
+    names: list[str] = []
+    with ctx.describing(datasets, "eks", part.list_operation,
+                        (cluster_arn, _arn(acct, region, part.arn_kind, cluster, "*"))):
+        names = list(paginate(eks, part.call(part.list_operation), part.list_key,
+                              clusterName=cluster))
+    found: list[T] = []
+    describe = getattr(eks, part.call(part.describe_operation))
+    for name in names:
+        with ctx.describing(datasets, "eks", part.describe_operation,
+                            (_arn(acct, region, part.arn_kind, cluster, name), cluster_arn)):
+            response = describe(clusterName=cluster, **{part.name_param: name})
+            found.append(parse(response[part.result_key], cluster, ctx))
+    return found
 
 
 def _arn(account: str, region: str, kind: str, *path: str) -> str:
@@ -174,7 +208,16 @@ def _cluster(raw: dict[str, Any], listed: str, ctx: ScopeCollector) -> EksCluste
         role_arn=raw.get("roleArn", ""),
         created_at=parse_time(raw.get("createdAt")),
         tags=tag_map(raw.get("tags")),
+        auto_mode=bool((raw.get("computeConfig") or {}).get("enabled")),
     )
+
+
+def _addon(raw: dict[str, Any], cluster: str, ctx: ScopeCollector) -> EksAddon:
+    acct, region = ctx.scope.account, ctx.scope.region
+    name = raw.get("addonName", "")
+    return EksAddon(raw.get("addonArn") or _arn(acct, region, "addon", cluster, name), acct,
+                    region, name, cluster, raw.get("addonVersion", ""),
+                    raw.get("status", "UNKNOWN"))
 
 
 def _nodegroup(raw: dict[str, Any], cluster: str, ctx: ScopeCollector) -> EksNodegroup:
@@ -209,6 +252,7 @@ def _profile(raw: dict[str, Any], cluster: str, ctx: ScopeCollector) -> FargateP
         subnet_ids=tuple(raw.get("subnets", [])),
         pod_execution_role_arn=raw.get("podExecutionRoleArn", ""),
         namespaces=tuple(s["namespace"] for s in raw.get("selectors", []) if "namespace" in s),
+        status=raw.get("status", "ACTIVE"),
     )
 
 

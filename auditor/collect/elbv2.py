@@ -5,6 +5,7 @@ of type `lambda` (the only way to see which function it invokes)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from auditor.collect.base import ScopeCollector, paginate
@@ -20,11 +21,14 @@ def collect(ctx: ScopeCollector) -> Inventory:
     balancers: list[LoadBalancer] = []
     groups: list[TargetGroup] = []
     with ctx.loading(_DATASET, "elbv2", "DescribeLoadBalancers"):
-        balancers = [_balancer(raw, ctx)
-                     for raw in paginate(client, "describe_load_balancers", "LoadBalancers")]
-        groups = [_group(raw, ctx)
-                  for raw in paginate(client, "describe_target_groups", "TargetGroups")]
-        groups = [_with_lambda_targets(client, group) for group in groups]
+        balancers = ctx.parse_each(paginate(client, "describe_load_balancers", "LoadBalancers"),
+                                   lambda raw: _balancer(raw, ctx), (_DATASET,), "elbv2",
+                                   "DescribeLoadBalancers")
+    with ctx.loading(_DATASET, "elbv2", "DescribeTargetGroups"):
+        groups = ctx.parse_each(paginate(client, "describe_target_groups", "TargetGroups"),
+                                lambda raw: _group(raw, ctx), (_DATASET,), "elbv2",
+                                "DescribeTargetGroups")
+    groups = [_with_lambda_targets(ctx, client, group) for group in groups]
     return Inventory(load_balancers=tuple(balancers), target_groups=tuple(groups))
 
 
@@ -48,11 +52,15 @@ def _group(raw: dict[str, Any], ctx: ScopeCollector) -> TargetGroup:
     )
 
 
-def _with_lambda_targets(client: Any, group: TargetGroup) -> TargetGroup:
+def _with_lambda_targets(ctx: ScopeCollector, client: Any, group: TargetGroup) -> TargetGroup:
+    """Which function a Lambda target group invokes. Unread, the group is unknown (and so is
+    the share of its ALB that a function would carry)."""
     if group.target_type != "lambda":
         return group
-    health = client.describe_target_health(TargetGroupArn=group.arn)
-    targets = tuple(str(d["Target"]["Id"]) for d in health.get("TargetHealthDescriptions", [])
-                    if d.get("Target", {}).get("Id"))
-    return TargetGroup(group.arn, group.account, group.region, group.name, group.protocol,
-                       group.target_type, group.load_balancer_arns, targets)
+    targets: tuple[str, ...] = ()
+    with ctx.describing(_DATASET, "elbv2", "DescribeTargetHealth", (group.arn,)):
+        health = client.describe_target_health(TargetGroupArn=group.arn)
+        targets = tuple(str(d["Target"]["Id"]) for d in health.get("TargetHealthDescriptions",
+                                                                   [])
+                        if d.get("Target", {}).get("Id"))
+    return replace(group, lambda_targets=targets)

@@ -9,12 +9,8 @@ them), function URLs only when that dataset is wanted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from auditor.collect.base import ScopeCollector, paginate, parse_time
 from auditor.model import (
@@ -44,40 +40,43 @@ def collect(ctx: ScopeCollector) -> Inventory:
     provisioned_names: list[str] = []
 
     if ctx.wants(*_NEED_FUNCTIONS):
-        with ctx.loading(ctx.wanted_among(_NEED_FUNCTIONS), "lambda", "ListFunctions"):
-            functions.extend(_function(f, ctx) for f in paginate(client, "list_functions",
-                                                                  "Functions"))
+        wanted = ctx.wanted_among(_NEED_FUNCTIONS)
+        with ctx.loading(wanted, "lambda", "ListFunctions"):
+            functions = ctx.parse_each(paginate(client, "list_functions", "Functions"),
+                                       lambda raw: _function(raw, ctx), wanted, "lambda",
+                                       "ListFunctions")
     if ctx.wants(*_NEED_MAPPINGS):
-        with ctx.loading(ctx.wanted_among(_NEED_MAPPINGS), "lambda", "ListEventSourceMappings"):
-            mappings.extend(_mapping(m, ctx) for m in paginate(
-                client, "list_event_source_mappings", "EventSourceMappings"))
+        wanted = ctx.wanted_among(_NEED_MAPPINGS)
+        with ctx.loading(wanted, "lambda", "ListEventSourceMappings"):
+            mappings = ctx.parse_each(paginate(client, "list_event_source_mappings",
+                                               "EventSourceMappings"),
+                                      lambda raw: _mapping(raw, ctx), wanted, "lambda",
+                                      "ListEventSourceMappings")
     if ctx.wants("lambda.concurrency"):
         functions = _with_reserved_concurrency(ctx, client, functions, mappings)
     if ctx.wants(*_NEED_PROVISIONED):
         with ctx.loading(ctx.wanted_among(_NEED_PROVISIONED), "cloudwatch", "ListMetrics"):
             provisioned_names = _provisioned_function_names(ctx.client("cloudwatch"))
+    # Lambda answers these per function only; each call's failure costs that function alone.
     if ctx.wants("lambda.provisioned_concurrency"):
-        with ctx.loading("lambda.provisioned_concurrency", "lambda",
-                         "ListProvisionedConcurrencyConfigs"):
-            for name in provisioned_names:
-                with _unless_gone():
-                    provisioned.extend(_provisioned(c, ctx) for c in paginate(
-                        client, "list_provisioned_concurrency_configs",
-                        "ProvisionedConcurrencyConfigs", FunctionName=name))
+        for name in provisioned_names:
+            with ctx.describing("lambda.provisioned_concurrency", "lambda",
+                                "ListProvisionedConcurrencyConfigs", (_arn(ctx, name),)):
+                provisioned.extend(_provisioned(c, ctx) for c in paginate(
+                    client, "list_provisioned_concurrency_configs",
+                    "ProvisionedConcurrencyConfigs", FunctionName=name))
     if ctx.wants("lambda.aliases"):
-        with ctx.loading("lambda.aliases", "lambda", "ListAliases"):
-            for name in provisioned_names:
-                with _unless_gone():
-                    aliases.extend(_alias(a, ctx) for a in paginate(
-                        client, "list_aliases", "Aliases", FunctionName=name))
+        for name in provisioned_names:
+            with ctx.describing("lambda.aliases", "lambda", "ListAliases", (_arn(ctx, name),)):
+                aliases.extend(_alias(a, ctx) for a in paginate(
+                    client, "list_aliases", "Aliases", FunctionName=name))
     if ctx.wants("lambda.function_urls"):
-        with ctx.loading("lambda.function_urls", "lambda", "ListFunctionUrlConfigs"):
-            # No region-wide listing exists: this is one call per function.
-            for function in functions:
-                with _unless_gone():
-                    urls.extend(_url(u, ctx) for u in paginate(
-                        client, "list_function_url_configs", "FunctionUrlConfigs",
-                        FunctionName=function.name))
+        for function in functions:
+            with ctx.describing("lambda.function_urls", "lambda", "ListFunctionUrlConfigs",
+                                (function.arn,)):
+                urls.extend(_url(u, ctx) for u in paginate(
+                    client, "list_function_url_configs", "FunctionUrlConfigs",
+                    FunctionName=function.name))
     return Inventory(lambda_functions=tuple(functions), event_source_mappings=tuple(mappings),
                      provisioned_concurrency=tuple(provisioned), lambda_aliases=tuple(aliases),
                      function_urls=tuple(urls))
@@ -88,15 +87,8 @@ def unqualified(arn: str) -> str:
     return ":".join(arn.split(":")[:7])
 
 
-@contextmanager
-def _unless_gone() -> Iterator[None]:
-    """A function deleted since it was listed, or that CloudWatch still remembers from the
-    last two weeks, has nothing to report: its absence is no failure."""
-    try:
-        yield
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise
+def _arn(ctx: ScopeCollector, name: str) -> str:
+    return f"arn:aws:lambda:{ctx.scope.region}:{ctx.scope.account}:function:{name}"
 
 
 def _with_reserved_concurrency(
@@ -107,12 +99,13 @@ def _with_reserved_concurrency(
     fed by SQS (the mapping's maximum concurrency against the reserved concurrency)."""
     queue_fed = {m.function_arn for m in mappings if m.source_service == "sqs"}
     reserved: dict[str, int | None] = {}
-    with ctx.loading("lambda.concurrency", "lambda", "GetFunctionConcurrency"):
-        for function in functions:
-            if function.vpc_id or function.arn in queue_fed:
-                with _unless_gone():
-                    answer = client.get_function_concurrency(FunctionName=function.arn)
-                    reserved[function.arn] = answer.get("ReservedConcurrentExecutions")
+    for function in functions:
+        if function.vpc_id or function.arn in queue_fed:
+            # A function deleted since it was listed has nothing to report.
+            with ctx.describing("lambda.concurrency", "lambda", "GetFunctionConcurrency",
+                                (function.arn,)):
+                answer = client.get_function_concurrency(FunctionName=function.arn)
+                reserved[function.arn] = answer.get("ReservedConcurrentExecutions")
     return [
         replace(f, reserved_concurrency=reserved[f.arn], reserved_concurrency_known=True)
         if f.arn in reserved else f

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from auditor.collect import autoscaling, ec2, ecs, eks, elbv2, iam, lambda_, logs, rds
 from auditor.collect.base import Recorder, ScopeCollector
+from auditor.collect.invariants import incomplete
 from auditor.model import GLOBAL_REGION, Inventory, Scope, merge
 from auditor.session import ClientFactory
 
@@ -51,4 +52,7 @@ def collect_inventory(
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         parts = list(pool.map(lambda job: job[0](job[1]), jobs))
     scopes = tuple(Scope(t.account, r) for t in targets for r in t.regions)
-    return replace(merge(parts), scopes=scopes, errors=tuple(recorder.errors))
+    inventory = replace(merge(parts), scopes=scopes, errors=tuple(recorder.errors))
+    for error in incomplete(inventory, wanted):
+        recorder.add(error)
+    return replace(inventory, errors=tuple(recorder.errors))

@@ -20,60 +20,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from auditor.metrics import MetricQuery, MetricStore, Series, Statistic
-from auditor.model import (
-    EcsService,
-    EksCluster,
-    Inventory,
-    LambdaFunction,
-    LoadBalancer,
-    ProvisionedConcurrency,
-    TargetGroup,
+from auditor.metrics import (
+    MetricQuery,
+    MetricStore,
+    Series,
+    ecs_query,
+    eks_query,
+    lambda_query,
+    lcu_query,
+    provisioned_query,
+    target_group_query,
 )
+from auditor.model import Inventory, LoadBalancer, TargetGroup
 from auditor.pricing.book import HOURS_PER_MONTH
 
 FULL_COVERAGE_DAYS = 14
-
-
-def _query(resource: LambdaFunction | EcsService | EksCluster | LoadBalancer, namespace: str,
-           metric: str, dims: tuple[tuple[str, str], ...], stat: Statistic) -> MetricQuery:
-    return MetricQuery(resource.account, resource.region, namespace, metric, dims, stat)
-
-
-def lambda_query(fn: LambdaFunction, metric: str, stat: Statistic) -> MetricQuery:
-    return _query(fn, "AWS/Lambda", metric, (("FunctionName", fn.name),), stat)
-
-
-def provisioned_query(config: ProvisionedConcurrency) -> MetricQuery:
-    """The same series `lambda.provisioned_concurrency_waste` reads."""
-    return MetricQuery(config.account, config.region, "AWS/Lambda",
-                       "ProvisionedConcurrencyUtilization",
-                       (("FunctionName", config.function_name),
-                        ("Resource", f"{config.function_name}:{config.qualifier}")), "Maximum")
-
-
-def ecs_query(service: EcsService, metric: str, stat: Statistic = "Maximum") -> MetricQuery:
-    """The same series `ecs.task_overprovisioned` reads (so the planner fetches it once)."""
-    return _query(service, "AWS/ECS", metric,
-                  (("ClusterName", service.cluster_name), ("ServiceName", service.name)), stat)
-
-
-def target_group_query(lb: LoadBalancer, group: TargetGroup, metric: str,
-                       stat: Statistic) -> MetricQuery:
-    return _query(lb, "AWS/ApplicationELB", metric,
-                  (("LoadBalancer", lb.metric_dimension), ("TargetGroup", group.metric_dimension)),
-                  stat)
-
-
-def lcu_query(lb: LoadBalancer) -> MetricQuery:
-    """LCUs in use, reported each minute: an hour's Average is that hour's LCU-hours."""
-    return _query(lb, "AWS/ApplicationELB", "ConsumedLCUs",
-                  (("LoadBalancer", lb.metric_dimension),), "Average")
-
-
-def eks_query(cluster: EksCluster, metric: str) -> MetricQuery:
-    return _query(cluster, "ContainerInsights", metric, (("ClusterName", cluster.name),),
-                  "Maximum")
 
 
 # --------------------------------------------------------------------------- the front
@@ -130,13 +91,18 @@ def workload_queries(inventory: Inventory) -> Iterator[MetricQuery]:
         yield lambda_query(fn, "Duration", "Maximum")
         yield lambda_query(fn, "ConcurrentExecutions", "Maximum")
         yield lambda_query(fn, "UrlRequestCount", "Sum")
+        # A function behind an ALB (a Lambda target group) pays its share of the ALB's LCUs.
+        yield from (query.about(fn.arn) for query in
+                    _front_queries(albs_of(inventory, lambda_target_groups(inventory, fn.arn))))
     for config in inventory.provisioned_concurrency:
         yield provisioned_query(config)
     for service in inventory.ecs_services:
         for metric in ("CPUUtilization", "MemoryUtilization"):
             yield ecs_query(service, metric, "Maximum")
             yield ecs_query(service, metric, "Average")
-        yield from _front_queries(albs_of(inventory, service.target_group_arns))
+        # The ALB's series price the service behind it: their failure is the service's.
+        yield from (query.about(service.arn)
+                    for query in _front_queries(albs_of(inventory, service.target_group_arns)))
     for cluster in inventory.eks_clusters:
         yield eks_query(cluster, "node_cpu_utilization")
         yield eks_query(cluster, "node_memory_utilization")

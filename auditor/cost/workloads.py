@@ -49,18 +49,21 @@ from auditor.cost.usage import (
     balancer_users,
     confidence,
     days_covered,
-    ecs_query,
-    eks_query,
-    lambda_query,
     lambda_target_groups,
-    lcu_query,
-    provisioned_query,
     summed_by_hour,
-    target_group_query,
     weighted_mean,
 )
 from auditor.data import eks_calendar, lambda_runtimes, version_key
-from auditor.metrics import MetricStore, Series
+from auditor.metrics import (
+    MetricStore,
+    Series,
+    ecs_query,
+    eks_query,
+    lambda_query,
+    lcu_query,
+    provisioned_query,
+    target_group_query,
+)
 from auditor.model import (
     EcsService,
     EksCluster,

@@ -124,6 +124,24 @@ class RuntimeTable(DatedTable):
     def get(self, name: str | None) -> LambdaRuntime | None:
         return self.runtimes.get(name) if name else None
 
+    def predecessor_of_all(self, name: str) -> LambdaRuntime | None:
+        """For a runtime the table does not list: the oldest listed runtime of its language
+        when `name` is older still (`nodejs4.3` before `nodejs6.10`), else None (a newer or
+        unheard-of runtime, which nothing here can judge)."""
+        family = runtime_family(name)
+        listed = [r for r in self.runtimes.values() if runtime_family(r.name) == family]
+        oldest = min(listed, key=lambda r: version_key(r.name), default=None)
+        if oldest is None or not version_key(name) < version_key(oldest.name):
+            return None
+        return oldest
+
+
+def runtime_family(name: str) -> str:
+    """`nodejs20.x` -> `nodejs`, `dotnetcore3.1` -> `dotnetcore`, `provided.al2` ->
+    `provided`: the leading letters name the language."""
+    found = re.match(r"[a-z]+", name)
+    return found.group() if found else name
+
 
 @cache
 def lambda_runtimes() -> RuntimeTable:

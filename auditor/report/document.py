@@ -24,6 +24,8 @@ class ErrorEntry:
     code: str
     message: str
     checks_affected: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+    """The resources the failure leaves unknown; empty when it is the whole dataset's."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "errors": [
             {"account": e.account, "region": e.region, "service": e.service,
              "operation": e.operation, "code": e.code, "message": e.message,
-             "checks_affected": list(e.checks_affected)}
+             "checks_affected": list(e.checks_affected),
+             **({"resources": list(e.resources)} if e.resources else {})}
             for e in report.errors
         ],
         "pricing": dict(report.pricing),

@@ -109,6 +109,7 @@ def _error(value: Any, where: str) -> ErrorEntry:
         code=_get(obj, "code", str, where),
         message=_get(obj, "message", str, where, ""),
         checks_affected=_list(obj, "checks_affected", where, _string, ()),
+        resources=_list(obj, "resources", where, _string, ()),
     )
 
 

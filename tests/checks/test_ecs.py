@@ -9,6 +9,7 @@ import pytest
 
 from auditor.check import Check
 from auditor.findings import Finding
+from auditor.metrics import ecs_query
 from auditor.model import Inventory
 from auditor.pricing.book import PriceBook
 from checks.ecs import (
@@ -21,7 +22,6 @@ from checks.ecs import (
     SingleTaskService,
     TaskOverprovisioned,
     UnboundedAutoscaling,
-    service_metric,
 )
 from tests import factories as f
 
@@ -31,8 +31,8 @@ def run(cpu: list[float], memory: list[float], cpu_units: int = 2048, memory_mib
     td = f.task_definition(cpu=cpu_units, memory=memory_mib)
     svc = f.service("api", td, desired=desired)
     check = TaskOverprovisioned(params)
-    series = {service_metric(svc, "CPUUtilization"): f.hourly(cpu),
-              service_metric(svc, "MemoryUtilization"): f.hourly(memory)}
+    series = {ecs_query(svc, "CPUUtilization"): f.hourly(cpu),
+              ecs_query(svc, "MemoryUtilization"): f.hourly(memory)}
     inventory = Inventory(task_definitions=(td,), ecs_services=(svc,))
     assert set(check.metric_queries(inventory, f.context(check))) == set(series)
     return list(check.evaluate(inventory, f.context(check, series)))
@@ -253,8 +253,8 @@ def test_savings_are_priced_in_the_service_region() -> None:
     svc = type(base)(**{**base.__dict__, "region": "sa-east-1",
                         "arn": base.arn.replace("us-east-1", "sa-east-1")})
     check = TaskOverprovisioned()
-    series = {service_metric(svc, "CPUUtilization"): f.hourly([10.0] * 336),
-              service_metric(svc, "MemoryUtilization"): f.hourly([20.0] * 336)}
+    series = {ecs_query(svc, "CPUUtilization"): f.hourly([10.0] * 336),
+              ecs_query(svc, "MemoryUtilization"): f.hourly([20.0] * 336)}
     [finding] = check.evaluate(Inventory(task_definitions=(td,), ecs_services=(svc,)),
                                f.context(check, series))
     book = PriceBook().in_region("sa-east-1")  # Fargate costs 1.72x us-east-1 there

@@ -10,9 +10,22 @@ import pytest
 
 from auditor.check import Check
 from auditor.data import eks_calendar
+from auditor.engine import run_checks
 from auditor.findings import Finding, Severity
-from auditor.model import EksAddon, EksCluster, EksInsight, EksVersionSupport, FargateProfile
+from auditor.metrics import MetricStore
+from auditor.model import (
+    ClusterNode,
+    CollectionError,
+    EksAddon,
+    EksCluster,
+    EksInsight,
+    EksVersionSupport,
+    FargateProfile,
+    NodeProvisioner,
+    Scope,
+)
 from auditor.model import Inventory as Inv
+from auditor.pricing.book import PriceBook
 from checks.eks import (
     ControlPlaneLoggingDisabled,
     ExtendedSupport,
@@ -226,7 +239,7 @@ def test_one_node_cluster_pays_mostly_for_its_control_plane() -> None:
     [finding] = run(UnderusedControlPlane(), Inv(eks_clusters=(cluster(),),
                                                  eks_nodegroups=(one,)))
     assert finding.monthly_savings_usd == 73.0
-    assert finding.evidence["desired_nodes"] == 1
+    assert finding.evidence["nodes"] == 1
     assert finding.evidence["instance_types"] == ["m6i.large"]
     assert "$73.00/month" in finding.message
 
@@ -241,8 +254,47 @@ def test_clusters_with_more_nodes_or_fargate_pods_are_quiet() -> None:
     assert run(check, Inv(eks_clusters=(cluster(),), eks_nodegroups=(f.nodegroup(),)))
 
 
-def test_a_cluster_with_nothing_visible_is_flagged_and_says_what_it_cannot_see() -> None:
+def test_a_cluster_with_no_nodes_at_all_is_flagged_and_says_what_it_cannot_see() -> None:
     [finding] = run(UnderusedControlPlane(), Inv(eks_clusters=(cluster(),)))
-    assert "no managed node groups" in finding.message
-    assert "Karpenter" in finding.evidence["not_visible"]
+    assert "runs no nodes" in finding.message
+    assert finding.evidence["not_visible"] == "pods on Fargate"
     assert run(UnderusedControlPlane(), Inv(eks_clusters=(cluster(status="CREATING"),))) == []
+
+
+def node(instance_id: str, provisioner: NodeProvisioner, pool: str | None = None
+         ) -> ClusterNode:
+    return ClusterNode(f"arn:aws:ec2:{f.REGION}:{f.ACCOUNT}:instance/{instance_id}", f.ACCOUNT,
+                       f.REGION, instance_id, "m7g.large", "platform", provisioner,
+                       "general" if provisioner == "managed-nodegroup" else None, pool, False,
+                       "running")
+
+
+def test_auto_mode_and_karpenter_nodes_count_as_nodes() -> None:
+    # Recorded shape: an Auto Mode cluster (computeConfig.enabled) lists no node groups; its
+    # nodes are EC2 instances tagged eks:eks-cluster-name and eks:kubernetes-node-pool-name.
+    auto = cluster(auto_mode=True)
+    pools = (node("i-1", "auto-mode", "general-purpose"), node("i-2", "auto-mode", "system"),
+             node("i-3", "karpenter", "batch"))
+    assert run(UnderusedControlPlane(), Inv(eks_clusters=(auto,), cluster_nodes=pools)) == []
+    [small] = run(UnderusedControlPlane(), Inv(eks_clusters=(auto,), cluster_nodes=pools[:1]))
+    assert "in EKS Auto Mode runs 1 node(s)" in small.message
+    assert small.evidence["other_nodes"]["i-1"]["node_pool"] == "general-purpose"
+
+
+def test_a_managed_node_groups_instances_are_not_counted_twice() -> None:
+    one = replace(f.nodegroup(), desired_size=1, min_size=1)
+    [finding] = run(UnderusedControlPlane(), Inv(
+        eks_clusters=(cluster(),), eks_nodegroups=(one,),
+        cluster_nodes=(node("i-1", "managed-nodegroup"),)))
+    assert finding.evidence["nodes"] == 1
+
+
+def test_a_cluster_whose_nodes_could_not_be_read_is_unknown_not_nodeless() -> None:
+    denied = CollectionError(f.ACCOUNT, f.REGION, "ec2", "DescribeInstances",
+                             "UnauthorizedOperation", "no", ("ec2.cluster_nodes",))
+    inventory = Inv(scopes=(Scope(f.ACCOUNT, f.REGION),), errors=(denied,),
+                    eks_clusters=(cluster(auto_mode=True),))
+    [finding] = run_checks([UnderusedControlPlane()], inventory, MetricStore(), f.NOW, 14,
+                           PriceBook()).findings
+    assert finding.status == "unknown" and finding.monthly_savings_usd is None
+    assert "ec2:DescribeInstances UnauthorizedOperation" in finding.message

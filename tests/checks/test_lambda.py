@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from auditor.check import Check
-from auditor.cost.usage import lambda_query
 from auditor.data import lambda_runtimes
 from auditor.findings import Finding, Severity
-from auditor.metrics import MetricQuery, Series
+from auditor.metrics import MetricQuery, Series, lambda_query, provisioned_query
 from auditor.model import (
     EventSourceMapping,
     Inventory,
@@ -39,7 +38,6 @@ from checks.lambda_ import (
     X86Arm64Candidate,
     daily_totals,
     instance_memory_gib,
-    provisioned_utilization,
     usage,
     usage_queries,
 )
@@ -52,7 +50,7 @@ def run(values: list[float], allocated: int = 50, memory: int = 1024,
     config = f.provisioned(fn, allocated=allocated)
     check = ProvisionedConcurrencyWaste()
     inventory = Inventory(lambda_functions=(fn,), provisioned_concurrency=(config,))
-    series = {provisioned_utilization(config): f.hourly(values)}
+    series = {provisioned_query(config): f.hourly(values)}
     return list(check.evaluate(inventory, f.context(check, series)))
 
 
@@ -397,10 +395,30 @@ def test_within_120_days_is_medium() -> None:
 
 
 @pytest.mark.quiet("lambda.deprecated_runtime")
-def test_current_unknown_and_container_runtimes_are_quiet() -> None:
+def test_current_and_container_runtimes_are_quiet() -> None:
     assert runtime("python3.13") == []
-    assert runtime("python3.99") == []
     assert runtime(None) == []
+
+
+@pytest.mark.parametrize(("name", "oldest"), [
+    ("nodejs4.3", "nodejs6.10"), ("nodejs", "nodejs6.10"), ("dotnetcore1.0", "dotnetcore2.1"),
+    ("python2.6", "python2.7"),
+])
+def test_a_runtime_older_than_every_listed_one_of_its_language_is_deprecated(
+        name: str, oldest: str) -> None:
+    # Recorded from real accounts: long-retired runtimes the dated table no longer lists.
+    [finding] = runtime(name)
+    assert (finding.status, finding.severity) == ("fail", Severity.HIGH)
+    assert finding.evidence["rule"].endswith(f"(oldest listed: {oldest})")
+    assert finding.evidence["deprecated_before"] == (
+        lambda_runtimes().runtimes[oldest].deprecation.date().isoformat())  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["python3.99", "nodejs30.x", "kotlin2.1"])
+def test_a_runtime_the_table_cannot_place_is_unknown_never_a_pass(name: str) -> None:
+    [finding] = runtime(name)
+    assert finding.status == "unknown"
+    assert "does not list" in finding.message and finding.evidence["runtime"] == name
 
 
 @pytest.mark.parametrize(("name", "date_text"), [

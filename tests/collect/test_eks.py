@@ -187,9 +187,9 @@ def test_add_on_defaults_are_asked_once_per_add_on_and_kubernetes_version(
     client = run.ctx.client("eks")
     with Stubber(client) as stub:
         stub.add_response("list_clusters", {"clusters": ["blue", "green"]})
-        stub.add_response("describe_cluster", _described("blue", "1.31"), {"name": "blue"})
-        stub.add_response("describe_cluster", _described("green", "1.31"), {"name": "green"})
         for cluster, version in (("blue", "v1.16.0-eksbuild.1"), ("green", "v1.19.0-eksbuild.1")):
+            stub.add_response("describe_cluster", _described(cluster, "1.31"),
+                              {"name": cluster})
             stub.add_response("list_addons", {"addons": ["vpc-cni"]}, {"clusterName": cluster})
             stub.add_response("describe_addon", _addon(cluster, "vpc-cni", version),
                               {"clusterName": cluster, "addonName": "vpc-cni"})

@@ -7,16 +7,18 @@ from dataclasses import replace
 from datetime import timedelta
 
 from auditor.cost.model import Assumptions
-from auditor.cost.usage import (
+from auditor.cost.usage import workload_queries
+from auditor.cost.workloads import WorkloadEstimate, estimate_workloads, in_extended_support
+from auditor.metrics import (
+    MetricQuery,
+    MetricStore,
+    Series,
     ecs_query,
     eks_query,
     lambda_query,
     lcu_query,
     target_group_query,
-    workload_queries,
 )
-from auditor.cost.workloads import WorkloadEstimate, estimate_workloads, in_extended_support
-from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import (
     ContainerInstance,
     EksCluster,
