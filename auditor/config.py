@@ -48,6 +48,8 @@ class Config:
     formats: tuple[str, ...] = ("table",)
     output: str | None = None
     fail_on: str | None = None
+    allow_unknown: bool = False
+    """Exit 0 though verdicts at or above `fail_on` are unknown (a scan that lost access)."""
     max_workers: int = 8
     max_attempts: int = 8
     read_timeout: float = 30.0
@@ -83,6 +85,7 @@ _TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
     "format": (list, f"a list of formats ({', '.join(FORMATS)})"),
     "output": (str, "a file path"),
     "fail_on": (str, f"a severity ({', '.join(SEVERITIES)})"),
+    "allow_unknown": (bool, "true or false"),
     "max_workers": (int, "a whole number"),
     "max_attempts": (int, "a whole number"),
     "read_timeout": ((int, float), "a number of seconds"),
@@ -172,6 +175,7 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         formats=formats,
         output=values.get("output"),
         fail_on=fail_on,
+        allow_unknown=values.get("allow_unknown", False),
         max_workers=values.get("max_workers", 8),
         max_attempts=values.get("max_attempts", 8),
         read_timeout=float(values.get("read_timeout", 30.0)),

@@ -61,7 +61,10 @@ from auditor.suppress import apply_suppressions
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="A previous JSON report: report only findings not in it.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
-              help="Exit 1 when a finding at or above this severity is reported.")
+              help="Exit 1 when a finding at or above this severity is reported, 4 when none "
+                   "is but some could not be checked (unknown) at or above it.")
+@click.option("--allow-unknown", is_flag=True, default=None,
+              help="With --fail-on: exit 0 though verdicts at or above it are unknown.")
 @click.option("--max-workers", type=click.IntRange(1, 64),
               help="Parallel API workers (default 8).")
 @click.option("--demo", is_flag=True,
@@ -76,8 +79,8 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
                  checks: tuple[str, ...], skip_checks: tuple[str, ...],
                  checks_dirs: tuple[Path, ...], lookback_days: int | None,
                  formats: tuple[str, ...], output: str | None, baseline: Path | None,
-                 fail_on: str | None, max_workers: int | None, demo: bool, quiet: bool,
-                 verbose: bool) -> None:
+                 fail_on: str | None, allow_unknown: bool | None, max_workers: int | None,
+                 demo: bool, quiet: bool, verbose: bool) -> None:
     """Collect, run the checks, and report."""
     if verbose:
         # The auditor's own logger only: botocore's debug log prints whole response bodies,
@@ -97,6 +100,7 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
         output=output or config.output,
         baseline=str(baseline) if baseline else config.baseline,
         fail_on=fail_on or config.fail_on,
+        allow_unknown=config.allow_unknown if allow_unknown is None else allow_unknown,
         max_workers=max_workers or config.max_workers,
         all_regions=config.all_regions if all_regions is None else all_regions,
         org=config.org if org is None else org,
@@ -129,8 +133,10 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
             click.echo(render(report, fmt), nl=False)
     if not quiet and (config.output or config.formats != ("table",) or previous is not None):
         click.echo(summary_line(report), err=True)
-    if config.fail_on and report.worst_at_or_above(Severity(config.fail_on)):
-        sys.exit(1)
+    code = report.exit_code(Severity(config.fail_on) if config.fail_on else None,
+                            config.allow_unknown)
+    if code:
+        sys.exit(code)
 
 
 def _scan(config: Config, hooks: tuple[tuple[str, Any], ...], demo: bool) -> Report:

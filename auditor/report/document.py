@@ -14,6 +14,11 @@ from auditor.findings import SEVERITIES, Finding, Severity
 
 SCHEMA_VERSION = 1
 
+EXIT_DONE = 0
+EXIT_FINDINGS = 1
+EXIT_UNCHECKED = 4
+"""Exit codes of `auditor scan` that come from the report (2 and 3 are errors before it)."""
+
 
 @dataclass(frozen=True)
 class ErrorEntry:
@@ -68,9 +73,21 @@ class Report:
         counts = Counter(f.severity.value for f in self.active_findings if f.status == status)
         return {severity: counts.get(severity, 0) for severity in SEVERITIES}
 
-    def worst_at_or_above(self, threshold: Severity) -> list[Finding]:
+    def worst_at_or_above(self, threshold: Severity, status: str = "fail") -> list[Finding]:
         return [f for f in self.active_findings
-                if f.status == "fail" and f.severity.rank >= threshold.rank]
+                if f.status == status and f.severity.rank >= threshold.rank]
+
+    def exit_code(self, fail_on: Severity | None, allow_unknown: bool = False) -> int:
+        """What the run tells a scheduler: 1 when a finding at or above `fail_on` failed; 4
+        when none failed but some could not be checked (`unknown`) at or above it, unless
+        `allow_unknown`: a scan that lost access must not read as a clean pass; else 0."""
+        if fail_on is None:
+            return EXIT_DONE
+        if self.worst_at_or_above(fail_on):
+            return EXIT_FINDINGS
+        if not allow_unknown and self.worst_at_or_above(fail_on, "unknown"):
+            return EXIT_UNCHECKED
+        return EXIT_DONE
 
     @property
     def total_monthly_savings_usd(self) -> float:
