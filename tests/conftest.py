@@ -9,7 +9,11 @@ import pytest
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto, paging like AWS (ListFunctions 50 a page, DescribeServices 10 services a call,
+    ...) on every client the test creates, so pagination and batching are exercised."""
     from moto import mock_aws
+
+    from auditor.demo.paging import aws_page_sizes
 
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -17,7 +21,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
+    with mock_aws(), aws_page_sizes():
         yield
 
 

@@ -27,8 +27,11 @@ The emulator is patched in-process while the demo runs, because stock moto canno
   (`emulator.fast_role_validation` reads it once);
 - it lacks some read APIs (Lambda provisioned concurrency, account settings and the function
   URL list, EKS add-ons, insights and cluster versions), which `Demo.hook` answers from
-  seeded data. Register that hook on every client the scan builds:
-  `ClientFactory(..., extra_hooks=demo.extra_hooks)`.
+  seeded data;
+- it answers listings in one page and takes batches of any size, where AWS pages and refuses
+  (`paging.Paging`: ListFunctions 50 a page, DescribeServices 10 services a call, ...).
+Register `Demo.extra_hooks` (the paging hooks, then `Demo.hook`) on every client the scan
+builds: `ClientFactory(..., extra_hooks=demo.extra_hooks)`.
 The patches are undone when the context exits; nothing outside the demo sees them.
 """
 
@@ -37,7 +40,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +52,7 @@ from auditor.demo.emulator import (
     fast_role_validation,
     unique_list_metrics,
 )
+from auditor.demo.paging import Paging
 from auditor.demo.seed import REGION, DemoAccount, seed_demo_account
 
 __all__ = ["Demo", "DemoAccount", "MissingApiResponder", "demo_environment"]
@@ -71,10 +75,11 @@ _REMOVED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN",
 
 @dataclass(frozen=True)
 class Demo:
-    """The seeded account and the hook that serves the APIs moto lacks."""
+    """The seeded account, the hook that serves the APIs moto lacks and AWS's paging."""
 
     account: DemoAccount
     responder: MissingApiResponder
+    paging: Paging = field(default_factory=Paging)
 
     @property
     def hook(self) -> Callable[..., Any]:
@@ -83,8 +88,9 @@ class Demo:
 
     @property
     def extra_hooks(self) -> tuple[tuple[str, Callable[..., Any]], ...]:
-        """For `ClientFactory(extra_hooks=...)`."""
-        return (("before-call.*.*", self.responder.hook),)
+        """For `ClientFactory(extra_hooks=...)`. Paging first: a page token for a listing
+        the responder answered (EKS add-ons, insights) must reach the paging hook."""
+        return (*self.paging.hooks, ("before-call.*.*", self.responder.hook))
 
 
 @contextmanager
