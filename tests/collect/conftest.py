@@ -1,9 +1,10 @@
-"""Fixtures for the collector tests: an emulated AWS account, and a collector context whose
-calls are counted and whose failures are recorded, as in a real scan."""
+"""Fixtures for the collector tests: a collector context whose calls are counted and whose
+failures are recorded, as in a real scan, over the emulated account of the `aws` fixture
+(tests/conftest.py), which pages like AWS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from auditor.collect.base import Recorder, ScopeCollector
 from auditor.datasets import DATASETS
@@ -21,16 +21,6 @@ from auditor.session import CallStats, ClientFactory
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
 
 
 @dataclass(frozen=True)
@@ -86,3 +76,20 @@ def role(name: str = "workload", service: str = "lambda.amazonaws.com") -> str:
              f'"Principal": {{"Service": "{service}"}}, "Action": "sts:AssumeRole"}}]}}')
     iam = boto3.client("iam", region_name=REGION)
     return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"])
+
+
+def fail_when(client: Any, operation: str, when: Callable[[dict[str, Any]], bool],
+              error: Exception | None = None, code: str = "ThrottlingException") -> None:
+    """Make `operation` fail on this client for the calls whose parameters `when` picks, as
+    one resource failing on AWS would (the other calls are answered as usual)."""
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["api_params"] = dict(params)
+
+    # Raised from before-call, after the call is counted and named, as a failure on the wire.
+    def refuse(model: Any, context: dict[str, Any], **_: Any) -> None:
+        if model.name == operation and when(context.get("api_params", {})):
+            raise error or ClientError({"Error": {"Code": code, "Message": "failed"}}, operation)
+
+    client.meta.events.register("before-parameter-build.*.*", remember)
+    client.meta.events.register("before-call.*.*", refuse)

@@ -5,11 +5,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import boto3
+from botocore.exceptions import ReadTimeoutError
+from botocore.stub import Stubber
 
 from auditor.collect import ecs
 from auditor.collect.base import parse_time
 from auditor.model import Inventory, SecretReference
-from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network
+from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, fail_when, network
 
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-password"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/web:1"
@@ -248,3 +250,57 @@ def test_parse_time_accepts_datetimes_and_strings() -> None:
     assert parse_time(None) is None
     assert parse_time("") is None
     assert parse_time("yesterday") is None
+
+
+def test_a_task_definition_that_cannot_be_described_costs_only_the_services_running_it(
+    scan: Callable[..., Scan],
+) -> None:
+    web, worker = _fargate_cluster(services=4)
+    run = scan()
+    fail_when(run.ctx.client("ecs"), "DescribeTaskDefinition",
+              lambda params: params["taskDefinition"] == worker)
+
+    inventory = ecs.collect(run.ctx)
+
+    assert [td.arn for td in inventory.task_definitions] == [web]
+    assert len(inventory.ecs_services) == 4
+    (error,) = run.errors
+    assert (error.operation, error.code, error.datasets) == (
+        "DescribeTaskDefinition", "ThrottlingException", ("ecs.task_definitions",))
+    on_worker = {s.arn for s in inventory.ecs_services if s.task_definition_arn == worker}
+    assert set(error.resources) == {worker, *on_worker} and len(on_worker) == 2
+
+
+def test_a_timeout_is_recorded_under_the_call_that_timed_out(scan: Callable[..., Scan]) -> None:
+    _fargate_cluster(services=12)
+    run = scan(wanted={"ecs.services"})
+    timeout = ReadTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com")
+    # The second batch of ten times out; the first is kept.
+    fail_when(run.ctx.client("ecs"), "DescribeServices",
+              lambda params: "svc-11" in " ".join(params["services"]), error=timeout)
+
+    inventory = ecs.collect(run.ctx)
+
+    assert len(inventory.ecs_services) == 10
+    (error,) = run.errors
+    # Not "ListServices", the listing it happened in: the call that failed.
+    assert (error.operation, error.code) == ("DescribeServices", "ReadTimeoutError")
+    assert len(error.resources) == 2 and all("svc-1" in arn for arn in error.resources)
+
+
+def test_a_service_deleted_since_it_was_listed_is_dropped_without_an_error(
+    scan: Callable[..., Scan],
+) -> None:
+    run = scan(wanted={"ecs.services"})
+    cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/web"
+    gone, kept = (f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/web/{name}" for name in ("a", "b"))
+    with Stubber(run.ctx.client("ecs")) as stub:
+        stub.add_response("list_clusters", {"clusterArns": [cluster]})
+        stub.add_response("list_services", {"serviceArns": [gone, kept]})
+        stub.add_response("describe_services", {
+            "services": [{"serviceArn": kept, "serviceName": "b", "clusterArn": cluster,
+                          "status": "ACTIVE", "desiredCount": 1, "runningCount": 1}],
+            "failures": [{"arn": gone, "reason": "MISSING"}]})
+        inventory = ecs.collect(run.ctx)
+    assert [s.arn for s in inventory.ecs_services] == [kept]
+    assert run.errors == []

@@ -9,7 +9,7 @@ from botocore.stub import Stubber
 
 from auditor.collect import eks
 from auditor.model import EksVersionSupport
-from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role
+from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, fail_when, network, role
 
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/cluster"
 
@@ -279,3 +279,50 @@ def test_failed_cluster_versions_is_an_error_only_for_versions_the_calendar_lack
                                                  "AccessDeniedException")
         # No dataset is blamed: eks.extended_support judges the versions the calendar has.
         assert error.datasets == ()
+
+
+def test_a_node_group_deleted_since_it_was_listed_is_dropped(scan: Callable[..., Scan]) -> None:
+    _cluster()
+    run = scan(wanted={"eks.clusters", "eks.nodegroups", "eks.fargate_profiles"})
+    fail_when(run.ctx.client("eks"), "DescribeNodegroup", lambda _: True,
+              code="ResourceNotFoundException")
+    inventory = eks.collect(run.ctx)
+    assert inventory.eks_nodegroups == () and len(inventory.eks_clusters) == 1
+    assert run.errors == []
+
+
+def test_a_node_group_that_cannot_be_described_costs_it_and_its_cluster_only(
+    scan: Callable[..., Scan],
+) -> None:
+    _cluster()
+    run = scan(wanted={"eks.clusters", "eks.nodegroups", "eks.fargate_profiles"})
+    fail_when(run.ctx.client("eks"), "DescribeNodegroup", lambda _: True,
+              code="AccessDeniedException")
+    inventory = eks.collect(run.ctx)
+    assert len(inventory.fargate_profiles) == 1 and len(inventory.eks_clusters) == 1
+    (error,) = run.errors
+    assert (error.operation, error.datasets) == ("DescribeNodegroup", ("eks.nodegroups",))
+    cluster = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/apps"
+    assert error.resources == (f"arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/apps/general", cluster)
+
+
+def test_auto_mode_and_the_lifecycle_are_read_from_the_documented_shape(
+    scan: Callable[..., Scan],
+) -> None:
+    """DescribeCluster as AWS documents it for an Auto Mode cluster, and one being deleted."""
+    run = scan(wanted={"eks.clusters"})
+    with Stubber(run.ctx.client("eks")) as stub:
+        stub.add_response("list_clusters", {"clusters": ["auto", "old"]})
+        stub.add_response("describe_cluster", {"cluster": {
+            "name": "auto", "arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/auto",
+            "version": "1.33", "status": "ACTIVE",
+            "computeConfig": {"enabled": True, "nodePools": ["general-purpose", "system"],
+                              "nodeRoleArn": f"arn:aws:iam::{ACCOUNT}:role/auto-nodes"},
+            "resourcesVpcConfig": {"subnetIds": ["subnet-1"], "vpcId": "vpc-1"}}})
+        stub.add_response("describe_cluster", {"cluster": {
+            "name": "old", "arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/old",
+            "version": "1.29", "status": "DELETING"}})
+        inventory = eks.collect(run.ctx)
+    (auto,) = inventory.eks_clusters
+    assert auto.auto_mode and auto.name == "auto"
+    assert [(c.name, c.ended) for c in inventory.ended] == [("old", "DELETING")]

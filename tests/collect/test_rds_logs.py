@@ -7,7 +7,7 @@ from botocore.stub import Stubber
 
 from auditor.collect import logs, rds
 from auditor.model import Inventory
-from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role
+from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, fail_when, network, role
 
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db"
 
@@ -134,3 +134,39 @@ def test_aurora_members_behind_a_proxy_count_as_their_cluster(scan: Callable[...
 
         stub.assert_no_pending_responses()
     assert collected.targets == ("ledger",)
+
+
+def test_a_record_without_its_arn_is_kept_and_one_that_cannot_be_read_costs_only_itself(
+    scan: Callable[..., Scan],
+) -> None:
+    """Recorded from a real account: DescribeDBInstances records with no DBInstanceArn (older
+    API versions). One unreadable record must not drop the records after it."""
+    run = scan(wanted={"rds.databases"})
+    with Stubber(run.ctx.client("rds")) as stub:
+        stub.add_response("describe_db_instances", {"DBInstances": [
+            {"DBInstanceIdentifier": "legacy", "Engine": "mysql",
+             "DBInstanceClass": "db.m4.large", "Endpoint": {"Port": 3306}},
+            {"Engine": "postgres"},  # no identifier: nothing to name it by
+            {"DBInstanceIdentifier": "orders", "Engine": "postgres",
+             "DBInstanceArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:orders"}]})
+        stub.add_response("describe_db_clusters", {"DBClusters": []})
+        inventory = rds.collect(run.ctx)
+    assert [i.arn for i in inventory.rds_instances] == [
+        f"arn:aws:rds:{REGION}:{ACCOUNT}:db:legacy", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:orders"]
+    (error,) = run.errors
+    assert (error.operation, error.code, error.datasets) == (
+        "DescribeDBInstances", "KeyError", ("rds.databases",))
+
+
+def test_proxy_targets_that_cannot_be_read_cost_that_proxy_only(scan: Callable[..., Scan]) -> None:
+    _databases()
+    run = scan()
+    fail_when(run.ctx.client("rds"), "DescribeDBProxyTargets", lambda _: True,
+              code="InternalFailure")
+
+    inventory = rds.collect(run.ctx)
+
+    (proxy,) = inventory.rds_proxies
+    assert proxy.targets == ()
+    (error,) = run.errors
+    assert (error.operation, error.resources) == ("DescribeDBProxyTargets", (proxy.arn,))

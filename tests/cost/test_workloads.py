@@ -280,3 +280,13 @@ def test_workloads_are_priced_only_with_the_cost_check() -> None:
     shape = next(o for o in four[0].options if o.platform == "ecs-fargate").shape
     assert shape["tasks"] == 4
     assert option_costs(four[0])["ecs-fargate"] > option_costs(default[0])["ecs-fargate"]
+
+
+def test_a_cluster_being_deleted_or_failed_is_not_priced() -> None:
+    """Recorded from a real account: a cluster in DELETING was priced as a $438/month workload
+    with a $365 saving. Ended resources are neither priced nor judged."""
+    live = _cluster("live", "1.33")
+    deleting = replace(_cluster("going", "1.29"), status="DELETING")
+    failed = replace(_cluster("broken", "1.29"), status="FAILED")
+    priced = run(Inventory(eks_clusters=(live, deleting, failed)))
+    assert set(priced) == {"live"}
