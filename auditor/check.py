@@ -63,7 +63,6 @@ class Check(abc.ABC):
     on, so that a failed Lambda listing does not leave its ECS verdicts unknown. A kind not
     listed rests on all of `requires`."""
     parameters: ClassVar[Mapping[str, Param]] = {}
-    source: str = "built-in"
 
     def __init__(self, params: Mapping[str, ParamValue] | None = None) -> None:
         self.params: dict[str, ParamValue] = {k: p.default for k, p in self.parameters.items()}

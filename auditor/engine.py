@@ -35,61 +35,66 @@ ENTRY_POINT_GROUP = "auditor.checks"
 CheckClass = type[Check]
 
 
-def checks_in_module(module: ModuleType, source: str) -> list[CheckClass]:
+Loaded = tuple[CheckClass, str]
+"""A check class and where it came from (`built-in`, an entry point, a file)."""
+
+
+def _validated(cls: CheckClass, source: str) -> Loaded:
+    """One error for a plugin whatever is wrong with it, naming it, like flake8's
+    FailedToLoadPlugin: no traceback reaches the user."""
+    try:
+        cls.validate_declaration()
+    except TypeError as exc:
+        raise CheckLoadError(f"{source}: {exc}") from None
+    return cls, source
+
+
+def checks_in_module(module: ModuleType, source: str) -> list[Loaded]:
     """Concrete Check subclasses defined in a module, validated."""
-    found: list[CheckClass] = []
-    for _, obj in inspect.getmembers(module, inspect.isclass):
-        if issubclass(obj, Check) and obj.__module__ == module.__name__ and not (
-            inspect.isabstract(obj)
-        ):
-            try:
-                obj.validate_declaration()
-            except TypeError as exc:
-                raise CheckLoadError(f"{source}: {exc}") from None
-            obj.source = source
-            found.append(obj)
-    return found
+    return [
+        _validated(obj, source) for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Check) and obj.__module__ == module.__name__
+        and not inspect.isabstract(obj)
+    ]
 
 
-def builtin_checks() -> list[CheckClass]:
+def builtin_checks() -> list[Loaded]:
     import checks as package
 
-    found: list[CheckClass] = []
+    found: list[Loaded] = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         found.extend(checks_in_module(module, "built-in"))
     return found
 
 
-def entry_point_checks() -> list[CheckClass]:
-    found: list[CheckClass] = []
+def entry_point_checks() -> list[Loaded]:
+    found: list[Loaded] = []
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        source = f"entry point {entry.name} ({entry.value})"
         try:
             loaded = entry.load()
         except Exception as exc:
             raise CheckLoadError(
-                f"entry point {entry.name} ({entry.value}) in group {ENTRY_POINT_GROUP} failed "
-                f"to load: {exc}; fix or uninstall the package that provides it"
+                f"{source} in group {ENTRY_POINT_GROUP} failed to load: "
+                f"{type(exc).__name__}: {exc}; fix or uninstall the package that provides it"
             ) from None
-        source = f"entry point {entry.name}"
         if isinstance(loaded, ModuleType):
             found.extend(checks_in_module(loaded, source))
         elif inspect.isclass(loaded) and issubclass(loaded, Check):
-            loaded.validate_declaration()
-            loaded.source = source
-            found.append(loaded)
+            found.append(_validated(loaded, source))
         else:
             raise CheckLoadError(
-                f"entry point {entry.name} must point at a module or a Check subclass, "
+                f"{source} must point at a module or a Check subclass, "
                 f"not {type(loaded).__name__}"
             )
     return found
 
 
-def directory_checks(directory: Path) -> list[CheckClass]:
+def directory_checks(directory: Path) -> list[Loaded]:
     if not directory.is_dir():
         raise ConfigError(f"--checks-dir {directory}: not a directory")
-    found: list[CheckClass] = []
+    found: list[Loaded] = []
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
@@ -110,6 +115,8 @@ def directory_checks(directory: Path) -> list[CheckClass]:
 @dataclass(frozen=True)
 class Registry:
     checks: tuple[CheckClass, ...]
+    sources: Mapping[str, str]
+    """Check ID -> where it was loaded from."""
 
     @classmethod
     def build(
@@ -123,16 +130,19 @@ class Registry:
             found += entry_point_checks()
         for directory in checks_dirs:
             found += directory_checks(directory)
-        found += list(extra)
-        seen: dict[str, CheckClass] = {}
-        for check in found:
+        found += [_validated(check, "config [[custom_checks]]") for check in extra]
+        seen: dict[str, str] = {}
+        for check, source in found:
             if check.id in seen:
                 raise CheckLoadError(
-                    f"check id {check.id} is defined twice ({seen[check.id].source} and "
-                    f"{check.source}); rename one of them"
+                    f"check id {check.id} is defined twice ({seen[check.id]} and {source}); "
+                    "rename one of them"
                 )
-            seen[check.id] = check
-        return cls(tuple(sorted(found, key=lambda c: c.id)))
+            seen[check.id] = source
+        return cls(tuple(sorted((c for c, _ in found), key=lambda c: c.id)), seen)
+
+    def source(self, check_id: str) -> str:
+        return self.sources[check_id]
 
     @property
     def ids(self) -> list[str]:

@@ -76,7 +76,7 @@ def test_checks_dir_modules_are_discovered(tmp_path: Path) -> None:
     '''))
     registry = Registry.build([tmp_path], include_entry_points=False)
     check_class = registry.get("team.big_lambda")
-    assert check_class.source == str(tmp_path / "team_checks.py")
+    assert registry.source("team.big_lambda") == str(tmp_path / "team_checks.py")
     big = f.function("big", "arn:aws:iam::123456789012:role/r", memory=8192)
     small = f.function("small", "arn:aws:iam::123456789012:role/r", memory=512)
     findings = run([check_class()], Inventory(lambda_functions=(big, small)))
@@ -115,6 +115,29 @@ def test_entry_point_checks_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     # The module's check is already built in, so loading it again must be refused by id.
     with pytest.raises(CheckLoadError, match="defined twice"):
         Registry.build()
+
+
+def test_a_plugin_class_that_misdeclares_itself_is_one_clear_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import engine
+
+    class NoTitle(PrivateSubnetNoEgress):
+        id = "team.no_title"
+        requires = frozenset({"no.such_dataset"})
+
+    class FakeEntryPoint:
+        name = "team"
+        value = "team_checks:NoTitle"
+
+        def load(self) -> object:
+            return NoTitle
+
+    monkeypatch.setattr(engine.metadata, "entry_points", lambda group: [FakeEntryPoint()])
+    with pytest.raises(CheckLoadError, match=r"^entry point team \(team_checks:NoTitle\): "
+                                             r"check team.no_title requires unknown datasets"):
+        Registry.build()
+    # The class was not changed by the attempt.
+    assert "source" not in vars(NoTitle)
 
 
 def custom_spec(condition: str = "memory_mb > `4096`") -> CustomCheckSpec:

@@ -26,7 +26,8 @@ def checks_command(config_path: Path | None, checks: tuple[str, ...],
     selected = registry.select(config.checks, config.skip_checks)
     rows = [
         {"id": c.id, "severity": c.severity.value, "category": c.category.value,
-         "title": c.title, "source": c.source, "iam_actions": sorted(c(None).iam_actions),
+         "title": c.title, "source": registry.source(c.id),
+         "iam_actions": sorted(c(None).iam_actions),
          "parameters": {name: p.default for name, p in c.parameters.items()},
          "rationale": c.rationale, "remediation": c.remediation}
         for c in selected
