@@ -24,6 +24,10 @@ class ReportError(AuditorError):
     """A report file could not be read, parsed or written."""
 
 
+class DemoUnavailable(AuditorError):
+    """`--demo` was asked for without its emulator (moto, the `demo` extra) installed."""
+
+
 class NothingCollected(AuditorError):
     """The scan could not collect anything at all (no credentials, every call denied)."""
 

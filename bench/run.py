@@ -1,6 +1,6 @@
 """Benchmark: the auditor against Cloud Custodian and a naive boto3 script, in one run.
 
-Starts the benchmark moto server (`auditor.demo.server`) in this process with a per-request
+Starts the benchmark moto server (bench/moto_server.py) in this process with a per-request
 latency, seeds a large account into it, then runs each tool in its own subprocess against it
 (AWS_ENDPOINT_URL), one after the other:
 - ours:  `auditor scan --region R ... --format json` (the CLI, so its peak RSS is its own);
@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from moto_server import MotoServer
 from seed import Scale, seed
 from tabulate import tabulate
-
-from auditor.demo.server import MotoServer
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

@@ -13,7 +13,11 @@ import boto3
 import pytest
 
 from auditor.config import Config
-from auditor.demo.server import (
+from auditor.engine import Registry
+from auditor.errors import NothingCollected
+from auditor.report.document import Report
+from auditor.scan import Environment, scan
+from bench.moto_server import (
     Fault,
     FaultRule,
     MotoServer,
@@ -24,10 +28,6 @@ from auditor.demo.server import (
     throttle,
     truncate,
 )
-from auditor.engine import Registry
-from auditor.errors import NothingCollected
-from auditor.report.document import Report
-from auditor.scan import Environment, scan
 from tests.factories import lambda_zip
 
 NOW = datetime.now(UTC)

@@ -1,5 +1,9 @@
 """The embedded demo account: `auditor scan --demo` audits it with no credentials or network.
 
+The emulator, moto, is the `demo` extra (`pip install 'compute-auditor[demo]'`; `dev` has it),
+not a dependency of the auditor: without it, importing this package raises `DemoUnavailable`,
+which the CLI prints as one line naming that command.
+
 `demo_environment(now)` runs the moto emulator in this process, seeds one small account
 (123456789012) and yields a `Demo`. The account, mostly in us-east-1 with one function in
 eu-west-1:
@@ -44,7 +48,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from moto import mock_aws
+from auditor.errors import DemoUnavailable
+
+try:
+    from moto import mock_aws
+except ModuleNotFoundError as missing:
+    # moto is the `demo` extra: a plain install audits real accounts without it.
+    raise DemoUnavailable(
+        "the demo needs the emulator: pip install 'compute-auditor[demo]'") from missing
 
 from auditor.demo.emulator import (
     MissingApiResponder,

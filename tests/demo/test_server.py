@@ -20,7 +20,9 @@ from moto.cloudwatch.models import cloudwatch_backends
 
 from auditor.collect.base import Recorder
 from auditor.collect.cloudwatch import fetch_metrics
-from auditor.demo.server import (
+from auditor.metrics import MetricQuery
+from auditor.session import CallStats, ClientFactory
+from bench.moto_server import (
     _ORIGINAL_STATS,
     UNRESOLVED,
     FaultRule,
@@ -34,8 +36,6 @@ from auditor.demo.server import (
     throttle,
     truncate,
 )
-from auditor.metrics import MetricQuery
-from auditor.session import CallStats, ClientFactory
 from tests.factories import lambda_zip
 
 ONE_TRY = Config(retries={"mode": "standard", "total_max_attempts": 1})

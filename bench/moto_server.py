@@ -1,5 +1,8 @@
 """A moto server on 127.0.0.1 for benchmarks and fault-injection tests.
 
+Test tooling, so not in the `auditor` package: bench/run.py imports it as a sibling module,
+the tests as `bench.moto_server` (the repository root is on their path, as for `tests.*`).
+
 `MotoServer` runs moto's WSGI app in a background thread on a free port, behind a middleware
 that
 - waits a fixed latency before every request (default 30 ms), as a real endpoint would, so a
@@ -18,7 +21,7 @@ that
 The process running the server gets the demo's CloudWatch patches (`fast_metric_data`,
 `unique_list_metrics`) and an indexed `GetMetricStatistics`, so metric reads over many series
 cost what they would on AWS rather than moto's linear scans. They are undone by `stop()`.
-Needs `moto[server]` (Flask), which the `dev` extra installs; `--demo` never imports this.
+Needs `moto[server]` (Flask), which the `dev` extra installs.
 
     with MotoServer(latency_s=0.03) as server:
         os.environ.update(server.client_env())      # AWS_ENDPOINT_URL and fake credentials
