@@ -1,11 +1,13 @@
 """End to end on the demo account: the real collectors, checks and reports, with each check
-firing on its planted problem and staying quiet on its clean twin, and failures injected."""
+firing on its planted problem and staying quiet on its clean twin, and failures injected.
+
+How long `auditor scan --demo` takes is a figure bench/demo.py prints, not a pass/fail test
+here."""
 
 from __future__ import annotations
 
 import json
 import stat
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -134,11 +136,8 @@ def test_a_throttling_burst_is_retried_and_the_scan_completes(
 def test_cli_demo_json_to_file_is_private_and_valid_and_fail_on_sets_the_exit_code(
         tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    started = time.monotonic()
     result = CliRunner().invoke(main, ["scan", "--demo", "--format", "json", "--output",
                                        str(out), "--fail-on", "high"])
-    # The first-run promise: the demo audit finishes in under 20 seconds.
-    assert time.monotonic() - started < 20
     assert result.exit_code == 1, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     document = json.loads(out.read_text())

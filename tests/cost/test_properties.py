@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.cost.model import FRONT_DOORS, Assumptions
@@ -19,7 +19,10 @@ from auditor.pricing.book import PriceBook
 from tests.cost.test_workloads import lambda_series, service_series
 from tests.factories import NOW, function, service, task_definition
 
-FAST = settings(max_examples=40, derandomize=True, deadline=None)
+# No clock: neither a per-example deadline nor the too-slow check on generating examples, both
+# of which a busy machine trips.
+FAST = settings(max_examples=40, derandomize=True, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 SIZES = [(0.25, 0.5), (0.5, 1), (1, 2), (1, 4), (2, 4), (2, 8), (4, 8), (4, 16)]
 
 scenarios = st.builds(

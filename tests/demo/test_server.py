@@ -119,20 +119,32 @@ def test_an_unexplained_request_is_counted_not_dropped() -> None:
     assert call.operation == UNRESOLVED
 
 
-def test_latency_is_added_to_every_request(server: MotoServer) -> None:
+def test_latency_is_added_to_every_request(server: MotoServer,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     ecs = boto3.client("ecs")
     ecs.list_clusters()  # connection and model loading out of the way
+    # The waits are counted, not timed against each other: a busy machine slows any request.
+    waits: list[float] = []
+    sleep = time.sleep
+
+    def counted(seconds: float) -> None:
+        waits.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", counted)
 
     def timed() -> float:
         started = time.monotonic()
         ecs.list_clusters()
         return time.monotonic() - started
 
-    fast = timed()
+    timed()
+    assert waits == []
     server.set_latency(0.25)
     slow = timed()
-    assert slow >= 0.25
-    assert slow - fast >= 0.2
+    ecs.list_clusters()
+    assert slow >= 0.25  # a lower bound: load can only add to it
+    assert waits == [0.25, 0.25]
 
 
 @pytest.mark.parametrize(("fault", "service", "code"), [
