@@ -1,10 +1,17 @@
-"""Shared fixtures: fake credentials and a moto-emulated AWS for tests that need one."""
+"""Shared fixtures: fake credentials and a moto-emulated AWS for tests that need one, and the
+demo account seeded once per test process with the report of its scan."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from auditor.report.document import Report
+    from tests.shared_demo import SharedDemo
 
 
 @pytest.fixture
@@ -45,3 +52,31 @@ def isolated_ecs_service(cluster: str = "prod", name: str = "api") -> str:
         launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
             "subnets": [subnet], "securityGroups": [group]}})["service"]["serviceArn"]
     return arn
+
+
+@pytest.fixture(scope="session")
+def shared_demo() -> SharedDemo:
+    """The demo account, seeded once per test process for the tests that only read it (see
+    tests/shared_demo.py), at the top of the hour: a 14-day window then holds exactly the
+    336 seeded hours."""
+    from tests.shared_demo import SharedDemo
+
+    return SharedDemo(datetime.now(UTC).replace(minute=0, second=0, microsecond=0))
+
+
+@pytest.fixture(scope="session")
+def demo_report(shared_demo: SharedDemo) -> Report:
+    """The report of a full scan of the shared demo account, scanned once per process."""
+    from auditor.config import Config
+    from auditor.scan import Environment, scan
+
+    with shared_demo.active() as demo:
+        return scan(Config(regions=demo.account.regions),
+                    Environment(hooks=demo.extra_hooks, demo=True), demo.account.now)
+
+
+@pytest.fixture
+def demo_cli(shared_demo: SharedDemo, monkeypatch: pytest.MonkeyPatch) -> SharedDemo:
+    """`auditor scan --demo` scans the shared demo account instead of seeding its own."""
+    monkeypatch.setattr("auditor.demo.demo_environment", shared_demo.environment)
+    return shared_demo

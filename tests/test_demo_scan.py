@@ -1,14 +1,15 @@
 """End to end on the demo account: the real collectors, checks and reports, with each check
 firing on its planted problem and staying quiet on its clean twin, and failures injected.
 
-How long `auditor scan --demo` takes is a figure bench/demo.py prints, not a pass/fail test
-here."""
+Scans read the account seeded once per test process (`shared_demo`); the command-line test
+also runs `auditor scan --demo` as the README's first command does, seeding its own. How long
+that takes is a figure bench/demo.py prints, not a pass/fail test here."""
 
 from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,13 @@ from click.testing import CliRunner
 
 from auditor.cli import main
 from auditor.config import Config
-from auditor.demo import DemoAccount, demo_environment
+from auditor.demo import DemoAccount
 from auditor.engine import Registry
 from auditor.report.document import Report, to_dict
 from auditor.report.json_ import schema
 from auditor.scan import Environment, scan
 from tests.faults import Throttle, deny
+from tests.shared_demo import SharedDemo
 
 CORE_CHECKS = ("network.private_subnet_no_egress", "iam.shared_role",
                "ecs.task_overprovisioned", "lambda.provisioned_concurrency_waste")
@@ -32,8 +34,9 @@ METRIC_CHECKS = tuple(c.id for c in REGISTRY.checks if "cloudwatch.metrics" in c
 Hook = tuple[str, Callable[..., Any]]
 
 
-def demo_scan(*hooks: Hook, config: Config | None = None) -> tuple[Report, DemoAccount]:
-    with demo_environment() as demo:
+def demo_scan(shared: SharedDemo, *hooks: Hook, config: Config | None = None
+              ) -> tuple[Report, DemoAccount]:
+    with shared.active() as demo:
         env = Environment(hooks=(*demo.extra_hooks, *hooks), demo=True)
         base = config or Config()
         report = scan(Config(**{**base.__dict__, "regions": demo.account.regions}), env,
@@ -42,8 +45,8 @@ def demo_scan(*hooks: Hook, config: Config | None = None) -> tuple[Report, DemoA
 
 
 @pytest.fixture(scope="module")
-def clean() -> Iterator[tuple[Report, DemoAccount]]:
-    yield demo_scan()
+def clean(shared_demo: SharedDemo, demo_report: Report) -> tuple[Report, DemoAccount]:
+    return demo_report, shared_demo.account
 
 
 def by_check(report: Report, status: str = "fail") -> dict[str, set[str]]:
@@ -92,8 +95,8 @@ def fingerprints(report: Report, checks: tuple[str, ...], status: str | None = N
 
 
 def test_access_denied_on_lambda_is_recorded_and_leaves_other_findings_intact(
-        clean: tuple[Report, DemoAccount]) -> None:
-    report, account = demo_scan(deny("lambda"))
+        clean: tuple[Report, DemoAccount], shared_demo: SharedDemo) -> None:
+    report, account = demo_scan(shared_demo, deny("lambda"))
     denied = [e for e in report.errors if e.service == "lambda"]
     assert denied and all(e.code == "AccessDeniedException" for e in denied)
     assert {e.operation for e in denied} >= {"ListFunctions"}
@@ -111,9 +114,9 @@ def test_access_denied_on_lambda_is_recorded_and_leaves_other_findings_intact(
 
 
 def test_throttled_cloudwatch_is_recorded_and_only_metric_checks_go_unknown(
-        clean: tuple[Report, DemoAccount]) -> None:
+        clean: tuple[Report, DemoAccount], shared_demo: SharedDemo) -> None:
     throttle = Throttle("cloudwatch", "GetMetricData")
-    report, _ = demo_scan(throttle.hook, config=Config(max_attempts=2))
+    report, _ = demo_scan(shared_demo, throttle.hook, config=Config(max_attempts=2))
     errors = [e for e in report.errors if e.operation == "GetMetricData"]  # one per region
     assert errors and all(e.code == "Throttling" for e in errors)
     assert all(e.checks_affected == METRIC_CHECKS for e in errors)
@@ -126,15 +129,15 @@ def test_throttled_cloudwatch_is_recorded_and_only_metric_checks_go_unknown(
 
 
 def test_a_throttling_burst_is_retried_and_the_scan_completes(
-        clean: tuple[Report, DemoAccount]) -> None:
+        clean: tuple[Report, DemoAccount], shared_demo: SharedDemo) -> None:
     throttle = Throttle("cloudwatch", "GetMetricData", times=2)
-    report, _ = demo_scan(throttle.hook)
+    report, _ = demo_scan(shared_demo, throttle.hook)
     assert report.errors == ()
     assert fingerprints(report, CORE_CHECKS) == fingerprints(clean[0], CORE_CHECKS)
 
 
 def test_cli_demo_json_to_file_is_private_and_valid_and_fail_on_sets_the_exit_code(
-        tmp_path: Path) -> None:
+        tmp_path: Path, shared_demo: SharedDemo, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "report.json"
     result = CliRunner().invoke(main, ["scan", "--demo", "--format", "json", "--output",
                                        str(out), "--fail-on", "high"])
@@ -144,6 +147,8 @@ def test_cli_demo_json_to_file_is_private_and_valid_and_fail_on_sets_the_exit_co
     jsonschema.Draft202012Validator(schema()).validate(document)
     assert result.stderr.strip().splitlines()[-1].startswith(
         f"compute-auditor: {len(document['findings'])} findings")
+    # The first run seeded its own account; this one needs no fresh seeding.
+    monkeypatch.setattr("auditor.demo.demo_environment", shared_demo.environment)
     quiet = CliRunner().invoke(main, ["scan", "--demo", "--fail-on", "critical",
                                       "--checks", "iam.*"])
     assert quiet.exit_code == 0, quiet.output

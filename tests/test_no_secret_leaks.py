@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
@@ -13,6 +14,7 @@ from auditor.config import FORMATS
 PLANTED_VALUES = ("hunter2-demo-secret", "demo-warehouse-pass")
 
 
+@pytest.mark.usefixtures("demo_cli")
 def test_no_output_of_the_demo_holds_a_planted_secret(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", "--demo", "--verbose", "--output", str(tmp_path),
                                        *[arg for fmt in FORMATS for arg in ("--format", fmt)]])

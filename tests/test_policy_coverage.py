@@ -10,9 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
-from auditor.config import Config
-from auditor.demo import demo_environment
-from auditor.scan import Environment, scan
+from auditor.report.document import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 # botocore's service name where IAM's action prefix differs.
@@ -32,13 +30,10 @@ def policy_actions(*args: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def called() -> set[str]:
-    with demo_environment() as demo:
-        report = scan(Config(regions=demo.account.regions),
-                      Environment(hooks=demo.extra_hooks, demo=True), demo.account.now)
-    assert report.errors == ()
+def called(demo_report: Report) -> set[str]:
+    assert demo_report.errors == ()
     actions = set()
-    for key in report.stats.api_calls_by_operation:
+    for key in demo_report.stats.api_calls_by_operation:
         service, operation = key.split(":")
         actions.add(f"{IAM_PREFIX.get(service, service)}:{operation}")
     return actions

@@ -66,7 +66,7 @@ from auditor.demo.emulator import (
 from auditor.demo.paging import Paging
 from auditor.demo.seed import REGION, DemoAccount, seed_demo_account
 
-__all__ = ["Demo", "DemoAccount", "MissingApiResponder", "demo_environment"]
+__all__ = ["Demo", "DemoAccount", "MissingApiResponder", "demo_environment", "emulated_aws"]
 
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -111,6 +111,20 @@ def demo_environment(now: datetime | None = None) -> Iterator[Demo]:
     Everything is undone on exit: environment variables, the moto mock and the patches.
     """
     now = now or datetime.now(UTC)
+    with emulated_aws():
+        responder = MissingApiResponder(now=now)
+        account = seed_demo_account(now, responder)
+        yield Demo(account, responder)
+
+
+@contextmanager
+def emulated_aws() -> Iterator[None]:
+    """Fake credentials, moto in-process and the emulator patches, with nothing seeded.
+
+    Everything is undone on exit: environment variables, the moto mock (which empties moto's
+    state) and the patches. Apart from `demo_environment`, for running against an account
+    seeded earlier and kept out of moto in between (the test suite seeds the demo once).
+    """
     saved = dict(os.environ)
     try:
         for name in list(os.environ):
@@ -118,9 +132,7 @@ def demo_environment(now: datetime | None = None) -> Iterator[Demo]:
                 del os.environ[name]
         os.environ.update(_FAKE_ENV)
         with mock_aws(), fast_metric_data(), unique_list_metrics(), fast_role_validation():
-            responder = MissingApiResponder(now=now)
-            account = seed_demo_account(now, responder)
-            yield Demo(account, responder)
+            yield
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -1,34 +1,31 @@
 """`auditor scan --demo`: every workload priced, and the planted moves worked out by hand.
 
-The scan runs at a time on the hour, so the 14-day window holds exactly the 336 seeded hours:
-usage scales to a 730-hour month by 730/336, and the steady workloads' figures are exact.
+The scan (`demo_report`) runs at a time on the hour, so the 14-day window holds exactly the 336
+seeded hours: usage scales to a 730-hour month by 730/336, and the steady workloads' figures
+are exact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
 import pytest
 
-from auditor.config import Config
-from auditor.demo import DemoAccount, demo_environment
+from auditor.demo import DemoAccount
 from auditor.report.document import Report, to_dict
 from auditor.report.json_ import schema
-from auditor.scan import Environment, scan
+from tests.shared_demo import SharedDemo
 
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 HOURS = 730
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[tuple[Report, DemoAccount, dict[str, Any]]]:
-    with demo_environment(NOW) as seeded:
-        report = scan(Config(regions=seeded.account.regions),
-                      Environment(hooks=seeded.extra_hooks, demo=True), seeded.account.now)
-        yield report, seeded.account, to_dict(report)
+def demo(shared_demo: SharedDemo, demo_report: Report
+         ) -> tuple[Report, DemoAccount, dict[str, Any]]:
+    now = shared_demo.account.now
+    assert now == now.replace(minute=0, second=0, microsecond=0), "the premise of the figures"
+    return demo_report, shared_demo.account, to_dict(demo_report)
 
 
 def workload(document: dict[str, Any], name: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The demo account: planted problems and clean twins exist as described.
 
-Everything is checked with plain boto3 reads, as the collectors will see it. The account is
-seeded once for the module (about 3 s).
+Everything is checked with plain boto3 reads, as the collectors will see it, on the account
+seeded once per test process (`shared_demo`, at the top of the hour it was seeded in).
 """
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ import auditor.demo as demo_module
 from auditor.demo import Demo, demo_environment
 from auditor.demo import seed as seed_module
 from auditor.demo.emulator import MissingApiResponder
+from tests.shared_demo import SharedDemo
 
+# For the tests that need no seeded account; the account's own time is `demo.account.now`.
 NOW = datetime(2026, 11, 23, 14, 30, 12, tzinfo=UTC)
 REGION = "us-east-1"
 ARN = "arn:aws:{service}:us-east-1:123456789012:{rest}"
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Demo]:
-    with demo_environment(NOW) as seeded:
+def demo(shared_demo: SharedDemo) -> Iterator[Demo]:
+    with shared_demo.active() as seeded:
         yield seeded
 
 
@@ -238,19 +240,21 @@ def test_shared_and_own_roles(demo: Demo, clients: dict[str, Any]) -> None:
 
 
 def _series(
-    clients: dict[str, Any], namespace: str, metric: str, dims: dict[str, str], stat: str
+    clients: dict[str, Any], namespace: str, metric: str, dims: dict[str, str], stat: str,
+    now: datetime,
 ) -> tuple[list[datetime], list[float]]:
     result = clients["cloudwatch"].get_metric_data(
         MetricDataQueries=[{"Id": "q", "MetricStat": {
             "Metric": {"Namespace": namespace, "MetricName": metric,
                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]},
             "Period": 3600, "Stat": stat}}],
-        StartTime=NOW - timedelta(days=14), EndTime=NOW, ScanBy="TimestampAscending",
+        StartTime=now - timedelta(days=14), EndTime=now, ScanBy="TimestampAscending",
     )["MetricDataResults"][0]
     return list(result["Timestamps"]), list(result["Values"])
 
 
 def test_overprovisioned_service_and_its_twin(demo: Demo, clients: dict[str, Any]) -> None:
+    now = demo.account.now
     expectations = {
         # service: (cpu, memory, CPU max range, memory max range)
         "reporting": ("2048", "4096", (8, 15), (20, 30)),
@@ -265,11 +269,11 @@ def test_overprovisioned_service_and_its_twin(demo: Demo, clients: dict[str, Any
         dims = {"ClusterName": "analytics", "ServiceName": name}
         for metric, (low, high) in (("CPUUtilization", cpu_range),
                                     ("MemoryUtilization", memory_range)):
-            stamps, peaks = _series(clients, "AWS/ECS", metric, dims, "Maximum")
+            stamps, peaks = _series(clients, "AWS/ECS", metric, dims, "Maximum", now)
             assert len(peaks) == 336, (name, metric)
-            assert all(NOW - timedelta(days=14) <= stamp < NOW for stamp in stamps)
+            assert all(now - timedelta(days=14) <= stamp < now for stamp in stamps)
             assert all(low <= value <= high for value in peaks), (name, metric)
-            _, means = _series(clients, "AWS/ECS", metric, dims, "Average")
+            _, means = _series(clients, "AWS/ECS", metric, dims, "Average", now)
             assert all(m < p for m, p in zip(means, peaks, strict=True))
     reporting = _service(clients, "analytics", "reporting")["serviceArn"]
     ingest = _service(clients, "analytics", "ingest")["serviceArn"]
@@ -277,12 +281,13 @@ def test_overprovisioned_service_and_its_twin(demo: Demo, clients: dict[str, Any
     assert ingest in demo.account.clean["ecs.task_overprovisioned"]
 
 
-def test_every_service_has_metrics(clients: dict[str, Any]) -> None:
+def test_every_service_has_metrics(demo: Demo, clients: dict[str, Any]) -> None:
     for cluster in ("prod", "analytics"):
         for arn in clients["ecs"].list_services(cluster=cluster)["serviceArns"]:
             dims = {"ClusterName": cluster, "ServiceName": arn.rsplit("/", 1)[-1]}
             for metric in ("CPUUtilization", "MemoryUtilization"):
-                assert len(_series(clients, "AWS/ECS", metric, dims, "Maximum")[1]) == 336
+                _, peaks = _series(clients, "AWS/ECS", metric, dims, "Maximum", demo.account.now)
+                assert len(peaks) == 336
 
 
 def test_single_task_service(demo: Demo, clients: dict[str, Any]) -> None:
@@ -305,33 +310,35 @@ def test_provisioned_concurrency_waste_and_twin(demo: Demo, clients: dict[str, A
                                                    rest=f"function:{name}:live")
         assert config["AllocatedProvisionedConcurrentExecutions"] == allocated
         _, peaks = _series(clients, "AWS/Lambda", "ProvisionedConcurrencyUtilization",
-                           {"FunctionName": name, "Resource": f"{name}:live"}, "Maximum")
+                           {"FunctionName": name, "Resource": f"{name}:live"}, "Maximum",
+                           demo.account.now)
         assert len(peaks) == 336 and all(low <= p <= high for p in peaks)
 
 
-def test_every_function_has_traffic_metrics(clients: dict[str, Any]) -> None:
+def test_every_function_has_traffic_metrics(demo: Demo, clients: dict[str, Any]) -> None:
     lam = clients["lambda"]
+    now = demo.account.now
     for function in lam.list_functions()["Functions"]:
         dims = {"FunctionName": function["FunctionName"]}
         for metric, stat in (("Invocations", "Sum"), ("Duration", "Average"),
                              ("Duration", "Maximum"), ("Errors", "Sum"),
                              ("ConcurrentExecutions", "Maximum")):
-            _, values = _series(clients, "AWS/Lambda", metric, dims, stat)
+            _, values = _series(clients, "AWS/Lambda", metric, dims, stat, now)
             assert len(values) == 336, (function["FunctionName"], metric)
-        _, durations = _series(clients, "AWS/Lambda", "Duration", dims, "Maximum")
+        _, durations = _series(clients, "AWS/Lambda", "Duration", dims, "Maximum", now)
         # Only the planted near-timeout function comes close to its timeout.
         near = max(durations) > 0.8 * function["Timeout"] * 1000
         assert near == (function["FunctionName"] == "notify-sms"), function["FunctionName"]
 
     _, hourly = _series(clients, "AWS/Lambda", "Invocations", {"FunctionName": "events-ingest"},
-                        "Sum")
+                        "Sum", now)
     per_second = sum(hourly) / (len(hourly) * 3600)
     assert 180 <= per_second <= 220
     _, mean_ms = _series(clients, "AWS/Lambda", "Duration", {"FunctionName": "events-ingest"},
-                         "Average")
+                         "Average", now)
     assert 105 <= sum(mean_ms) / len(mean_ms) <= 135
     _, slow = _series(clients, "AWS/Lambda", "Invocations", {"FunctionName": "legacy-report"},
-                      "Sum")
+                      "Sum", now)
     assert sum(slow) < 336 * 10
 
 
@@ -441,8 +448,8 @@ def test_fast_metrics_match_moto_on_demo_data(demo: Demo) -> None:
             ("AWS/Lambda", "Duration", (("FunctionName", "events-ingest"),), "Average"),
         ))
     ]
-    start = (NOW - timedelta(days=14)).replace(tzinfo=None)
-    end = NOW.replace(tzinfo=None)
+    start = (demo.account.now - timedelta(days=14)).replace(tzinfo=None)
+    end = demo.account.now.replace(tzinfo=None)
     fast = backend.get_metric_data(queries, start, end, "TimestampAscending")
     assert fast == original(backend, queries, start, end, "TimestampAscending")
     assert [len(result["values"]) for result in fast] == [336, 336]

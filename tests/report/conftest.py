@@ -1,5 +1,6 @@
-"""Reports to render: the demo account's (one scan per test process) and a small hand-made one
-with every case a format must handle, including hostile text in names, tags and messages."""
+"""Reports to render: the demo account's (`demo_report`, tests/conftest.py) and a small
+hand-made one with every case a format must handle, including hostile text in names, tags and
+messages."""
 
 from __future__ import annotations
 
@@ -99,12 +100,3 @@ def hostile_report() -> Report:
 @pytest.fixture
 def hostile() -> Report:
     return hostile_report()
-
-
-@pytest.fixture(scope="session")
-def demo_report() -> Report:
-    """The demo account's report, scanned once per test process."""
-    from tests.test_demo_scan import demo_scan
-
-    report, _ = demo_scan()
-    return report

@@ -25,6 +25,7 @@ from auditor.cli import main
 from auditor.findings import SEVERITIES
 from auditor.report import html
 from tests.report.conftest import SCRIPT_TAG, hostile_report
+from tests.shared_demo import SharedDemo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -102,10 +103,14 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def demo_pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def demo_pages(tmp_path_factory: pytest.TempPathFactory, shared_demo: SharedDemo
+               ) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("demo-report")
-    result = CliRunner().invoke(main, ["scan", "--demo", "--format", "html", "--format", "json",
-                                       "--output", str(out)])
+    with pytest.MonkeyPatch.context() as patch:
+        # `demo_cli` for a module: the command scans the account seeded once per process.
+        patch.setattr("auditor.demo.demo_environment", shared_demo.environment)
+        result = CliRunner().invoke(main, ["scan", "--demo", "--format", "html", "--format",
+                                           "json", "--output", str(out)])
     assert result.exit_code == 0, result.output
     [page] = out.glob("*.html")
     [document] = out.glob("report-*Z.json")
