@@ -1,0 +1,53 @@
+"""One failure costs only what depends on it: the demo scan, recorded once per test process,
+replayed with one failure per case and judged against the clean replay (`containment.py` has
+the oracle; `python -m tests.fidelity.containment` prints the table)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from auditor.report.document import Report
+from tests.fidelity.containment import Case, cases, changes, run, workload_changes
+from tests.fidelity.recording import Recording, Replay, record_demo
+
+# All cases replay one recording; on one worker (`--dist loadgroup`) it is made once.
+pytestmark = pytest.mark.xdist_group("fidelity")
+
+
+@pytest.fixture(autouse=True)
+def _quiet(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    # Every replay fails calls on purpose; their warnings would bury the oracle's findings.
+    caplog.set_level(logging.ERROR, logger="auditor")
+    yield
+
+
+@pytest.fixture(scope="session")
+def recording() -> Recording:
+    return record_demo()
+
+
+@pytest.fixture(scope="session")
+def clean(recording: Recording) -> Report:
+    return Replay(recording).scan()
+
+
+def test_the_clean_replay_is_the_recorded_scan(recording: Recording, clean: Report) -> None:
+    replay = Replay(recording)
+    again = replay.scan()
+    assert replay.misses == []
+    assert clean.errors == () == recording.report.errors
+    assert changes(recording.report, again) == []
+    assert workload_changes(recording.report, again) == []
+    assert not [f for f in clean.findings if f.status == "unknown"]
+
+
+@pytest.mark.parametrize("case", cases(), ids=str)
+def test_one_failure_costs_only_what_depends_on_it(recording: Recording, clean: Report,
+                                                   case: Case) -> None:
+    outcome = run(case, recording, clean)
+    if outcome.skipped:
+        pytest.skip(f"{case.operation}: {outcome.skipped}")
+    assert not outcome.violations, outcome.explain()
