@@ -12,21 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from auditor.cost.workloads import Costs
 from auditor.datasets import DATASETS, actions_for
 from auditor.findings import Category, Finding, Severity
 from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import Inventory, Resource
+from auditor.params import Param, ParamValue
+
+__all__ = ["Check", "CheckContext", "Param", "ParamValue", "listing", "series_or_none"]
 from auditor.pricing.book import PriceBook
-
-ParamValue = int | float | str | bool
-
-
-@dataclass(frozen=True)
-class Param:
-    """A configurable threshold: its default and what it means (shown in docs and config)."""
-
-    default: ParamValue
-    description: str
 
 
 @dataclass(frozen=True)
@@ -36,6 +30,8 @@ class CheckContext:
     params: Mapping[str, ParamValue]
     metrics: MetricStore = field(default_factory=MetricStore)
     prices: PriceBook = field(default_factory=PriceBook)
+    costs: Costs = field(default_factory=Costs)
+    """Every workload priced by the cost model, for checks that `reads_costs`."""
 
     def number(self, name: str) -> float:
         value = self.params[name]
@@ -63,6 +59,9 @@ class Check(abc.ABC):
     on, so that a failed Lambda listing does not leave its ECS verdicts unknown. A kind not
     listed rests on all of `requires`."""
     parameters: ClassVar[Mapping[str, Param]] = {}
+    reads_costs: ClassVar[bool] = False
+    """The check reads its dollar figures from the cost model (`CheckContext.costs`) and
+    does no arithmetic of its own: the scan then prices every workload, once."""
 
     def __init__(self, params: Mapping[str, ParamValue] | None = None) -> None:
         self.params: dict[str, ParamValue] = {k: p.default for k, p in self.parameters.items()}
@@ -104,6 +103,7 @@ class Check(abc.ABC):
         *,
         sub_key: str = "",
         monthly_savings_usd: float | None = None,
+        savings_kind: str | None = None,
         severity: Severity | None = None,
         remediation: str | None = None,
     ) -> Finding:
@@ -122,6 +122,7 @@ class Check(abc.ABC):
             remediation=remediation or self.remediation,
             monthly_savings_usd=None if monthly_savings_usd is None
             else round(monthly_savings_usd, 2),
+            savings_kind=savings_kind if monthly_savings_usd is not None else None,
             sub_key=sub_key,
         )
 

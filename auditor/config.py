@@ -14,9 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.check import ParamValue
+from auditor.cost.workloads import MODEL_PARAMETERS
 from auditor.errors import ConfigError
 from auditor.findings import SEVERITIES, Category
+from auditor.params import ParamValue
 from auditor.suppress import Suppression
 
 FORMATS = ("table", "json", "csv", "markdown", "html", "sarif", "ocsf")
@@ -55,6 +56,8 @@ class Config:
     read_timeout: float = 30.0
     """Seconds to wait for a response before the call is retried (then recorded as failed)."""
     thresholds: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
+    cost: Mapping[str, ParamValue] = field(default_factory=dict)
+    """`[cost]`: the cost model's assumptions (see `auditor.cost.workloads.MODEL_PARAMETERS`)."""
     custom_checks: tuple[CustomCheckSpec, ...] = ()
     baseline: str | None = None
     suppressions: tuple[Suppression, ...] = ()
@@ -90,6 +93,7 @@ _TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
     "max_attempts": (int, "a whole number"),
     "read_timeout": ((int, float), "a number of seconds"),
     "thresholds": (dict, 'a table of tables, [thresholds."check.id"]'),
+    "cost": (dict, "a table of the cost model's assumptions, [cost]"),
     "custom_checks": (list, "an array of tables"),
     "baseline": (str, "the path of a previous JSON report"),
     "suppressions": (list, "an array of tables, [[suppressions]]"),
@@ -180,6 +184,7 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         max_attempts=values.get("max_attempts", 8),
         read_timeout=float(values.get("read_timeout", 30.0)),
         thresholds=_thresholds(where, values.get("thresholds", {})),
+        cost=_cost(where, values.get("cost", {})),
         custom_checks=tuple(_custom(where, i, entry)
                             for i, entry in enumerate(values.get("custom_checks", []))),
         baseline=values.get("baseline"),
@@ -206,6 +211,18 @@ def _thresholds(where: str, tables: Mapping[str, Any]) -> dict[str, dict[str, Pa
                                   f"string or boolean, got {value!r}")
         result[check_id] = dict(table)
     return result
+
+
+def _cost(where: str, table: Mapping[str, Any]) -> dict[str, ParamValue]:
+    place = f"{where}: [cost]"
+    for key, value in table.items():
+        if key not in MODEL_PARAMETERS:
+            raise _unknown_key(place, key, list(MODEL_PARAMETERS))
+        default = MODEL_PARAMETERS[key].default
+        wanted: type | tuple[type, ...] = (int, float) if isinstance(default, int | float) \
+            else type(default)
+        _expect(place, key, value, wanted, f"a {type(default).__name__}")
+    return dict(table)
 
 
 def _custom(where: str, index: int, entry: Any) -> CustomCheckSpec:

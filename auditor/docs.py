@@ -6,8 +6,11 @@ the committed page differs from what the registry says.
 
 from __future__ import annotations
 
-from auditor.check import ParamValue
+from collections.abc import Mapping
+
+from auditor.cost.workloads import MODEL_PARAMETERS
 from auditor.engine import CheckClass, Registry
+from auditor.params import Param, ParamValue
 
 REGENERATE = "python -m auditor.docs > docs/checks.md"
 
@@ -25,9 +28,21 @@ def checks_markdown(registry: Registry) -> str:
     ]
     lines += [f"| [`{c.id}`](#{_anchor(c.id)}) | {c.severity.value} | {c.category.value} | "
               f"{_cell(c.title)} |" for c in registry.checks]
+    lines += ["", "## The cost model", "",
+              "Checks that report a saving read it from the cost model, which prices every "
+              "workload once a scan and composes its savings by kind (idle, right-size, arm64, "
+              "provisioned concurrency, extended support, migration) so that none is counted "
+              "twice. Its assumptions are set in the config's `[cost]` table.", "",
+              *_parameters(MODEL_PARAMETERS, "assumption")]
     for check in registry.checks:
         lines += ["", *_section(check)]
     return "\n".join(lines) + "\n"
+
+
+def _parameters(parameters: Mapping[str, Param], what: str = "threshold") -> list[str]:
+    return [f"| {what} | default | meaning |", "|---|---|---|"] + [
+        f"| `{name}` | `{_toml(param.default)}` | {_cell(param.description)} |"
+        for name, param in parameters.items()]
 
 
 def _section(check: CheckClass) -> list[str]:
@@ -41,9 +56,7 @@ def _section(check: CheckClass) -> list[str]:
         "",
     ]
     if check.parameters:
-        lines += ["| threshold | default | meaning |", "|---|---|---|"]
-        lines += [f"| `{name}` | `{_toml(param.default)}` | {_cell(param.description)} |"
-                  for name, param in check.parameters.items()]
+        lines += _parameters(check.parameters)
     else:
         lines.append("No thresholds.")
     actions = sorted(check().iam_actions)

@@ -23,12 +23,16 @@ from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
-from auditor.check import Check, CheckContext, ParamValue
+from auditor.check import Check, CheckContext
+from auditor.cost.model import Assumptions
+from auditor.cost.usage import workload_queries
+from auditor.cost.workloads import COST_DATASETS, Costs, estimate_workloads
 from auditor.datasets import DATASETS, datasets_listing
 from auditor.errors import CheckLoadError, ConfigError
 from auditor.findings import Finding
 from auditor.metrics import MetricQuery, MetricStore, unique
 from auditor.model import GLOBAL_REGION, CollectionError, Inventory, Scope, kind_of_arn
+from auditor.params import ParamValue
 from auditor.pricing.book import PriceBook
 
 ENTRY_POINT_GROUP = "auditor.checks"
@@ -228,24 +232,54 @@ class MetricPlan:
         return self.by_reader.get(reader, ())
 
 
+COST_MODEL = "cost model"
+"""The reader the cost model's series are planned and read under."""
+
+
 def context_for(
-    check: Check, now: datetime, lookback_days: int, metrics: MetricStore, prices: PriceBook
+    check: Check, now: datetime, lookback_days: int, metrics: MetricStore, prices: PriceBook,
+    costs: Costs | None = None,
 ) -> CheckContext:
     return CheckContext(now=now, lookback_days=lookback_days, params=check.params,
-                        metrics=metrics, prices=prices)
+                        metrics=metrics, prices=prices, costs=costs or Costs())
+
+
+def needs_costs(checks: Iterable[Check]) -> bool:
+    return any(check.reads_costs for check in checks)
+
+
+def wanted_datasets(checks: Iterable[Check]) -> frozenset[str]:
+    """What to collect: what the checks require, and what the cost model reads when one of
+    them reads costs."""
+    checks = list(checks)
+    wanted = frozenset(name for check in checks for name in check.requires)
+    return wanted | COST_DATASETS if needs_costs(checks) else wanted
 
 
 def plan_metrics(
     checks: Iterable[Check], inventory: Inventory, now: datetime, lookback_days: int,
     prices: PriceBook,
 ) -> MetricPlan:
-    """Every metric query the enabled checks declare, by check ID."""
+    """Every metric query the enabled checks declare, by check ID, and the cost model's when
+    a check reads costs."""
+    checks = list(checks)
     declared: dict[str, tuple[MetricQuery, ...]] = {}
     for check in checks:
         if check.uses_metrics:
             ctx = context_for(check, now, lookback_days, MetricStore(), prices)
             declared[check.id] = tuple(check.metric_queries(inventory, ctx))
+    if needs_costs(checks):
+        declared[COST_MODEL] = tuple(workload_queries(inventory))
     return MetricPlan(declared)
+
+
+def price_workloads(inventory: Inventory, metrics: MetricStore, plan: MetricPlan,
+                    prices: PriceBook, assumptions: Assumptions, lookback_days: int,
+                    now: datetime) -> Costs:
+    """The cost model, run once: every workload priced on the series it declared."""
+    readable = metrics.for_reader(COST_MODEL, plan.declared(COST_MODEL))
+    return Costs(estimate_workloads(inventory, readable, prices, assumptions, lookback_days,
+                                    now))
 
 
 def run_checks(
@@ -256,16 +290,23 @@ def run_checks(
     lookback_days: int,
     prices: PriceBook,
     plan: MetricPlan | None = None,
+    costs: Costs | None = None,
 ) -> CheckRun:
-    """Run each check on the inventory and the series it declared (`plan`, planned here
-    when not given), and turn what the failures leave undecided into `unknown`."""
+    """Run each check on the inventory, the series it declared (`plan`) and the workloads'
+    costs (both worked out here when not given), and turn what the failures leave undecided
+    into `unknown`."""
     plan = plan or plan_metrics(checks, inventory, now, lookback_days, prices)
+    if costs is None and needs_costs(checks):
+        costs = price_workloads(inventory, metrics, plan, prices, Assumptions(), lookback_days,
+                                now)
     findings: list[Finding] = []
     errors: list[CollectionError] = []
     for check in checks:
-        declared = plan.declared(check.id)
+        own = plan.declared(check.id)
+        # A saving read from the cost model rests on the series the model read too.
+        declared = (*own, *plan.declared(COST_MODEL)) if check.reads_costs else own
         ctx = context_for(check, now, lookback_days,
-                          metrics.for_reader(f"check {check.id}", declared), prices)
+                          metrics.for_reader(f"check {check.id}", own), prices, costs)
         try:
             reported = list(check.evaluate(inventory, ctx))
         except Exception as exc:
@@ -437,8 +478,13 @@ def checks_affected(error: CollectionError, checks: Iterable[Check],
         return [error.operation.removeprefix("check ")]
     if error.series and plan is not None:
         failed = set(error.series)
-        return sorted(c.id for c in checks if any(
-            (q.account, q.region) == (error.account, error.region) and q.describe() in failed
-            for q in plan.declared(c.id)))
+
+        def reads_failed(reader: str) -> bool:
+            return any((q.account, q.region) == (error.account, error.region)
+                       and q.describe() in failed for q in plan.declared(reader))
+
+        costs_failed = reads_failed(COST_MODEL)
+        return sorted(c.id for c in checks if reads_failed(c.id) or (
+            c.reads_costs and costs_failed and "cloudwatch.metrics" in c.requires))
     return sorted(c.id for c in checks if set(error.datasets) & c.requires)
 

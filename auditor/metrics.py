@@ -134,6 +134,22 @@ class MetricStore:
         return replace(self, declared=frozenset(declared), reader=reader)
 
 
+def observed_hours(series: Iterable[Series | None], start: datetime, end: datetime,
+                   created: datetime | None = None) -> float:
+    """Hours of the window a workload was there to be measured: from its creation, or else
+    from its first datapoint, to the window's end. A function younger than the lookback
+    (the common case) is measured over its own life, not diluted over the whole window;
+    hours without datapoints after that are hours without traffic."""
+    window = (end - start).total_seconds() / 3600
+    firsts = [s.timestamps[0] for s in series if s is not None and not s.empty]
+    begin = min(firsts, default=None)
+    if created is not None:
+        begin = created if begin is None else min(begin, created)
+    if begin is None or begin <= start:
+        return window
+    return max(1.0, min(window, (end - begin).total_seconds() / 3600))
+
+
 def unique(queries: Iterable[MetricQuery]) -> list[MetricQuery]:
     """Each distinct query once, in a stable order."""
     return sorted(set(queries))

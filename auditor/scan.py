@@ -6,7 +6,6 @@ This is the library entry point the CLI calls; it never exits and never prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,24 +27,21 @@ from auditor.collect.base import Recorder
 from auditor.collect.cloudwatch import fetch_metrics
 from auditor.collect.runner import Target, collect_inventory
 from auditor.config import Config
-from auditor.cost.workloads import (
-    COST_CHECK,
-    WorkloadEstimate,
-    assumptions_from,
-    estimate_workloads,
-)
+from auditor.cost.workloads import Costs, assumptions_from
 from auditor.engine import (
     MetricPlan,
     Registry,
     checks_affected,
     instantiate,
+    needs_costs,
     plan_metrics,
+    price_workloads,
     run_checks,
+    wanted_datasets,
 )
 from auditor.errors import ConfigError, NothingCollected
 from auditor.metrics import MetricStore
-from auditor.model import GLOBAL_REGION, CollectionError, Inventory, Scope
-from auditor.pricing.book import PriceBook
+from auditor.model import GLOBAL_REGION, CollectionError, Scope
 from auditor.pricing.cache import load_price_book
 from auditor.report.document import ErrorEntry, Report, Stats
 from auditor.session import CallStats, ClientFactory, Hook, RetryPolicy
@@ -181,7 +177,7 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
     started = time.monotonic()
     now = (now or datetime.now(UTC)).astimezone(UTC)
     checks = select_checks(config)
-    wanted = frozenset(name for check in checks for name in check.requires)
+    wanted = wanted_datasets(checks)
 
     session = _session(config, env)
     stats = CallStats()
@@ -208,8 +204,11 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
     metrics = _metrics(plan, config, now, clients, recorder)
     # The metrics pass may have failed too; its errors make metric checks unknown.
     inventory = replace(inventory, errors=tuple(recorder.errors))
-    run = run_checks(checks, inventory, metrics, now, config.lookback_days, prices, plan)
-    workloads = _workloads(checks, inventory, metrics, prices, config.lookback_days, now)
+    costs = (price_workloads(inventory, metrics, plan, prices, assumptions_from(config.cost),
+                             config.lookback_days, now)
+             if needs_costs(checks) else Costs())
+    run = run_checks(checks, inventory, metrics, now, config.lookback_days, prices, plan,
+                     costs)
 
     errors = tuple(
         ErrorEntry(e.account, e.region, e.service, e.operation, e.code, e.message,
@@ -227,23 +226,11 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
                     len(metrics.series)),
         checks_run=tuple(c.id for c in checks),
         pricing=prices.describe(),
-        workloads=tuple(w.to_dict() for w in workloads),
+        workloads=tuple(w.to_dict() for w in costs.estimates),
         demo=env.demo,
         resource_tags=resource_tags(inventory, run.findings),
         shard=str(shard) if shard else None,
     )
-
-
-def _workloads(checks: Sequence[Check], inventory: Inventory, metrics: MetricStore,
-               prices: PriceBook, lookback_days: int, now: datetime
-               ) -> tuple[WorkloadEstimate, ...]:
-    """Every workload priced, with the cost check's parameters, when that check runs (it
-    declares what the model reads, so without it nothing was collected for it)."""
-    cost = next((c for c in checks if c.id == COST_CHECK), None)
-    if cost is None:
-        return ()
-    return estimate_workloads(inventory, metrics, prices, assumptions_from(cost.params),
-                              lookback_days, now)
 
 
 def metric_window(now: datetime, lookback_days: int) -> tuple[datetime, datetime]:

@@ -6,23 +6,13 @@ from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from auditor.check import Check, CheckContext, Param
-from auditor.cost.usage import workload_queries
-from auditor.cost.workloads import (
-    COST_CHECK,
-    COST_DATASETS,
-    MODEL_PARAMETERS,
-    SUBJECT_DATASETS,
-    WorkloadEstimate,
-    assumptions_from,
-    estimate_workloads,
-)
+from auditor.cost.workloads import COST_DATASETS, SUBJECT_DATASETS, WorkloadEstimate
 from auditor.findings import Category, Finding, Severity
-from auditor.metrics import MetricQuery
 from auditor.model import Inventory
 
 
 class MigrationOpportunity(Check):
-    id = COST_CHECK
+    id = "cost.migration_opportunity"
     title = "Workload cheaper on another platform"
     severity = Severity.INFO
     category = Category.COST
@@ -41,20 +31,15 @@ class MigrationOpportunity(Check):
     requires = COST_DATASETS
     subject_kinds = ("lambda-function", "ecs-service", "eks-cluster")
     subject_requires = SUBJECT_DATASETS
+    reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "min_monthly_savings_usd": Param(20.0, "report when moving saves more than this a "
                                                "month"),
         "min_savings_percent": Param(20.0, "... and more than this share of the current cost"),
-        **MODEL_PARAMETERS,
     }
 
-    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
-        return workload_queries(inventory)
-
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
-        for estimate in estimate_workloads(inventory, ctx.metrics, ctx.prices,
-                                           assumptions_from(ctx.params), ctx.lookback_days,
-                                           ctx.now):
+        for estimate in ctx.costs.estimates:
             saving = estimate.migration_savings_usd
             current = estimate.current.monthly_usd
             if (saving > ctx.number("min_monthly_savings_usd") and current > 0
@@ -90,4 +75,5 @@ class MigrationOpportunity(Check):
                 "prices": ctx.prices.in_region(estimate.resource.region).describe(),
             },
             monthly_savings_usd=saving,
+            savings_kind="migration",
         )

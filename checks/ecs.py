@@ -4,22 +4,15 @@ services, task definitions and clusters."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from auditor.check import Check, CheckContext, Param, listing, series_or_none
+from auditor.cost.model import Option
+from auditor.cost.workloads import WorkloadEstimate
 from auditor.findings import Category, Finding, Severity
 from auditor.metrics import MetricQuery, ecs_query
-from auditor.model import EcsService, Inventory, TaskDefinition
-from auditor.pricing.fargate import FargateSize, cheapest_fitting
+from auditor.model import EcsService, Inventory
 from auditor.secrets import find_secrets
-
-
-def _fargate_sized(inv: Inventory, service: EcsService) -> TaskDefinition | None:
-    task_definition = inv.task_definition(service.task_definition_arn)
-    if (not service.on_fargate or task_definition is None or task_definition.cpu_units is None
-            or task_definition.memory_mib is None):
-        return None
-    return task_definition
 
 
 def _tasks(service: EcsService) -> int:
@@ -34,7 +27,10 @@ class TaskOverprovisioned(Check):
     category = Category.COST
     rationale = (
         "Fargate bills the vCPU and memory a task asks for, used or not. A service whose busiest "
-        "hours stay far below its size pays for idle capacity every hour of the month."
+        "hours stay far below its size pays for idle capacity every hour of the month. The "
+        "recommended size and the saving are the cost model's right-sizing step (the cheapest "
+        "valid Fargate size keeping the peaks under `[cost] target_peak_percent`); a service "
+        "the model finds idle is reported by ecs.idle_service instead."
     )
     remediation = (
         "Register a task definition revision with the recommended CPU and memory, deploy it, "
@@ -42,32 +38,31 @@ class TaskOverprovisioned(Check):
     )
     requires = frozenset({"ecs.services", "ecs.task_definitions", "cloudwatch.metrics"})
     subject_kinds = ("ecs-service",)
+    reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "cpu_percentile": Param(99.0, "percentile of hourly Maximum CPUUtilization compared"),
         "cpu_max_percent": Param(40.0, "flag when that CPU percentile is below this"),
         "memory_max_percent": Param(50.0, "flag when the Maximum MemoryUtilization is below this"),
-        "target_peak_percent": Param(70.0, "the recommended size keeps the peak at or below this"),
         "min_hours_of_data": Param(72, "hourly datapoints needed before judging"),
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
         for service in inventory.ecs_services:
-            if _fargate_sized(inventory, service) is not None:
+            if service.on_fargate:
                 yield ecs_query(service, "CPUUtilization")
                 yield ecs_query(service, "MemoryUtilization")
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         for service in inventory.ecs_services:
-            task_definition = _fargate_sized(inventory, service)
-            if task_definition is None or service.desired_count == 0:
+            estimate = ctx.costs.of(service.arn)
+            if estimate is None or not service.on_fargate or service.desired_count == 0:
                 continue
-            finding = self._judge(service, task_definition, ctx)
+            finding = self._judge(service, estimate, ctx)
             if finding is not None:
                 yield finding
 
-    def _judge(self, service: EcsService, td: TaskDefinition, ctx: CheckContext
+    def _judge(self, service: EcsService, estimate: WorkloadEstimate, ctx: CheckContext
                ) -> Finding | None:
-        assert td.cpu_units is not None and td.memory_mib is not None
         cpu = series_or_none(ctx, ecs_query(service, "CPUUtilization"))
         memory = series_or_none(ctx, ecs_query(service, "MemoryUtilization"))
         min_hours = ctx.number("min_hours_of_data")
@@ -79,52 +74,51 @@ class TaskOverprovisioned(Check):
         if cpu_peak >= ctx.number("cpu_max_percent") or (
                 memory_peak >= ctx.number("memory_max_percent")):
             return None
-        target = ctx.number("target_peak_percent") / 100
-        cpu_needed = td.cpu_units * cpu_peak / 100 / target
-        memory_needed = td.memory_mib * memory_peak / 100 / target
-        arch = td.cpu_architecture
-        book = ctx.prices.in_region(service.region)
-
-        def month(size: FargateSize) -> float:
-            return book.fargate_task_month(size.vcpu, size.memory_gb, arch)
-
-        current = FargateSize(td.cpu_units, td.memory_mib)
-        best = cheapest_fitting(cpu_needed, memory_needed, month)
-        if best is None or month(best) >= month(current):
-            return None
-        tasks = _tasks(service)
-        saving = (month(current) - month(best)) * tasks
+        right_sized = estimate.step("right_size")
+        if right_sized is None:
+            return None  # no cheaper valid size, or idle (the whole cost, claimed once)
+        saving = estimate.savings["right_size"]
+        current, shape = estimate.current, right_sized.shape
+        tasks = shape["tasks"]
+        recommended = f"{shape['vcpu']:g} vCPU / {shape['memory_gb']:g} GB"
         return self.finding(
             service,
-            f"ECS service {service.name} runs {tasks} task(s) of {current}; over "
+            f"ECS service {service.name} runs {tasks} task(s) of "
+            f"{current.shape['vcpu']:g} vCPU / {current.shape['memory_gb']:g} GB; over "
             f"{ctx.lookback_days} days the p{pct:g} of hourly peak CPU was {cpu_peak:.1f}% "
             f"(threshold {ctx.number('cpu_max_percent'):g}%) and peak memory "
             f"{memory_peak:.1f}% (threshold {ctx.number('memory_max_percent'):g}%); "
-            f"{best} would keep the peak under {target:.0%} and save "
+            f"{recommended} would keep the peaks under the model's target and save "
             f"${saving:,.2f}/month.",
             {
                 "cluster": service.cluster_name,
-                "task_definition": td.arn,
-                "current_size": {"cpu_units": current.cpu_units, "memory_mib": current.memory_mib},
-                "recommended_size": {"cpu_units": best.cpu_units, "memory_mib": best.memory_mib},
+                "task_definition": service.task_definition_arn,
+                "current_size": {"cpu_units": round(current.shape["vcpu"] * 1024),
+                                 "memory_mib": round(current.shape["memory_gb"] * 1024)},
+                "recommended_size": {"cpu_units": round(shape["vcpu"] * 1024),
+                                     "memory_mib": round(shape["memory_gb"] * 1024)},
+                "sizing": shape.get("sizing"),
                 "cpu_percentile": pct,
                 "cpu_peak_percent": round(cpu_peak, 2),
                 "memory_peak_percent": round(memory_peak, 2),
                 "thresholds": {k: ctx.params[k] for k in self.parameters},
                 "hourly_datapoints": {"cpu": len(cpu), "memory": len(memory)},
                 "tasks": tasks,
-                "architecture": arch,
-                "monthly_cost_per_task_usd": {"current": round(month(current), 4),
-                                              "recommended": round(month(best), 4)},
-                "arithmetic": (
-                    f"{tasks} task(s) x 730 h x [({current.vcpu:g}-{best.vcpu:g}) vCPU x "
-                    f"vCPU-hour price + ({current.memory_gb:g}-{best.memory_gb:g}) GB x "
-                    "GB-hour price]"
-                ),
-                "prices": book.describe(),
+                "architecture": shape.get("arch"),
+                "monthly_usd": {"current": current.monthly_usd,
+                                "right_sized": right_sized.monthly_usd},
+                "arithmetic": {"current": _arithmetic(current),
+                               "right_sized": _arithmetic(right_sized),
+                               "saving": f"${current.monthly_usd:,.2f} - "
+                                         f"${right_sized.monthly_usd:,.2f} = ${saving:,.2f}"},
             },
             monthly_savings_usd=saving,
+            savings_kind="right_size",
         )
+
+
+def _arithmetic(option: Option) -> dict[str, str]:
+    return {line.name: line.formula for line in option.lines}
 
 
 class IdleService(Check):
@@ -133,11 +127,12 @@ class IdleService(Check):
     severity = Severity.MEDIUM
     category = Category.COST
     rationale = (
-        "A service whose busiest minute stayed under 5% CPU in every hour of the lookback does "
-        "no work: a forgotten test, a replaced version, the consumer of a retired queue. Every "
-        "task is billed all month all the same. The saving is the whole service at on-demand "
-        "Fargate prices (none is given for EC2-backed services, whose instances may run other "
-        "work)."
+        "A service whose busiest minute stayed under 5% CPU (`[cost] idle_cpu_max_percent`) in "
+        "every hour of the lookback does no work: a forgotten test, a replaced version, the "
+        "consumer of a retired queue. Every task is billed all month all the same. The cost "
+        "model decides it, and the saving is the service's whole monthly cost, claimed once "
+        "(no right-sizing or migration is counted beside it); none is given for EC2-backed "
+        "services, whose instances may run other work."
     )
     remediation = (
         "Confirm nothing uses it (load balancer requests, queue depth, logs), then scale it to "
@@ -145,54 +140,35 @@ class IdleService(Check):
     )
     requires = frozenset({"ecs.services", "ecs.task_definitions", "cloudwatch.metrics"})
     subject_kinds = ("ecs-service",)
-    parameters: ClassVar[Mapping[str, Param]] = {
-        "cpu_max_percent": Param(5.0, "flag when every hourly Maximum CPUUtilization is below "
-                                      "this"),
-        "min_hours_of_data": Param(72, "hourly datapoints needed before judging"),
-    }
-
-    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
-        return (ecs_query(s, "CPUUtilization") for s in inventory.ecs_services
-                if _tasks(s) > 0)
+    reads_costs = True
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
-        threshold = ctx.number("cpu_max_percent")
         for service in inventory.ecs_services:
-            tasks = _tasks(service)
-            cpu = series_or_none(ctx, ecs_query(service, "CPUUtilization"))
-            if tasks == 0 or cpu is None or len(cpu) < ctx.number("min_hours_of_data"):
+            estimate = ctx.costs.of(service.arn)
+            if estimate is None or not estimate.usage.get("idle"):
                 continue
-            peak = cpu.maximum() or 0.0
-            if peak >= threshold:
-                continue
-            evidence: dict[str, Any] = {
-                "cluster": service.cluster_name, "tasks": tasks,
-                "cpu_peak_percent": round(peak, 2), "threshold_cpu_max_percent": threshold,
-                "hourly_datapoints": len(cpu), "lookback_days": ctx.lookback_days,
-            }
-            saving = None
-            td = _fargate_sized(inventory, service)
-            if td is not None:
-                assert td.vcpu is not None and td.memory_mib is not None
-                book = ctx.prices.in_region(service.region)
-                per_task = book.fargate_task_month(td.vcpu, td.memory_mib / 1024,
-                                                   td.cpu_architecture)
-                saving = per_task * tasks
-                evidence.update({
-                    "task_size": {"cpu_units": td.cpu_units, "memory_mib": td.memory_mib},
-                    "architecture": td.cpu_architecture,
-                    "monthly_cost_per_task_usd": round(per_task, 4),
-                    "arithmetic": f"{tasks} task(s) x ${per_task:,.2f}/month "
-                                  f"= ${saving:,.2f}",
-                    "prices": book.describe(),
-                })
-            cost = f"; it costs ${saving:,.2f}/month" if saving is not None else ""
+            usage = estimate.usage
+            utilization = usage["utilization"]
+            saving = estimate.savings.get("idle")
+            cost = (f"; it costs ${saving:,.2f}/month" if saving is not None
+                    else " (EC2-backed: no saving counted)")
             yield self.finding(
                 service,
-                f"ECS service {service.name} runs {tasks} task(s) whose hourly peak CPU never "
-                f"reached {threshold:g}% in {len(cpu)} hours (highest {peak:.1f}%){cost}.",
-                evidence,
+                f"ECS service {service.name} runs {usage['tasks']} task(s) whose hourly peak "
+                f"CPU stayed below the idle threshold in all {utilization['hourly_datapoints']} "
+                f"hours (highest {utilization['cpu_max_percent']:.1f}%){cost}.",
+                {
+                    "cluster": service.cluster_name,
+                    "tasks": usage["tasks"],
+                    "cpu_max_percent": utilization["cpu_max_percent"],
+                    "hourly_datapoints": utilization["hourly_datapoints"],
+                    "rule": usage["idle_rule"],
+                    "lookback_days": ctx.lookback_days,
+                    "monthly_usd": estimate.current.monthly_usd,
+                    "arithmetic": _arithmetic(estimate.current),
+                },
                 monthly_savings_usd=saving,
+                savings_kind="idle",
             )
 
 

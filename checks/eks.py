@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from auditor.check import Check, CheckContext, Param
+from auditor.cost.model import extended_support_extra
 from auditor.data import SupportWindow, eks_calendar, eks_support_window, version_key
 from auditor.findings import Category, Finding, Severity
 from auditor.model import ClusterNode, EksCluster, EksNodegroup, FargateProfile, Inventory
-from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, rate
 
 _OPEN = ("0.0.0.0/0", "::/0")
 
@@ -47,6 +47,7 @@ class ExtendedSupport(Check):
     )
     requires = frozenset({"eks.clusters", "eks.cluster_versions"})
     subject_kinds = ("eks-cluster",)
+    reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "warn_days": Param(90, "also flag clusters whose standard support ends within this "
                                "many days"),
@@ -63,22 +64,23 @@ class ExtendedSupport(Check):
                 yield finding
 
     @staticmethod
-    def _extra(book: PriceBook) -> tuple[float, dict[str, Any]]:
-        """What extended support adds to a month of control plane, and its evidence."""
-        extended, standard = book.eks_control_plane_hour(True), book.eks_control_plane_hour(False)
-        extra = (extended - standard) * HOURS_PER_MONTH
-        return extra, {
-            "monthly_extra_cost_usd": round(extra, 2),
-            "arithmetic": (f"(${rate(extended)} - ${rate(standard)})/h x {HOURS_PER_MONTH:g} h "
-                           f"= ${extra:,.2f}/month"),
-            "prices": book.describe(),
+    def _extra(cluster: EksCluster, ctx: CheckContext) -> tuple[float | None, float,
+                                                               dict[str, Any]]:
+        """The saving billed now (the cost model's, for this cluster) and what extended
+        support adds to a month, with their evidence."""
+        extra = extended_support_extra(ctx.prices.in_region(cluster.region))
+        estimate = ctx.costs.of(cluster.arn)
+        saving = estimate.savings.get("extended_support") if estimate else None
+        return saving, extra.usd, {
+            "monthly_extra_cost_usd": extra.usd,
+            "arithmetic": f"{extra.formula} = ${extra.usd:,.2f}/month",
         }
 
     def _judge(self, cluster: EksCluster, window: SupportWindow, ctx: CheckContext
                ) -> Finding | None:
         warn_days = int(ctx.number("warn_days"))
         days_left = (window.end_of_standard - ctx.now).days
-        extra, cost = self._extra(ctx.prices.in_region(cluster.region))
+        saving, extra, cost = self._extra(cluster, ctx)
         standard, extended = _day(window.end_of_standard), _day(window.end_of_extended)
         if ctx.now >= window.end_of_extended:
             state = "past_extended_support"
@@ -115,7 +117,8 @@ class ExtendedSupport(Check):
                 **cost,
             },
             # Only money being spent now counts as a saving; the upcoming case is a warning.
-            monthly_savings_usd=extra if billed_now else None,
+            monthly_savings_usd=saving if billed_now else None,
+            savings_kind="extended_support",
         )
 
     def _unlisted(self, cluster: EksCluster, ctx: CheckContext) -> Finding | None:
@@ -128,7 +131,7 @@ class ExtendedSupport(Check):
                     "calendar_versions": f"{oldest} to {newest}",
                     "describe_cluster_versions_answered": cluster.version_calendar_answered}
         if cluster.version and version_key(cluster.version) < version_key(oldest):
-            extra, cost = self._extra(ctx.prices.in_region(cluster.region))
+            saving, extra, cost = self._extra(cluster, ctx)
             ended = _day(calendar.versions[oldest].end_of_extended_support)
             return self.finding(
                 cluster,
@@ -137,7 +140,8 @@ class ExtendedSupport(Check):
                 f"{ended}): it is past extended support and billed at the extended rate, "
                 f"${extra:,.2f}/month more than standard, until AWS upgrades it.",
                 {**evidence, "support_state": "past_extended_support", **cost},
-                monthly_savings_usd=extra,
+                monthly_savings_usd=saving,
+                savings_kind="extended_support",
             )
         if cluster.version_calendar_answered:
             return None
@@ -364,7 +368,8 @@ class UnderusedControlPlane(Check):
     rationale = (
         "Every EKS cluster pays $73/month for its control plane, however little it runs. "
         "Beside one small node that fee is most of the bill; the same pods on ECS, on a shared "
-        "cluster or on Lambda pay no control plane at all."
+        "cluster or on Lambda pay no control plane at all. What moving saves is the cost "
+        "model's migration estimate (cost.migration_opportunity), counted there once."
     )
     remediation = (
         "Move the workloads onto a shared cluster, or onto ECS or Lambda (see the workload "
@@ -373,6 +378,7 @@ class UnderusedControlPlane(Check):
     requires = frozenset({"eks.clusters", "eks.nodegroups", "eks.fargate_profiles",
                           "ec2.cluster_nodes"})
     subject_kinds = ("eks-cluster",)
+    reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "max_nodes": Param(1, "flag when the cluster runs at most this many nodes (managed "
                               "node groups' desired sizes, plus Auto Mode, Karpenter and "
@@ -408,8 +414,11 @@ class UnderusedControlPlane(Check):
         max_nodes, max_profiles = ctx.number("max_nodes"), ctx.number("max_fargate_profiles")
         if nodes > max_nodes or len(profiles) > max_profiles:
             return None
-        book = ctx.prices.in_region(cluster.region)
-        control_plane = book.eks_control_plane_hour(False) * HOURS_PER_MONTH
+        estimate = ctx.costs.of(cluster.arn)
+        line = estimate.current.line("control_plane") if estimate else None
+        if line is None:
+            return None
+        control_plane = line.usd
         instance_types = sorted({t for g in groups for t in g.instance_types}
                                 | {n.instance_type for n in others})
         shapes = Counter(n.provisioner for n in others)
@@ -435,11 +444,11 @@ class UnderusedControlPlane(Check):
                 "instance_types": instance_types,
                 "fargate_profiles": [p.name for p in profiles],
                 "thresholds": {k: ctx.params[k] for k in self.parameters},
-                "control_plane_monthly_usd": round(control_plane, 2),
-                "arithmetic": (f"${rate(book.eks_control_plane_hour(False))}/h x "
-                               f"{HOURS_PER_MONTH:g} h = ${control_plane:,.2f}"),
+                "control_plane_monthly_usd": control_plane,
+                "arithmetic": f"{line.formula} = ${control_plane:,.2f}",
                 "not_visible": "pods on Fargate",
-                "prices": book.describe(),
+                # What moving off the cluster saves is counted once, by the cost model's
+                # migration (cost.migration_opportunity), not again here.
+                "saving_counted_by": "cost.migration_opportunity",
             },
-            monthly_savings_usd=control_plane,
         )

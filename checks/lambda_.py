@@ -6,16 +6,23 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from ipaddress import ip_network
 from typing import Any, ClassVar
 
 from auditor.check import Check, CheckContext, Param, series_or_none
+from auditor.cost.workloads import WorkloadEstimate
 from auditor.data import RuntimeTable, lambda_runtimes, runtime_family, version_key
 from auditor.findings import Category, Finding, Severity
-from auditor.metrics import MetricQuery, Series, lambda_query, provisioned_query
+from auditor.metrics import (
+    MetricQuery,
+    Series,
+    lambda_query,
+    observed_hours,
+    provisioned_query,
+)
 from auditor.model import (
     Inventory,
     LambdaFunction,
@@ -25,7 +32,7 @@ from auditor.model import (
     RdsProxy,
     Resource,
 )
-from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, rate
+from auditor.pricing.book import HOURS_PER_MONTH
 from auditor.secrets import find_secrets
 
 
@@ -36,7 +43,10 @@ class ProvisionedConcurrencyWaste(Check):
     category = Category.COST
     rationale = (
         "Provisioned concurrency is billed for every second it is configured, busy or not. When "
-        "even the busy hours use a small share of it, most of that charge buys nothing."
+        "even the busy hours use a small share of it, most of that charge buys nothing. The "
+        "environments worth keeping (the `[cost] provisioned_percentile` of hourly peak "
+        "utilisation) and the saving are the cost model's: what the function would cost with "
+        "only those, invocations that no longer fit them billed on demand."
     )
     remediation = (
         "Lower the provisioned concurrency to what the busy hours use (or schedule it with "
@@ -46,9 +56,10 @@ class ProvisionedConcurrencyWaste(Check):
     requires = frozenset({"lambda.functions", "lambda.provisioned_concurrency",
                           "cloudwatch.metrics"})
     subject_kinds = ("lambda-provisioned-concurrency",)
+    reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
-        "percentile": Param(95.0, "percentile of hourly Maximum utilisation compared"),
-        "max_utilization": Param(0.3, "flag when that percentile is below this (0-1)"),
+        "max_utilization": Param(0.3, "flag when the kept percentile of hourly peak "
+                                      "utilisation is below this (0-1)"),
         "min_hours_of_data": Param(72, "hourly datapoints needed before judging"),
     }
 
@@ -58,54 +69,62 @@ class ProvisionedConcurrencyWaste(Check):
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         for config in inventory.provisioned_concurrency:
             function = inventory.get(config.function_arn)
-            if not isinstance(function, LambdaFunction) or config.allocated <= 0:
+            estimate = ctx.costs.of(config.function_arn)
+            if (not isinstance(function, LambdaFunction) or estimate is None
+                    or config.allocated <= 0):
                 continue
-            finding = self._judge(config, function, ctx)
+            finding = self._judge(config, function, estimate, ctx)
             if finding is not None:
                 yield finding
 
     def _judge(self, config: ProvisionedConcurrency, function: LambdaFunction,
-               ctx: CheckContext) -> Finding | None:
+               estimate: WorkloadEstimate, ctx: CheckContext) -> Finding | None:
         series = series_or_none(ctx, provisioned_query(config))
         if series is None or len(series) < ctx.number("min_hours_of_data"):
             return None
-        pct = ctx.number("percentile")
-        busy = series.percentile(pct) or 0.0
-        if busy >= ctx.number("max_utilization"):
+        kept_by_config: Mapping[str, Mapping[str, Any]] = estimate.usage["provisioned_configs"]
+        judged = kept_by_config[config.arn]
+        busy, kept = judged["utilization"], judged["kept"]
+        if busy is None or busy >= ctx.number("max_utilization") or (
+                "provisioned_concurrency" not in estimate.savings):
             return None
-        # Keep what the busy hours used; the rest is idle in every hour of the month.
-        keep = max(1, math.ceil(config.allocated * busy))
-        unused = config.allocated - keep
-        memory_gb = function.memory_mb / 1024
-        book = ctx.prices.in_region(config.region)
-        price = book.provisioned_gb_s(function.architecture)
-        unused_gb_s = unused * memory_gb * HOURS_PER_MONTH * 3600
-        saving = unused_gb_s * price
+        # The function's saving is split among its configurations by what each leaves idle.
+        unused = config.allocated - kept
+        unused_all = sum(c["allocated"] - c["kept"] for c in kept_by_config.values())
+        saving = estimate.savings["provisioned_concurrency"] * unused / unused_all
+        trimmed = estimate.step("provisioned_concurrency")
+        assert trimmed is not None
         return self.finding(
             config,
             f"{function.name}:{config.qualifier} keeps {config.allocated} environments "
-            f"provisioned, but the p{pct:g} of hourly peak utilisation over "
-            f"{ctx.lookback_days} days was {busy:.0%} (threshold "
+            f"provisioned, but the p{judged['utilization_percentile']:g} of hourly peak "
+            f"utilisation over {ctx.lookback_days} days was {busy:.0%} (threshold "
             f"{ctx.number('max_utilization'):.0%}); {unused} of them sit idle, "
             f"${saving:,.2f}/month.",
             {
                 "function": function.arn,
                 "qualifier": config.qualifier,
                 "allocated": config.allocated,
-                "utilization_percentile": pct,
-                "utilization_at_percentile": round(busy, 4),
+                "utilization_percentile": judged["utilization_percentile"],
+                "utilization_at_percentile": busy,
+                "recommended_provisioned": kept,
+                "unused_environments": unused,
                 "peak_utilization": round(series.maximum() or 0.0, 4),
                 "hourly_datapoints": len(series),
-                "recommended_provisioned": keep,
-                "unused_environments": unused,
                 "memory_mb": function.memory_mb,
                 "architecture": function.architecture,
-                "price_per_gb_s": price,
-                "arithmetic": (f"{unused} x {memory_gb:g} GB x {HOURS_PER_MONTH:g} h x 3600 s "
-                               f"x ${rate(price)}/GB-s = ${saving:,.2f}"),
-                "prices": book.describe(),
+                "monthly_usd": {"current": estimate.current.monthly_usd,
+                                "trimmed": trimmed.monthly_usd},
+                "arithmetic": {
+                    "current": {line.name: line.formula for line in estimate.current.lines},
+                    "trimmed": {line.name: line.formula for line in trimmed.lines},
+                    "saving": (f"(${estimate.current.monthly_usd:,.2f} - "
+                               f"${trimmed.monthly_usd:,.2f}) x {unused}/{unused_all} idle "
+                               f"environments of the function's = ${saving:,.2f}"),
+                },
             },
             monthly_savings_usd=saving,
+            savings_kind="provisioned_concurrency",
         )
 
 
@@ -173,15 +192,11 @@ def usage(function: LambdaFunction, ctx: CheckContext) -> Usage | None:
     duration = series_or_none(ctx, duration_query)
     if invocations is None or duration is None or invocations.total() <= 0:
         return None
-    return Usage(invocations.total(), duration.total(), ctx.lookback_days * 24.0,
+    start, end = ctx.metrics.start, ctx.metrics.end
+    hours = (observed_hours([invocations, duration], start, end, function.last_modified)
+             if start and end else ctx.lookback_days * 24.0)
+    return Usage(invocations.total(), duration.total(), hours,
                  sum(1 for value in invocations.values if value > 0))
-
-
-def lambda_monthly_usd(function: LambdaFunction, used: Usage, book: PriceBook) -> float:
-    """On-demand compute and requests, no free tier."""
-    return (used.gb_seconds_per_month(function.memory_mb)
-            * book.lambda_gb_s_price(function.architecture)
-            + used.invocations_per_month / 1e6 * book.lambda_requests_per_million)
 
 
 # --------------------------------------------------------------------------- databases
@@ -639,6 +654,7 @@ class LongRunningCandidate(Check):
     )
     requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
     subject_kinds = ("lambda-function",)
+    reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "min_avg_duration_ms": Param(1000.0, "flag when the average Duration is at least this"),
         "min_avg_concurrency": Param(1.0, "and at least this many environments are busy on "
@@ -663,8 +679,10 @@ class LongRunningCandidate(Check):
             if (used.avg_duration_ms < min_duration or used.avg_concurrency < min_concurrency
                     or active < min_active):
                 continue
-            book = ctx.prices.in_region(function.region)
-            cost = lambda_monthly_usd(function, used, book)
+            estimate = ctx.costs.of(function.arn)
+            if estimate is None:
+                continue
+            cost = estimate.current.monthly_usd
             yield self.finding(
                 function,
                 f"Lambda {function.name} averages {used.avg_duration_ms:,.0f} ms per invocation "
@@ -677,9 +695,12 @@ class LongRunningCandidate(Check):
                     "memory_mb": function.memory_mb,
                     "architecture": function.architecture,
                     "active_hours_percent": round(active, 1),
-                    "lambda_monthly_usd": round(cost, 2),
+                    "lambda_monthly_usd": cost,
+                    "lambda_arithmetic": {line.name: line.formula
+                                          for line in estimate.current.lines},
+                    "cheapest_option": {"platform": estimate.recommended.platform,
+                                        "monthly_usd": estimate.recommended.monthly_usd},
                     "thresholds": {k: ctx.params[k] for k in self.parameters},
-                    "prices": book.describe(),
                 },
             )
 
@@ -700,51 +721,47 @@ class X86Arm64Candidate(Check):
     )
     requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
     subject_kinds = ("lambda-function",)
+    reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "min_monthly_savings_usd": Param(1.0, "flag when the monthly saving is at least this"),
     }
 
-    def _candidates(self, inventory: Inventory) -> Iterator[tuple[LambdaFunction, str]]:
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        threshold = ctx.number("min_monthly_savings_usd")
         table = lambda_runtimes()
         for function in inventory.lambda_functions:
             runtime = table.get(function.runtime)
-            if function.architecture == "x86_64" and runtime is not None and runtime.arm64:
-                yield function, runtime.name
-
-    def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
-        for function, _ in self._candidates(inventory):
-            yield from usage_queries(function)
-
-    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
-        threshold = ctx.number("min_monthly_savings_usd")
-        for function, runtime in self._candidates(inventory):
-            used = usage(function, ctx)
-            if used is None:
+            estimate = ctx.costs.of(function.arn)
+            if (function.architecture != "x86_64" or runtime is None or not runtime.arm64
+                    or estimate is None):
                 continue
-            book = ctx.prices.in_region(function.region)
-            gb_s = used.gb_seconds_per_month(function.memory_mb)
-            saving = gb_s * (book.lambda_gb_s - book.lambda_arm_gb_s)
-            if saving < threshold:
+            saving = estimate.savings.get("arm64", 0.0)
+            arm = estimate.step("arm64")
+            if arm is None or saving < threshold:
                 continue
+            before = estimate.step("provisioned_concurrency") or estimate.current
             yield self.finding(
                 function,
-                f"Lambda {function.name} runs {runtime} on x86_64, which also runs on arm64: "
-                f"its {gb_s:,.0f} GB-s a month would cost ${saving:,.2f}/month less there "
-                f"(threshold ${threshold:g}).",
+                f"Lambda {function.name} runs {runtime.name} on x86_64, which also runs on "
+                f"arm64: it would cost ${saving:,.2f}/month less there (threshold "
+                f"${threshold:g}).",
                 {
-                    "runtime": runtime,
+                    "runtime": runtime.name,
                     "architecture": "x86_64",
-                    "usage": used.describe(function.memory_mb),
+                    "usage": dict(estimate.usage),
                     "memory_mb": function.memory_mb,
-                    "price_per_gb_s": {"x86_64": book.lambda_gb_s,
-                                       "arm64": book.lambda_arm_gb_s},
-                    "arithmetic": (f"{gb_s:,.0f} GB-s x (${rate(book.lambda_gb_s)} - "
-                                   f"${rate(book.lambda_arm_gb_s)}) = ${saving:,.2f}"),
+                    "monthly_usd": {"x86_64": before.monthly_usd, "arm64": arm.monthly_usd},
+                    "arithmetic": {
+                        "x86_64": {line.name: line.formula for line in before.lines},
+                        "arm64": {line.name: line.formula for line in arm.lines},
+                        "saving": f"${before.monthly_usd:,.2f} - ${arm.monthly_usd:,.2f} = "
+                                  f"${saving:,.2f}",
+                    },
                     "threshold_usd": threshold,
-                    "runtimes_table": lambda_runtimes().describe(),
-                    "prices": book.describe(),
+                    "runtimes_table": table.describe(),
                 },
                 monthly_savings_usd=saving,
+                savings_kind="arm64",
             )
 
 

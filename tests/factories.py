@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from auditor.check import Check, CheckContext
+from auditor.cost.model import Assumptions
+from auditor.cost.workloads import Costs, estimate_workloads
 from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import (
     ContainerDefinition,
@@ -16,6 +18,7 @@ from auditor.model import (
     EksCluster,
     EksNodegroup,
     IamRole,
+    Inventory,
     LambdaFunction,
     ManagedPolicy,
     NatGateway,
@@ -122,7 +125,8 @@ def function(name: str, role_arn: str, memory: int = 1024, arch: str = "x86_64",
     return LambdaFunction(
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}", ACCOUNT, REGION, name,
         "python3.12", (arch,), memory, 30, role_arn, "Zip", 1000, "vpc-a" if subnets else None,
-        subnets, ("sg-1",) if subnets else (), {}, f"/aws/lambda/{name}", None,
+        subnets, ("sg-1",) if subnets else (), {}, f"/aws/lambda/{name}",
+        NOW - timedelta(days=365),
     )
 
 
@@ -178,8 +182,16 @@ def hourly(values: list[float], end: datetime = NOW) -> Series:
 
 
 def context(check: Check, series: dict[MetricQuery, Series] | None = None,
-            lookback_days: int = 14) -> CheckContext:
-    return CheckContext(NOW, lookback_days, check.params, MetricStore(series or {}), PriceBook())
+            lookback_days: int = 14, inventory: Inventory | None = None,
+            assumptions: Assumptions | None = None) -> CheckContext:
+    """What the engine hands a check; for a check that reads costs, the workloads of
+    `inventory` priced by the cost model on the same series, as a scan does."""
+    metrics = MetricStore(series or {}, NOW - timedelta(days=lookback_days), NOW)
+    costs = Costs()
+    if check.reads_costs and inventory is not None:
+        costs = Costs(estimate_workloads(inventory, metrics, PriceBook(),
+                                         assumptions or Assumptions(), lookback_days, NOW))
+    return CheckContext(NOW, lookback_days, check.params, metrics, PriceBook(), costs)
 
 
 def lambda_zip() -> bytes:

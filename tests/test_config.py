@@ -22,6 +22,12 @@ def test_example_config_loads_and_equals_the_defaults_it_documents() -> None:
     assert len(config.custom_checks) == 1
 
 
+def test_example_documents_the_cost_model_with_its_defaults() -> None:
+    from auditor.cost.workloads import MODEL_PARAMETERS
+
+    assert load(EXAMPLE).cost == {name: p.default for name, p in MODEL_PARAMETERS.items()}
+
+
 def test_example_documents_every_top_level_key() -> None:
     from auditor.config import _TOP
 
@@ -38,6 +44,8 @@ def test_example_documents_every_top_level_key() -> None:
     ({"regions": "us-east-1"}, "regions must be a list of region names"),
     ({"regions": [1]}, "every item of regions must be a non-empty string"),
     ({"fail_on": "severe"}, "fail_on must be one of critical, high, medium, low, info"),
+    ({"cost": {"peak_factr": 2}}, "[cost]: unknown key 'peak_factr'; did you mean 'peak_factor'?"),
+    ({"cost": {"min_tasks": "two"}}, "[cost]: min_tasks must be a int, got 'two'"),
     ({"format": ["pdf"]}, "format 'pdf' is not one of"),
     ({"thresholds": {"ecs.x": 3}}, 'thresholds."ecs.x"] must be a table'),
     ({"custom_checks": [{"id": "custom.a"}]}, "custom_checks[0] is missing 'title'"),

@@ -32,4 +32,5 @@ def test_defaults_are_written_as_in_the_toml_config() -> None:
     page = checks_markdown(REGISTRY)
     assert "| `count_conditional` | `true` |" in page
     assert "| `min_azs` | `2` |" in page
-    assert "| `cpu_max_percent` | `5.0` |" in page
+    assert "| `cpu_max_percent` | `40.0` |" in page
+    assert "| `idle_cpu_max_percent` | `5.0` |" in page

@@ -67,6 +67,12 @@ class Assumptions:
     """Lambda's default account concurrency: a steady peak above it is a blocker."""
     interruptible: bool = False
     """Whether Fargate Spot's 2-minute interruptions are acceptable for the workload."""
+    idle_cpu_max_percent: float = 5.0
+    """A Fargate service whose hourly CPU peak stayed below this all lookback is idle."""
+    min_hours_of_data: int = 72
+    """Hourly datapoints needed before a service is called idle."""
+    provisioned_percentile: float = 95.0
+    """Provisioned concurrency kept: this percentile of hourly peak utilisation."""
 
 
 # --------------------------------------------------------------------------- lines and options
@@ -389,6 +395,13 @@ def control_plane_line(prices: PriceBook, *, share: float = 1.0, basis: str = "a
     part = "" if share == 1.0 else f" x {share:.3g}"
     return Line("control_plane", HOURS_PER_MONTH * hourly * share,
                 f"730 h x ${rate(hourly)} ({support}){part} ({basis})")
+
+
+def extended_support_extra(prices: PriceBook) -> Line:
+    """What a month of extended support adds to a control plane."""
+    extended, standard = prices.eks_control_plane_hour(True), prices.eks_control_plane_hour(False)
+    return Line("extended_support", (extended - standard) * HOURS_PER_MONTH,
+                f"(${rate(extended)} - ${rate(standard)})/h x {HOURS_PER_MONTH:g} h")
 
 
 def eks_option(prices: PriceBook, shape: TaskShape, *, control_plane: Line,

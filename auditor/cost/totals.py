@@ -1,6 +1,6 @@
-"""Report totals over the priced workloads: current spend and savings, by platform and by
-account and region. Savings here are each workload's current cost minus its recommended
-option's (one recommendation per workload, so nothing is counted twice)."""
+"""Report totals over the priced workloads: current spend, by platform and by account and
+region, and how many workloads the model would move where. Savings are not totalled here:
+the report has one savings total, what its findings claim (`Report.savings_by_kind`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,10 @@ from auditor.pricing.book import cents
 def _add(into: dict[str, Any], workload: Mapping[str, Any]) -> None:
     into["workloads"] += 1
     into["current_monthly_usd"] += float(workload.get("current_monthly_usd") or 0.0)
-    into["monthly_savings_usd"] += float(workload.get("monthly_savings_usd") or 0.0)
-    into["migration_savings_usd"] += float(workload.get("migration_savings_usd") or 0.0)
 
 
 def _empty() -> dict[str, Any]:
-    return {"workloads": 0, "current_monthly_usd": 0.0, "monthly_savings_usd": 0.0,
-            "migration_savings_usd": 0.0}
+    return {"workloads": 0, "current_monthly_usd": 0.0}
 
 
 def _rounded(entry: dict[str, Any]) -> dict[str, Any]:

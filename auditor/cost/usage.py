@@ -28,6 +28,7 @@ from auditor.metrics import (
     eks_query,
     lambda_query,
     lcu_query,
+    observed_hours,
     provisioned_query,
     target_group_query,
 )
@@ -121,8 +122,27 @@ def _front_queries(front: Front) -> Iterator[MetricQuery]:
 
 
 @dataclass(frozen=True)
+class Observed:
+    """The hours a workload's usage was measured over, and the factor that scales it to a
+    730-hour month."""
+
+    hours: float
+    lookback_hours: float
+
+    @property
+    def to_month(self) -> float:
+        return HOURS_PER_MONTH / self.hours
+
+    def describe(self) -> str:
+        since = ("" if self.hours >= self.lookback_hours else
+                 f" of the {self.lookback_hours / 24:g}-day lookback, since it first appeared")
+        return (f"usage over {self.hours / 24:.3g} day(s) ({self.hours:g} h){since}, scaled "
+                f"to a 730-hour month (x {self.to_month:.4g})")
+
+
+@dataclass(frozen=True)
 class Window:
-    """The lookback the series cover, and the factor that scales it to a month."""
+    """The lookback the series cover."""
 
     lookback_days: int
     metrics: MetricStore
@@ -131,17 +151,17 @@ class Window:
     def hours(self) -> float:
         return self.lookback_days * 24.0
 
-    @property
-    def to_month(self) -> float:
-        return HOURS_PER_MONTH / self.hours
-
     def series(self, query: MetricQuery) -> Series | None:
         """The fetched series (possibly empty), None when it was not fetched or failed."""
         return self.metrics.get(query)
 
-    def describe(self) -> str:
-        return (f"usage over the {self.lookback_days}-day lookback ({self.hours:g} h) scaled "
-                f"to a 730-hour month (x {self.to_month:.4g})")
+    def observed(self, series: Sequence[Series | None], created: datetime | None = None
+                 ) -> Observed:
+        """The hours of the lookback the workload was there for (see `observed_hours`)."""
+        start, end = self.metrics.start, self.metrics.end
+        if start is None or end is None:
+            return Observed(self.hours, self.hours)
+        return Observed(observed_hours(series, start, end, created), self.hours)
 
 
 def days_covered(series: Series | None) -> float:

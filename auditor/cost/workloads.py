@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from auditor.check import Param, ParamValue
 from auditor.cost.model import (
-    FAMILIES,
     LAMBDA_MAX_MEMORY_MB,
     LAMBDA_MAX_VCPU,
     LAMBDA_PLATFORMS,
@@ -57,6 +56,7 @@ from auditor.data import eks_calendar, lambda_runtimes, version_key
 from auditor.metrics import (
     MetricStore,
     Series,
+    Statistic,
     ecs_query,
     eks_query,
     lambda_query,
@@ -74,6 +74,7 @@ from auditor.model import (
     Resource,
     TaskDefinition,
 )
+from auditor.params import Param, ParamValue
 from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, cents, rate
 from auditor.pricing.ec2 import embedded_instance
 from auditor.pricing.fargate import FargateSize, cheapest_fitting
@@ -94,21 +95,33 @@ SUBJECT_DATASETS: Mapping[str, frozenset[str]] = {
     "lambda-function": LAMBDA_DATASETS, "ecs-service": ECS_DATASETS,
     "eks-cluster": EKS_DATASETS,
 }
-COST_CHECK = "cost.migration_opportunity"
-"""The check that carries the cost model: when it is selected, the scan collects what the
-model reads, plans its metric queries and prices the report's workloads with its parameters."""
 MODEL_PARAMETERS: Mapping[str, Param] = {
     "peak_factor": Param(3.0, "peak over average request rate when no peak is observed"),
     "rps_per_vcpu": Param(500.0, "requests a second one container vCPU serves"),
     "min_tasks": Param(2, "tasks a container service keeps at least, for availability"),
     "target_peak_percent": Param(70.0, "right-sized tasks keep the observed peak at or below "
                                        "this"),
+    "idle_cpu_max_percent": Param(5.0, "a Fargate service whose hourly peak CPU stayed below "
+                                       "this all lookback is idle: its whole cost is the "
+                                       "saving"),
+    "min_hours_of_data": Param(72, "hourly datapoints needed before a service is called "
+                                   "idle"),
+    "provisioned_percentile": Param(95.0, "provisioned concurrency kept: this percentile of "
+                                          "hourly peak utilisation"),
 }
-"""The cost model's assumptions, set like a check's thresholds."""
+"""The cost model's assumptions, set in the config's `[cost]` table. Every dollar figure of a
+report comes from the one model they configure, checks' savings included."""
+
+SAVINGS_KINDS = ("idle", "right_size", "arm64", "provisioned_concurrency", "extended_support",
+                 "migration")
+"""What a saving comes from. A workload's savings compose, each counted once: idle is the
+whole cost and nothing more; otherwise each in-place step (trimmed provisioned concurrency,
+right-sizing, arm64, a supported version) saves on what the step before left, and migration
+saves what moving platform does beyond the best in place."""
 
 
 def assumptions_from(params: Mapping[str, ParamValue]) -> Assumptions:
-    """The model's assumptions from the cost check's parameters (defaults for the rest)."""
+    """The model's assumptions from `[cost]` (defaults for what it leaves out)."""
     defaults = Assumptions()
 
     def number(name: str, default: float) -> float:
@@ -122,6 +135,10 @@ def assumptions_from(params: Mapping[str, ParamValue]) -> Assumptions:
         min_tasks=max(1, int(number("min_tasks", defaults.min_tasks))),
         target_utilization=number("target_peak_percent",
                                   defaults.target_utilization * 100) / 100,
+        idle_cpu_max_percent=number("idle_cpu_max_percent", defaults.idle_cpu_max_percent),
+        min_hours_of_data=int(number("min_hours_of_data", defaults.min_hours_of_data)),
+        provisioned_percentile=number("provisioned_percentile",
+                                      defaults.provisioned_percentile),
     )
 
 
@@ -137,38 +154,58 @@ class WorkloadEstimate:
     confidence: str
     assumptions: tuple[str, ...]
     metric_days: float
+    steps: tuple[tuple[str, Option], ...] = ()
+    """The in-place changes, in order, each with the option it leads to (see SAVINGS_KINDS)."""
+    idle: bool = False
+    """The workload does no work (a Fargate service under the idle CPU threshold)."""
     recommended: Option = field(init=False)
+    savings: Mapping[str, float] = field(init=False)
+    """Dollars a month by kind, composed: their sum never exceeds the current cost."""
 
     def __post_init__(self) -> None:
         best = cheapest(self.options)
         if best is None or best.monthly_usd >= self.current.monthly_usd:
             best = self.current
         object.__setattr__(self, "recommended", best)
+        object.__setattr__(self, "savings", self._compose())
 
-    @property
-    def monthly_savings_usd(self) -> float:
-        return cents(max(0.0, self.current.monthly_usd - self.recommended.monthly_usd))
-
-    @property
-    def is_migration(self) -> bool:
-        return FAMILIES.get(self.recommended.platform) != FAMILIES.get(self.current.platform)
+    def _compose(self) -> dict[str, float]:
+        if self.idle:
+            return {"idle": self.current.monthly_usd} if self.current.monthly_usd else {}
+        savings: dict[str, float] = {}
+        reached = self.current
+        for kind, option in self.steps:
+            if option.feasible and option.monthly_usd < reached.monthly_usd:
+                savings[kind] = cents(reached.monthly_usd - option.monthly_usd)
+                reached = option
+        if self.recommended.monthly_usd < reached.monthly_usd:
+            savings["migration"] = cents(reached.monthly_usd - self.recommended.monthly_usd)
+        return savings
 
     @property
     def best_in_place(self) -> Option:
-        """The cheapest feasible option on the current platform family (or as it is)."""
-        family = FAMILIES.get(self.current.platform)
-        same = [o for o in self.options if o.family == family and o.feasible]
-        best = cheapest(same)
-        return self.current if best is None or best.monthly_usd >= self.current.monthly_usd \
-            else best
+        """Where the in-place steps that save anything lead (the workload as it is, if
+        none)."""
+        reached = self.current
+        for kind, option in self.steps:
+            if kind in self.savings:
+                reached = option
+        return reached
+
+    def step(self, kind: str) -> Option | None:
+        """The option an in-place step leads to, when it saves anything."""
+        return next((option for k, option in self.steps if k == kind and k in self.savings),
+                    None)
+
+    @property
+    def monthly_savings_usd(self) -> float:
+        return cents(sum(self.savings.values()))
 
     @property
     def migration_savings_usd(self) -> float:
         """What moving platform saves beyond the best the current platform can do (the part
-        no in-place check such as right-sizing or arm64 claims)."""
-        if not self.is_migration:
-            return 0.0
-        return cents(max(0.0, self.best_in_place.monthly_usd - self.recommended.monthly_usd))
+        no in-place change claims)."""
+        return self.savings.get("migration", 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -186,11 +223,28 @@ class WorkloadEstimate:
             "options": [o.to_dict() for o in self.options],
             "recommended_platform": self.recommended.platform,
             "monthly_savings_usd": self.monthly_savings_usd,
+            "savings": {kind: self.savings[kind] for kind in SAVINGS_KINDS
+                        if kind in self.savings},
             "migration_savings_usd": self.migration_savings_usd,
             "confidence": self.confidence,
             "metric_days": round(self.metric_days, 2),
             "assumptions": list(self.assumptions),
         }
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Every workload of a scan priced, by ARN: the one source of the report's dollar figures.
+    Checks read their savings from here; the report's workloads are these estimates."""
+
+    estimates: tuple[WorkloadEstimate, ...] = ()
+
+    @cached_property
+    def _by_arn(self) -> dict[str, WorkloadEstimate]:
+        return {estimate.resource.arn: estimate for estimate in self.estimates}
+
+    def of(self, arn: str) -> WorkloadEstimate | None:
+        return self._by_arn.get(arn)
 
 
 @dataclass(frozen=True)
@@ -207,7 +261,7 @@ class _Context:
 
     def general(self, book: PriceBook) -> list[str]:
         notes = [
-            f"A month is 730 hours; {self.window.describe()}.",
+            "Usage is scaled to a 730-hour month over the hours the workload was seen.",
             f"Prices: {book.source}, as of {book.as_of}"
             + (f" ({book.basis})" if book.basis else "") + "."
             + ("" if book.free_tier else " Free tiers are not applied."),
@@ -245,7 +299,8 @@ def _alb(ctx: _Context, book: PriceBook, front: Front, traffic: Traffic,
     lines = []
     for lb in front.balancers:
         lcu = ctx.window.series(lcu_query(lb))
-        measured = None if lcu is None or lcu.empty else lcu.total() / ctx.window.hours
+        measured = (None if lcu is None or lcu.empty
+                    else lcu.total() / ctx.window.observed([lcu]).hours)
         users = max(1, ctx.balancer_users.get(lb.arn, 1))
         lines.append(alb_line(book, traffic, ctx.a, lambda_targets=lambda_targets,
                               measured_lcu=measured, share=1 / users,
@@ -342,12 +397,17 @@ def _lambda_usage(ctx: _Context, fn: LambdaFunction, notes: list[str]) -> _Lambd
                         if peak_concurrency and avg_ms > 0 else 0.0)
     basis = ("peak ConcurrentExecutions / average duration" if from_concurrency >= hourly_peak
              and from_concurrency > 0 else "busiest hour's Invocations / 3600")
+    # A function existed at least since it was last modified (Lambda reports no creation
+    # date): with that, a bursty old function is not mistaken for a young one.
+    observed = window.observed([invocations, duration_sum, concurrency], fn.last_modified)
     if invocations is None:
         notes.append("Lambda metrics could not be read: no traffic assumed.")
     elif total == 0:
         notes.append("No Invocations datapoints in the lookback: treated as no traffic.")
+    else:
+        notes.append(observed.describe()[0].upper() + observed.describe()[1:] + ".")
     return _LambdaUsage(
-        Traffic(total * window.to_month, avg_ms, max(hourly_peak, from_concurrency),
+        Traffic(total * observed.to_month, avg_ms, max(hourly_peak, from_concurrency),
                 f"observed: {basis}"),
         invocations is not None, _days(invocations),
         duration_max.maximum() if duration_max is not None else None, peak_concurrency)
@@ -362,7 +422,8 @@ def _lambda(ctx: _Context, fn: LambdaFunction) -> WorkloadEstimate:
     notes.append(f"Front door: {how}.")
     configs = ctx.inventory.provisioned_concurrency_for(fn.arn)
     provisioned = sum(p.allocated for p in configs)
-    kept = _provisioned_kept(ctx, configs, notes)
+    kept_by_config = _provisioned_kept(ctx, configs, notes)
+    kept = sum(entry["kept"] for entry in kept_by_config.values())
     lambda_front = _alb(ctx, book, front, traffic, lambda_targets=True)
 
     def on_lambda(arch: str, provisioned: int = kept) -> Option:
@@ -380,6 +441,10 @@ def _lambda(ctx: _Context, fn: LambdaFunction) -> WorkloadEstimate:
 
     current = on_lambda(fn.architecture, provisioned)
     options = [on_lambda(arch) for arch in LAMBDA_PLATFORMS]
+    in_place = {option.shape["arch"]: option for option in options}
+    steps = [("provisioned_concurrency", in_place[fn.architecture])]
+    if fn.architecture != "arm64":
+        steps.append(("arm64", in_place["arm64"]))
 
     # Containers: a task shape that gives each request at least Lambda's CPU and memory.
     share = lambda_vcpu_share(fn.memory_mb)
@@ -413,32 +478,33 @@ def _lambda(ctx: _Context, fn: LambdaFunction) -> WorkloadEstimate:
         "peak_concurrency": _round(seen.peak_concurrency),
         "provisioned_concurrency": provisioned,
         "provisioned_concurrency_used": kept if configs else None,
+        "provisioned_configs": kept_by_config,
         "front_door": front_door,
     }
     return _finish(fn, fn.name, "lambda", usage, current, options, seen.days, seen.fetched,
-                   notes)
-
-
-PROVISIONED_PERCENTILE = 95
+                   notes, steps)
 
 
 def _provisioned_kept(ctx: _Context, configs: Sequence[ProvisionedConcurrency],
-                      notes: list[str]) -> int:
-    """Provisioned environments a Lambda option keeps: what the busy hours used (the p95 of
-    hourly peak utilisation, as lambda.provisioned_concurrency_waste judges it), at least one;
-    all of them when the utilisation is unknown."""
-    kept = 0
+                      notes: list[str]) -> dict[str, dict[str, Any]]:
+    """Provisioned environments a Lambda option keeps, by configuration: what the busy hours
+    used (a percentile of hourly peak utilisation, the rule
+    lambda.provisioned_concurrency_waste judges by), at least one; all of them when the
+    utilisation is unknown."""
+    pct = ctx.a.provisioned_percentile
+    kept: dict[str, dict[str, Any]] = {}
     for config in configs:
         series = ctx.window.series(provisioned_query(config))
-        busy = series.percentile(PROVISIONED_PERCENTILE) if series is not None else None
+        busy = series.percentile(pct) if series is not None else None
         keep = config.allocated if busy is None else max(1, math.ceil(config.allocated * busy))
-        kept += min(keep, config.allocated)
+        kept[config.arn] = {"allocated": config.allocated, "kept": min(keep, config.allocated),
+                            "utilization_percentile": pct,
+                            "utilization": None if busy is None else round(busy, 4)}
         notes.append(
             f"Provisioned concurrency {config.function_name}:{config.qualifier}: "
             f"{config.allocated} configured (the current cost); the Lambda options keep "
-            + (f"{keep}, the p{PROVISIONED_PERCENTILE} of hourly peak utilisation "
-               f"({busy:.0%}) of them." if busy is not None else
-               "all of them (no utilisation metrics).")
+            + (f"{keep}, the p{pct:g} of hourly peak utilisation ({busy:.0%}) of them."
+               if busy is not None else "all of them (no utilisation metrics).")
             + " Invocations use provisioned environments first.")
     return kept
 
@@ -462,10 +528,77 @@ def _task_size(td: TaskDefinition | None) -> tuple[int, int, str]:
     return max(cpu, 256), max(memory, 512), "no task size set: taken as 0.25 vCPU / 0.5 GB"
 
 
+@dataclass(frozen=True)
+class _Utilization:
+    """A service's CPU and memory over the lookback, and whether it did any work."""
+
+    cpu_max: Series | None
+    cpu_peak: float | None
+    memory_peak: float | None
+    usage: Mapping[str, Any]
+    idle: bool
+
+
+def _utilization(ctx: _Context, service: EcsService, tasks: int) -> _Utilization:
+    window, a = ctx.window, ctx.a
+    cpu_max = window.series(ecs_query(service, "CPUUtilization", "Maximum"))
+    mem_max = window.series(ecs_query(service, "MemoryUtilization", "Maximum"))
+    cpu_avg = window.series(ecs_query(service, "CPUUtilization", "Average"))
+    mem_avg = window.series(ecs_query(service, "MemoryUtilization", "Average"))
+    cpu_peak = cpu_max.percentile(99) if cpu_max else None
+    mem_peak = mem_max.maximum() if mem_max else None
+    highest = cpu_max.maximum() if cpu_max is not None else None
+    idle = bool(tasks and cpu_max is not None and len(cpu_max) >= a.min_hours_of_data
+                and highest is not None and highest < a.idle_cpu_max_percent)
+    usage = {
+        "cpu_avg_percent": _round(cpu_avg.mean() if cpu_avg else None),
+        "cpu_peak_percent": _round(cpu_peak),
+        "cpu_max_percent": _round(highest),
+        "memory_avg_percent": _round(mem_avg.mean() if mem_avg else None),
+        "memory_peak_percent": _round(mem_peak),
+        "hourly_datapoints": len(cpu_max) if cpu_max is not None else 0,
+        "peak_basis": "p99 of hourly Maximum CPU, Maximum of hourly Maximum memory",
+    }
+    return _Utilization(cpu_max, cpu_peak, mem_peak, usage, idle)
+
+
+@dataclass(frozen=True)
+class _Requests:
+    """A service's requests through its ALBs, when it is behind one."""
+
+    traffic: Traffic
+    measured: bool
+    avg_s: float | None
+    max_s: float
+
+
+def _requests(ctx: _Context, service: EcsService, front: Front, utilization: _Utilization,
+              notes: list[str]) -> _Requests:
+    window = ctx.window
+
+    def each(metric: str, stat: Statistic) -> list[Series | None]:
+        return [window.series(target_group_query(lb, g, metric, stat)) for lb, g in front.pairs]
+
+    requests = [s for s in each("RequestCount", "Sum") if s is not None and not s.empty]
+    response_avg = each("TargetResponseTime", "Average")
+    response_max = each("TargetResponseTime", "Maximum")
+    per_hour = summed_by_hour(requests)
+    avg_s = weighted_mean([s for s in response_avg if s is not None][:len(requests)],
+                          requests) if len(response_avg) == len(requests) else None
+    max_s = max((s.maximum() or 0.0 for s in response_max if s is not None), default=0.0)
+    observed = window.observed([utilization.cpu_max, *requests], service.created_at)
+    if requests:
+        notes.append(observed.describe()[0].upper() + observed.describe()[1:] + ".")
+    traffic = Traffic(sum(s.total() for s in requests) * observed.to_month,
+                      (avg_s or 0.0) * 1000, max(per_hour.values(), default=0.0) / 3600,
+                      "observed: busiest hour's RequestCount / 3600")
+    return _Requests(traffic, bool(requests), avg_s, max_s)
+
+
 def _ecs(ctx: _Context, service: EcsService) -> WorkloadEstimate | None:
     if service.scheduling_strategy == "DAEMON":
         return None
-    book, a, window = ctx.book(service), ctx.a, ctx.window
+    book, a = ctx.book(service), ctx.a
     td = ctx.inventory.task_definition(service.task_definition_arn)
     cpu_units, memory_mib, size_basis = _task_size(td)
     arch = td.cpu_architecture if td else "X86_64"
@@ -473,36 +606,15 @@ def _ecs(ctx: _Context, service: EcsService) -> WorkloadEstimate | None:
     notes = ctx.general(book)
     notes.append(f"Tasks: {tasks} (the larger of desired and running count); size: "
                  f"{size_basis}.")
-
-    cpu_max = window.series(ecs_query(service, "CPUUtilization", "Maximum"))
-    mem_max = window.series(ecs_query(service, "MemoryUtilization", "Maximum"))
-    cpu_avg = window.series(ecs_query(service, "CPUUtilization", "Average"))
-    mem_avg = window.series(ecs_query(service, "MemoryUtilization", "Average"))
-    cpu_peak = cpu_max.percentile(99) if cpu_max else None
-    mem_peak = mem_max.maximum() if mem_max else None
-
+    used = _utilization(ctx, service, tasks)
     front = albs_of(ctx.inventory, service.target_group_arns)
-    requests = [window.series(target_group_query(lb, g, "RequestCount", "Sum"))
-                for lb, g in front.pairs]
-    response_avg = [window.series(target_group_query(lb, g, "TargetResponseTime", "Average"))
-                    for lb, g in front.pairs]
-    response_max = [window.series(target_group_query(lb, g, "TargetResponseTime", "Maximum"))
-                    for lb, g in front.pairs]
-    have_requests = [s for s in requests if s is not None and not s.empty]
-    total = sum(s.total() for s in have_requests)
-    per_hour = summed_by_hour(have_requests)
-    avg_s = weighted_mean([s for s in response_avg if s is not None][:len(have_requests)],
-                          have_requests) if len(response_avg) == len(have_requests) else None
-    max_s = max((s.maximum() or 0.0 for s in response_max if s is not None), default=0.0)
-    traffic = Traffic(total * window.to_month, (avg_s or 0.0) * 1000,
-                      max(per_hour.values(), default=0.0) / 3600,
-                      "observed: busiest hour's RequestCount / 3600")
+    seen = _requests(ctx, service, front, used, notes)
+    traffic = seen.traffic
 
     on_spot = any(p == "FARGATE_SPOT" for p in service.capacity_providers) and not any(
         p == "FARGATE" for p in service.capacity_providers)
     alb = _alb(ctx, book, front, traffic)
     extra = [alb] if alb else []
-    platform = "ecs-fargate" if service.on_fargate else "ecs-ec2"
     current_shape = TaskShape(tasks, cpu_units / 1024, memory_mib / 1024, "as configured")
     if service.on_fargate:
         label = "ecs-fargate-spot" if on_spot else (
@@ -515,36 +627,44 @@ def _ecs(ctx: _Context, service: EcsService) -> WorkloadEstimate | None:
     def month(size: FargateSize) -> float:
         return book.fargate_task_month(size.vcpu, size.memory_gb, arch)
 
-    best, sizing = right_size(cpu_units, memory_mib, cpu_peak, mem_peak, a.target_utilization,
-                              month)
+    best, sizing = right_size(cpu_units, memory_mib, used.cpu_peak, used.memory_peak,
+                              a.target_utilization, month)
     shape = TaskShape(tasks, best.vcpu, best.memory_gb, f"{tasks} task(s) as now; {sizing}")
     options = fargate_options(book, shape, a, extra=extra, on_spot=on_spot)
+    steps: list[tuple[str, Option]] = []
+    if service.on_fargate:
+        # Right-sizing keeps the capacity type and architecture; arm64 is the next step.
+        right = {o.platform: o for o in options}
+        steps.append(("right_size", right[current.platform]))
+        if current.platform == "ecs-fargate":
+            steps.append(("arm64", right["ecs-fargate-arm"]))
     options.append(eks_option(book, shape, control_plane=_eks_share(ctx, service, book),
                               extra=extra))
-    options.extend(_ecs_on_lambda(ctx, book, front, traffic, have_requests, max_s,
+    options.extend(_ecs_on_lambda(ctx, book, front, traffic, seen.measured, seen.max_s,
                                   cpu_units, memory_mib, alb, notes))
+    measured = seen.measured
     usage = {
         "tasks": tasks,
         "vcpu": cpu_units / 1024,
         "memory_mb": memory_mib,
         "architecture": arch,
-        "requests_per_month": round(traffic.requests_per_month) if have_requests else None,
-        "avg_duration_ms": round(traffic.avg_duration_ms, 1) if avg_s is not None else None,
-        "max_duration_ms": round(max_s * 1000, 1) if have_requests else None,
-        "average_rps": round(traffic.avg_rps, 3) if have_requests else None,
-        "peak_rps": round(traffic.peak_rps, 3) if have_requests else None,
+        "requests_per_month": round(traffic.requests_per_month) if measured else None,
+        "avg_duration_ms": round(traffic.avg_duration_ms, 1) if seen.avg_s is not None
+        else None,
+        "max_duration_ms": round(seen.max_s * 1000, 1) if measured else None,
+        "average_rps": round(traffic.avg_rps, 3) if measured else None,
+        "peak_rps": round(traffic.peak_rps, 3) if measured else None,
         "load_balancers": [lb.name for lb in front.balancers],
-        "utilization": {
-            "cpu_avg_percent": _round(cpu_avg.mean() if cpu_avg else None),
-            "cpu_peak_percent": _round(cpu_peak),
-            "memory_avg_percent": _round(mem_avg.mean() if mem_avg else None),
-            "memory_peak_percent": _round(mem_peak),
-            "peak_basis": "p99 of hourly Maximum CPU, Maximum of hourly Maximum memory",
-        },
+        "utilization": dict(used.usage),
+        "idle": used.idle,
+        "idle_rule": (f"hourly peak CPU below {a.idle_cpu_max_percent:g}% in every hour, with at "
+                      f"least {a.min_hours_of_data} hours of data"),
     }
-    days = _days(cpu_max)
-    return _finish(service, service.name, platform, usage, current, options, days,
-                   cpu_max is not None, notes)
+    # An EC2-backed service's instances may run other work: idle, it is reported, but its
+    # share of them is not promised back.
+    return _finish(service, service.name, "ecs-fargate" if service.on_fargate else "ecs-ec2",
+                   usage, current, options, _days(used.cpu_max), used.cpu_max is not None,
+                   notes, steps, used.idle and service.on_fargate)
 
 
 def _round(value: float | None) -> float | None:
@@ -552,7 +672,7 @@ def _round(value: float | None) -> float | None:
 
 
 def _ecs_on_lambda(ctx: _Context, book: PriceBook, front: Front, traffic: Traffic,
-                   have_requests: Sequence[Series], max_s: float, cpu_units: int,
+                   measured: bool, max_s: float, cpu_units: int,
                    memory_mib: int, alb: Line | None, notes: list[str]) -> list[Option]:
     """The service's requests as Lambda invocations, behind the same ALB."""
     a = ctx.a
@@ -561,7 +681,7 @@ def _ecs_on_lambda(ctx: _Context, book: PriceBook, front: Front, traffic: Traffi
     if not front.pairs:
         blockers.append("not behind a load balancer: a worker or daemon rather than "
                         "request/response, and its invocation count is unknown")
-    elif not have_requests:
+    elif not measured:
         blockers.append("no RequestCount datapoints for its target groups: request volume "
                         "unknown")
     if max_s * 1000 > 15 * 60 * 1000:
@@ -701,6 +821,7 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
         notes.append("No priced node groups: no ECS option (the pods' size is unknown).")
     options.append(Option("lambda", (), ("a cluster's pods are not visible to the auditor; "
                                          "move its services to Lambda one at a time",)))
+    steps = [("extended_support", standard)] if extended else []
     usage = {
         "nodes": nodes.count, "vcpu": vcpu, "memory_gb": memory,
         "node_groups": [g.name for g in groups], "fargate_profiles": len(profiles),
@@ -709,7 +830,7 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
                         "memory_peak_percent": _round(mem_peak)},
     }
     return _finish(cluster, cluster.name, "eks", usage, current, options, _days(cpu),
-                   cpu is not None, notes)
+                   cpu is not None, notes, steps)
 
 
 # --------------------------------------------------------------------------- finishing
@@ -717,19 +838,21 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
 
 def _finish(resource: Resource, name: str, platform: str, usage: Mapping[str, Any],
             current: Option, options: Sequence[Option], days: float, fetched: bool,
-            notes: list[str]) -> WorkloadEstimate:
+            notes: list[str], steps: Sequence[tuple[str, Option]] = (),
+            idle: bool = False) -> WorkloadEstimate:
     level = confidence(days, fetched)
     coverage = (f"Confidence {level}: {days:g} day(s) of hourly metrics"
                 if fetched else f"Confidence {level}: no metrics (configuration only)")
     estimate = WorkloadEstimate(resource, name, platform, usage, current, tuple(options),
-                                level, (), days)
+                                level, (), days, tuple(steps), idle)
     extra = [*notes, coverage + "."]
-    if estimate.recommended is not current:
+    if idle:
+        extra.append("Idle: its whole cost is the saving, and nothing else is counted.")
+    elif estimate.recommended is not current:
         story = "; ".join(part.rstrip(".") for part in _option_story(estimate.recommended))
         extra.append(f"Recommended {estimate.recommended.platform}"
                      + (f": {story}." if story else "."))
-    return WorkloadEstimate(resource, name, platform, usage, current, tuple(options), level,
-                            tuple(dict.fromkeys(extra)), days)
+    return replace(estimate, assumptions=tuple(dict.fromkeys(extra)))
 
 
 def _option_story(option: Option) -> list[str]:

@@ -74,6 +74,7 @@ PAGE_SIZES: dict[tuple[str, str], PageSize] = {
     ("ec2", "DescribeInternetGateways"): _EC2,
     ("ec2", "DescribeVpcEndpoints"): _EC2,
     ("ec2", "DescribeSecurityGroups"): _EC2,
+    ("ec2", "DescribeInstances"): _EC2,
     # ECS maxResults: "between 1 and 100. If this parameter isn't used, then ListClusters
     # returns up to 100 results" (ListContainerInstances the same); ListServices "returns up
     # to 10 results".

@@ -90,10 +90,21 @@ class Report:
         return EXIT_DONE
 
     @property
+    def savings_by_kind(self) -> dict[str, float]:
+        """What the findings claim, by what the saving comes from. The cost model composes
+        each workload's savings, so the kinds add up without counting a dollar twice.
+        Baselined findings still cost money: only suppression takes a saving out."""
+        by_kind: dict[str, float] = {}
+        for f in self.findings:
+            if f.status == "fail" and not f.suppressed and f.monthly_savings_usd:
+                kind = f.savings_kind or "other"
+                by_kind[kind] = by_kind.get(kind, 0.0) + f.monthly_savings_usd
+        return {kind: round(usd, 2) for kind, usd in sorted(by_kind.items())}
+
+    @property
     def total_monthly_savings_usd(self) -> float:
-        # Baselined findings still cost money: only suppression takes a saving out.
-        return round(sum(f.monthly_savings_usd or 0.0 for f in self.findings
-                         if f.status == "fail" and not f.suppressed), 2)
+        """The report's one savings total: the sum of `savings_by_kind`."""
+        return round(sum(self.savings_by_kind.values()), 2)
 
     @property
     def total_current_monthly_usd(self) -> float:
@@ -123,6 +134,8 @@ def finding_dict(finding: Finding, tags: Mapping[str, str] | None = None,
         "monthly_savings_usd": finding.monthly_savings_usd,
         "suppressed": finding.suppressed,
     }
+    if finding.savings_kind:
+        out["savings_kind"] = finding.savings_kind
     if finding.suppression_reason:
         out["suppression_reason"] = finding.suppression_reason
     if baselined:
@@ -161,6 +174,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "workloads": len(report.workloads),
             "total_current_monthly_usd": report.total_current_monthly_usd,
             "total_monthly_savings_usd": report.total_monthly_savings_usd,
+            "savings_by_kind": report.savings_by_kind,
             "checks_run": list(report.checks_run),
             "errors": len(report.errors),
             "suppressed": sum(1 for f in report.findings if f.suppressed),

@@ -88,6 +88,7 @@ def _finding(value: Any, where: str) -> Finding:
         evidence=_get(obj, "evidence", dict, where, {}),
         remediation=_get(obj, "remediation", str, where, ""),
         monthly_savings_usd=None if savings is None else float(savings),
+        savings_kind=_get(obj, "savings_kind", (str, type(None)), where, None),
         sub_key=_get(obj, "sub_key", str, where, ""),
         suppressed=_get(obj, "suppressed", bool, where, False),
         suppression_reason=_get(obj, "suppression_reason", (str, type(None)), where, None),

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.check import CheckContext
-from auditor.metrics import MetricStore
+from auditor.cost.usage import workload_queries
 from auditor.model import Inventory
 from checks.cost import MigrationOpportunity
-from tests.cost.test_workloads import NOW, ROLE, START, lambda_series, service_series
-from tests.factories import function, service, task_definition
+from tests.cost.test_workloads import ROLE, lambda_series, service_series
+from tests.factories import context, function, service, task_definition
 
 
 def evaluate(inventory: Inventory, series: dict, **params: float) -> list:  # type: ignore[type-arg]
     check = MigrationOpportunity(params)
-    ctx = CheckContext(NOW, 14, check.params, MetricStore(series, START, NOW))
-    assert set(check.metric_queries(inventory, ctx)) >= set(series)
-    return list(check.evaluate(inventory, ctx))
+    assert set(workload_queries(inventory)) >= set(series)
+    return list(check.evaluate(inventory, context(check, series, inventory=inventory)))
 
 
 @pytest.mark.fires("cost.migration_opportunity")

@@ -8,10 +8,11 @@ from dataclasses import replace
 import pytest
 
 from auditor.check import Check
+from auditor.cost.model import Assumptions
 from auditor.findings import Finding
 from auditor.metrics import ecs_query
 from auditor.model import Inventory
-from auditor.pricing.book import PriceBook
+from auditor.pricing.book import PriceBook, rate
 from checks.ecs import (
     ContainerInsightsDisabled,
     IdleService,
@@ -35,7 +36,7 @@ def run(cpu: list[float], memory: list[float], cpu_units: int = 2048, memory_mib
               ecs_query(svc, "MemoryUtilization"): f.hourly(memory)}
     inventory = Inventory(task_definitions=(td,), ecs_services=(svc,))
     assert set(check.metric_queries(inventory, f.context(check))) == set(series)
-    return list(check.evaluate(inventory, f.context(check, series)))
+    return list(check.evaluate(inventory, f.context(check, series, inventory=inventory)))
 
 
 @pytest.mark.fires("ecs.task_overprovisioned")
@@ -79,14 +80,14 @@ def test_thresholds_are_configurable() -> None:
 
 
 def run_idle(cpu: list[float], desired: int = 2, launch_type: str = "FARGATE",
-             **params: float) -> list[Finding]:
+             assumptions: Assumptions | None = None) -> list[Finding]:
     td = f.task_definition(cpu=512, memory=1024)
     svc = f.service("old-api", td, desired=desired, launch_type=launch_type)
-    check = IdleService(params)
+    check = IdleService()
     inventory = Inventory(task_definitions=(td,), ecs_services=(svc,))
-    queries = list(check.metric_queries(inventory, f.context(check)))
-    series = {q: f.hourly(cpu) for q in queries}
-    return list(check.evaluate(inventory, f.context(check, series)))
+    series = {ecs_query(svc, "CPUUtilization"): f.hourly(cpu)}
+    return list(check.evaluate(inventory, f.context(check, series, inventory=inventory,
+                                                    assumptions=assumptions)))
 
 
 @pytest.mark.fires("ecs.idle_service")
@@ -94,9 +95,10 @@ def test_service_never_above_five_percent_fails_with_its_whole_cost() -> None:
     [finding] = run_idle([1.0] * 335 + [4.9])
     per_task = PriceBook().fargate_task_month(0.5, 1.0)
     assert finding.monthly_savings_usd == pytest.approx(round(2 * per_task, 2))
-    assert finding.evidence["cpu_peak_percent"] == 4.9
-    assert finding.evidence["threshold_cpu_max_percent"] == 5.0
-    assert "never reached 5% in 336 hours (highest 4.9%)" in finding.message
+    assert finding.savings_kind == "idle"
+    assert finding.evidence["cpu_max_percent"] == 4.9
+    assert "below 5%" in finding.evidence["rule"]
+    assert "in all 336 hours (highest 4.9%)" in finding.message
 
 
 @pytest.mark.quiet("ecs.idle_service")
@@ -109,7 +111,7 @@ def test_idle_service_edge_cases() -> None:
     assert run_idle([1.0] * 336, desired=0) == []  # no tasks asked for, so no queries either
     [on_ec2] = run_idle([1.0] * 336, launch_type="EC2")
     assert on_ec2.monthly_savings_usd is None  # its instances may run other work
-    assert run_idle([6.0] * 336, cpu_max_percent=7.0)
+    assert run_idle([6.0] * 336, assumptions=Assumptions(idle_cpu_max_percent=7.0))
 
 
 # --------------------------------------------------------------------------- configuration checks
@@ -255,9 +257,10 @@ def test_savings_are_priced_in_the_service_region() -> None:
     check = TaskOverprovisioned()
     series = {ecs_query(svc, "CPUUtilization"): f.hourly([10.0] * 336),
               ecs_query(svc, "MemoryUtilization"): f.hourly([20.0] * 336)}
-    [finding] = check.evaluate(Inventory(task_definitions=(td,), ecs_services=(svc,)),
-                               f.context(check, series))
+    inventory = Inventory(task_definitions=(td,), ecs_services=(svc,))
+    [finding] = check.evaluate(inventory, f.context(check, series, inventory=inventory))
     book = PriceBook().in_region("sa-east-1")  # Fargate costs 1.72x us-east-1 there
     per_task = 730 * ((2 - 0.5) * book.fargate_vcpu_hour + (4 - 2) * book.fargate_gb_hour)
-    assert finding.monthly_savings_usd == pytest.approx(round(2 * per_task, 2))
-    assert finding.evidence["prices"]["region"] == "sa-east-1"
+    assert finding.monthly_savings_usd == pytest.approx(2 * per_task, abs=0.01)
+    assert f"${rate(book.fargate_vcpu_hour)}/vCPU-h" in (
+        finding.evidence["arithmetic"]["right_sized"]["compute"])

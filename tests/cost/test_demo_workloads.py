@@ -7,6 +7,7 @@ are exact.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import jsonschema
@@ -57,6 +58,10 @@ def test_every_workload_is_priced_with_options_a_recommendation_and_its_basis(
         assert entry["monthly_savings_usd"] >= 0
         assert entry["confidence"] in ("high", "medium", "low")
         assert entry["assumptions"] and any("730-hour month" in a for a in entry["assumptions"])
+        if entry["savings"].get("idle"):
+            # Idle: the whole cost is the saving, and nothing else is counted.
+            assert entry["savings"] == {"idle": entry["current_monthly_usd"]}
+            continue
         recommended = (option(entry, entry["recommended_platform"])
                        if entry["monthly_savings_usd"] else None)
         if recommended is not None:
@@ -158,6 +163,37 @@ def test_cost_checks_and_workloads_agree(
         assert finding.monthly_savings_usd <= by_arn[arn]["monthly_savings_usd"]
 
 
+def test_findings_never_promise_back_more_than_a_workload_costs_and_one_total(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    report, account, document = demo
+    claimed: dict[str, float] = defaultdict(float)
+    kinds: dict[str, set[str]] = defaultdict(set)
+    by_arn = {w["arn"]: w for w in document["workloads"]}
+    for f in report.findings:
+        if f.status == "fail" and f.monthly_savings_usd:
+            # A provisioned-concurrency configuration's saving is its function's.
+            arn = f.resource_arn if f.resource_arn in by_arn else f.evidence["function"]
+            claimed[arn] += f.monthly_savings_usd
+            assert f.savings_kind not in kinds[arn], f"{f.check_id} counted twice on {arn}"
+            kinds[arn].add(str(f.savings_kind))
+            assert f.monthly_savings_usd <= by_arn[arn]["savings"][f.savings_kind] + 0.01
+    for arn, total in claimed.items():
+        assert total <= by_arn[arn]["current_monthly_usd"] + 0.01, arn
+    # The small EKS cluster: $103.37 a month, once claimed $73.00 + $45.70 = $118.70.
+    tools = account.arns["eks.cluster.tools"]
+    assert claimed[tools] <= by_arn[tools]["current_monthly_usd"]
+    # One savings total in the summary, equal to the sum of its breakdown by kind.
+    summary = document["summary"]
+    assert "monthly_savings_usd" not in summary["costs"]
+    assert summary["total_monthly_savings_usd"] == pytest.approx(
+        sum(summary["savings_by_kind"].values()), abs=0.005)
+    assert summary["total_monthly_savings_usd"] == pytest.approx(sum(claimed.values()),
+                                                                 abs=0.01)
+    assert set(summary["savings_by_kind"]) <= {
+        "idle", "right_size", "arm64", "provisioned_concurrency", "extended_support",
+        "migration"}
+
+
 def test_report_totals_by_platform_and_scope(
         demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
     _, _, document = demo
@@ -167,8 +203,6 @@ def test_report_totals_by_platform_and_scope(
         sum(w["current_monthly_usd"] for w in workloads), abs=0.01)
     assert costs["current_monthly_usd"] == pytest.approx(
         document["summary"]["total_current_monthly_usd"], abs=0.01)
-    assert costs["monthly_savings_usd"] == pytest.approx(
-        sum(w["monthly_savings_usd"] for w in workloads), abs=0.01)
     assert set(costs["by_platform"]) == {"lambda", "ecs-fargate", "eks"}
     assert sum(p["workloads"] for p in costs["by_platform"].values()) == len(workloads)
     scopes = {(s["account"], s["region"]): s for s in costs["by_account_region"]}

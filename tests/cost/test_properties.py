@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from auditor.cost.model import FRONT_DOORS, Assumptions
 from auditor.cost.scenario import Scenario, estimate, options_at
 from auditor.cost.workloads import estimate_workloads
-from auditor.metrics import MetricStore
+from auditor.engine import Registry, run_checks
+from auditor.metrics import MetricStore, provisioned_query
 from auditor.model import Inventory
 from auditor.pricing.book import PriceBook
 from tests.cost.test_workloads import lambda_series, service_series
-from tests.factories import NOW, function, service, task_definition
+from tests.factories import NOW, function, hourly, provisioned, service, task_definition
 
 # No clock: neither a per-example deadline nor the too-slow check on generating examples, both
 # of which a busy machine trips.
@@ -126,3 +127,41 @@ def test_the_recommendation_never_costs_more_than_now(
         assert found.recommended.feasible or found.recommended is found.current
         assert found.recommended.monthly_usd <= found.current.monthly_usd
         assert 0 <= found.migration_savings_usd <= found.monthly_savings_usd
+
+
+@FAST
+@given(rate=st.floats(0, 2000), duration_ms=st.floats(1, 5000),
+       memory=st.sampled_from([128, 512, 1024, 4096]),
+       arch=st.sampled_from(["x86_64", "arm64"]), cpu=st.floats(0, 100),
+       memory_percent=st.floats(0, 100), allocated=st.integers(0, 200),
+       busy=st.floats(0, 1),
+       size=st.sampled_from([(256, 512), (512, 1024), (1024, 2048), (2048, 8192)]),
+       tasks=st.integers(1, 20))
+def test_what_the_findings_claim_never_exceeds_what_a_workload_costs(
+        rate: float, duration_ms: float, memory: int, arch: str, cpu: float,
+        memory_percent: float, allocated: int, busy: float, size: tuple[int, int],
+        tasks: int) -> None:
+    fn = function("fn", "arn:aws:iam::123456789012:role/r", memory=memory, arch=arch)
+    configs = (provisioned(fn, allocated=allocated),) if allocated else ()
+    td = task_definition("svc", cpu=size[0], memory=size[1])
+    svc = service("svc", td, desired=tasks)
+    series = {**lambda_series(fn, rate, duration_ms), **service_series(svc, cpu, memory_percent),
+              **{provisioned_query(c): hourly([busy] * 336) for c in configs}}
+    inventory = Inventory(lambda_functions=(fn,), ecs_services=(svc,), task_definitions=(td,),
+                          provisioned_concurrency=configs)
+    metrics = MetricStore(series, NOW - timedelta(days=14), NOW)
+    checks = [c() for c in Registry.build(include_entry_points=False).checks if c.reads_costs]
+    run = run_checks(checks, inventory, metrics, NOW, 14, PriceBook())
+    assert run.errors == ()
+    estimates = {e.resource.arn: e for e in estimate_workloads(
+        inventory, metrics, PriceBook(), Assumptions(), 14, NOW)}
+    claimed: dict[str, float] = {}
+    for finding in run.findings:
+        if finding.monthly_savings_usd:
+            arn = fn.arn if finding.resource_type == "lambda-provisioned-concurrency" \
+                else finding.resource_arn
+            claimed[arn] = claimed.get(arn, 0.0) + finding.monthly_savings_usd
+    for arn, priced in estimates.items():
+        assert all(usd >= 0 for usd in priced.savings.values())
+        assert sum(priced.savings.values()) <= priced.current.monthly_usd + 0.005
+        assert claimed.get(arn, 0.0) <= priced.current.monthly_usd + 0.01

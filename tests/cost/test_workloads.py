@@ -8,7 +8,13 @@ from datetime import timedelta
 
 from auditor.cost.model import Assumptions
 from auditor.cost.usage import workload_queries
-from auditor.cost.workloads import WorkloadEstimate, estimate_workloads, in_extended_support
+from auditor.cost.workloads import (
+    COST_DATASETS,
+    WorkloadEstimate,
+    assumptions_from,
+    estimate_workloads,
+    in_extended_support,
+)
 from auditor.metrics import (
     MetricQuery,
     MetricStore,
@@ -265,18 +271,25 @@ def test_queries_cover_every_series_the_model_reads() -> None:
     assert ("LoadBalancer", "app/web/50dc6c495c0c9188") in lcu_query(lb).dimensions
 
 
-def test_workloads_are_priced_only_with_the_cost_check() -> None:
-    from auditor.scan import _workloads
-    from checks.cost import MigrationOpportunity
+def test_the_model_runs_once_when_a_check_reads_costs_with_the_cost_tables_assumptions(
+) -> None:
+    from auditor.engine import COST_MODEL, needs_costs, plan_metrics, wanted_datasets
+    from checks.ecs import IdleService
+    from checks.network import SingleAz
 
     fn = function("api", ROLE)
     inventory = Inventory(lambda_functions=(fn,))
+    assert not needs_costs([SingleAz()])
+    assert needs_costs([SingleAz(), IdleService()])
+    assert wanted_datasets([IdleService()]) >= COST_DATASETS
+    # Its series are planned once, under its own name, whichever checks read costs.
+    plan = plan_metrics([IdleService()], inventory, NOW, 14, PriceBook())
+    assert set(plan.declared(COST_MODEL)) == set(workload_queries(inventory))
+    # `[cost]` sets the assumptions: more tasks at least, dearer Fargate.
     metrics = MetricStore(lambda_series(fn, 1, 100), START, NOW)
-    assert _workloads([], inventory, metrics, PriceBook(), 14, NOW) == ()
-    # The check's parameters are the model's assumptions: more tasks at least, dearer Fargate.
-    default = _workloads([MigrationOpportunity()], inventory, metrics, PriceBook(), 14, NOW)
-    four = _workloads([MigrationOpportunity({"min_tasks": 4})], inventory, metrics,
-                      PriceBook(), 14, NOW)
+    default = estimate_workloads(inventory, metrics, PriceBook(), assumptions_from({}), 14, NOW)
+    four = estimate_workloads(inventory, metrics, PriceBook(),
+                              assumptions_from({"min_tasks": 4}), 14, NOW)
     shape = next(o for o in four[0].options if o.platform == "ecs-fargate").shape
     assert shape["tasks"] == 4
     assert option_costs(four[0])["ecs-fargate"] > option_costs(default[0])["ecs-fargate"]
@@ -290,3 +303,27 @@ def test_a_cluster_being_deleted_or_failed_is_not_priced() -> None:
     failed = replace(_cluster("broken", "1.29"), status="FAILED")
     priced = run(Inventory(eks_clusters=(live, deleting, failed)))
     assert set(priced) == {"live"}
+
+
+def test_usage_is_scaled_over_the_hours_a_workload_was_seen_not_the_whole_lookback() -> None:
+    """Recorded on the demo: with 14 days of metrics, --lookback-days 28 halved a function's
+    cost ($365.20 -> $182.59) and 455 days took it to $11.24, at "high" confidence."""
+    young = replace(function("young", ROLE), last_modified=NOW - timedelta(days=14))
+    old = replace(function("old", ROLE), last_modified=NOW - timedelta(days=400))
+    series = {**lambda_series(young, 10, 100), **lambda_series(old, 10, 100)}
+    found = {}
+    for days in (14, 28, 455):
+        metrics = MetricStore(series, NOW - timedelta(days=days), NOW)
+        found[days] = {w.name: w for w in estimate_workloads(
+            Inventory(lambda_functions=(young, old)), metrics, PriceBook(), Assumptions(),
+            days, NOW)}
+    # Created 14 days ago: 10 req/s over its own life, whatever the lookback.
+    assert found[14]["young"].usage["requests_per_month"] == 10 * 3600 * 730
+    for days in (28, 455):
+        assert found[days]["young"].usage["requests_per_month"] == 10 * 3600 * 730
+        assert found[days]["young"].current.monthly_usd == found[14]["young"].current.monthly_usd
+        assert any("since it first appeared" in a for a in found[days]["young"].assumptions)
+    # There all along, idle for the first 14 of 28 days: half the monthly rate.
+    assert found[28]["old"].usage["requests_per_month"] == 10 * 3600 * 730 / 2
+    # Confidence says how many days of data there were.
+    assert any("14 day(s) of hourly metrics" in a for a in found[455]["young"].assumptions)
