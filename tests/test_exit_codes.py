@@ -1,16 +1,20 @@
 """Exit codes (SPEC §2), each through the real command line against an emulated account:
-0 nothing at or above --fail-on, 1 something is, 2 usage or config error, 3 nothing collected.
+0 nothing at or above --fail-on, 1 something is, 2 usage or config error, 3 nothing collected,
+4 nothing failed at or above --fail-on but some of it could not be checked.
 """
 
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import main
+from auditor.findings import Category, Finding, Severity, Status
+from auditor.report.document import Report, Stats
 from tests.conftest import isolated_ecs_service
 
 NETWORK = ("--region", "us-east-1", "--checks", "network.private_subnet_no_egress")
@@ -91,3 +95,39 @@ def test_3_when_nothing_can_be_collected(monkeypatch: pytest.MonkeyPatch,
     assert result.exit_code == 3, result.output
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("auditor: error: cannot identify the AWS account")
+
+
+@pytest.mark.usefixtures("demo_cli")
+def test_4_when_verdicts_at_fail_on_could_not_be_checked_and_0_only_when_allowed() -> None:
+    # A region that answers nothing (not enabled for the account): every verdict there is
+    # unknown. To a scheduler, 0 is a pass: this run must not exit 0.
+    args = ("--demo", "--region", "mars-north-9", "--fail-on", "high", "--format", "json")
+    unchecked = run(*args)
+    assert unchecked.exit_code == 4, unchecked.output
+    assert '"status": "fail"' not in unchecked.stdout
+    assert '"status": "unknown"' in unchecked.stdout
+    allowed = run(*args, "--allow-unknown")
+    assert allowed.exit_code == 0, allowed.output
+    assert allowed.stdout.count('"status": "unknown"') == unchecked.stdout.count(
+        '"status": "unknown"')
+
+
+def verdict(status: Status, severity: Severity) -> Finding:
+    return Finding("x.check", "t", severity, Category.RELIABILITY, status,
+                   f"arn:aws:lambda:us-east-1:1:function:{status}{severity.value}",
+                   "lambda-function", "1", "us-east-1", "m", {}, "r")
+
+
+@pytest.mark.parametrize(("verdicts", "fail_on", "allow", "code"), [
+    ((("fail", Severity.HIGH), ("unknown", Severity.HIGH)), Severity.HIGH, False, 1),
+    ((("unknown", Severity.CRITICAL),), Severity.HIGH, False, 4),
+    ((("unknown", Severity.CRITICAL),), Severity.HIGH, True, 0),
+    ((("unknown", Severity.MEDIUM), ("fail", Severity.LOW)), Severity.HIGH, False, 0),
+    ((("unknown", Severity.CRITICAL),), None, False, 0),
+])
+def test_exit_code_from_the_verdicts(verdicts: tuple[tuple[Status, Severity], ...],
+                                     fail_on: Severity | None, allow: bool, code: int) -> None:
+    report = Report(datetime(2026, 11, 29, tzinfo=UTC), ("1",), ("us-east-1",), 14,
+                    tuple(verdict(status, severity) for status, severity in verdicts), (),
+                    Stats(0, {}, 0.0, 0, 0), (), {})
+    assert report.exit_code(fail_on, allow) == code
