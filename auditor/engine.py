@@ -396,18 +396,24 @@ def blockers(check: Check, inventory: Inventory, failed_series: Mapping[MetricQu
             found[subject.arn] = Blocker(kind, subject.scope, missing, "; ".join(causes),
                                          not (own or reasons))
 
-    # What a per-resource call was about, when its failure left it uncollected: the resource
-    # described, or the children of one (`.../service/CLUSTER/*`) that could not be listed.
+    # What a failure left uncollected: the resource a describe was about, or the children of
+    # one that could not be listed (`.../nodegroup/CLUSTER/*`), each one unknown of its own.
     for error in inventory.errors:
-        for arn in error.resources:
-            absent = kind_of_arn(arn)
-            if (arn in found or inventory.get(arn) is not None or absent is None
-                    or absent not in check.subject_kinds):
+        for arn in error.unread:
+            absent = _unread_kind(arn, error.datasets)
+            if arn in found or absent is None or absent not in check.subject_kinds:
                 continue
             if missing := frozenset(error.datasets) & check.requires_for(absent):
                 found[arn] = Blocker(absent, error.scope, missing,
                                      _resource_reason(inventory, arn, missing), False)
     return found
+
+
+def _unread_kind(arn: str, datasets: Iterable[str]) -> str | None:
+    """The kind of a resource that was not read: from its ARN where that tells (a task
+    definition, a node group), else the one kind its dataset lists (a function's aliases)."""
+    kinds = {kind for name in datasets for kind in DATASETS[name].resource_kinds}
+    return kind_of_arn(arn) or (kinds.pop() if len(kinds) == 1 else None)
 
 
 def _demoted(finding: Finding, blocked: Mapping[str, Blocker], check: Check,
@@ -437,10 +443,13 @@ def _unknown_everywhere(check: Check, inventory: Inventory, reason: str) -> list
 
 def _reason(inventory: Inventory, scope: Scope | None, missing: frozenset[str],
             account: str | None = None) -> str:
+    """The failed calls behind `missing`: the scope-wide ones of a region, or for an
+    account-wide subject (`scope` None) every one of its account, per-resource ones too."""
     causes = sorted({
         f"{e.service}:{e.operation} {e.code}" for e in inventory.errors
-        if set(e.datasets) & missing and not e.resources
-        and (scope is None or e.scope in (scope, Scope(scope.account, GLOBAL_REGION)))
+        if set(e.datasets) & missing
+        and (scope is None or (not (e.resources or e.unread)
+                               and e.scope in (scope, Scope(scope.account, GLOBAL_REGION))))
         and (account is None or e.account == account)
     })
     return "; ".join(causes) or "data failed to load"
@@ -449,7 +458,9 @@ def _reason(inventory: Inventory, scope: Scope | None, missing: frozenset[str],
 def _resource_reason(inventory: Inventory, arn: str, missing: frozenset[str]) -> str:
     causes = sorted({
         f"{e.service}:{e.operation} {e.code}" for e in inventory.errors
-        if arn in e.resources and set(e.datasets) & missing
+        if set(e.datasets) & missing and (arn in e.unread or any(
+            arn == named or (named.endswith("*") and arn.startswith(named[:-1]))
+            for named in e.resources))
     })
     return "; ".join(causes) or "data failed to load"
 

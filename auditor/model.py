@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import KW_ONLY, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
@@ -47,8 +47,9 @@ def kind_of_arn(arn: str) -> str | None:
     if len(parts) < 6:
         return None
     service, resource = parts[2], parts[5]
-    if service == "lambda" and resource.startswith("function:") and resource.count(":") > 1:
-        return None  # a qualified function: a version or alias, not the function
+    if service == "lambda" and resource.startswith("function:") and (
+            resource.count(":") > 1 or "/" in resource):
+        return None  # a version, an alias or a URL of a function, not the function
     return next((kind for owner, prefix, kind in _KIND_BY_ARN
                  if owner == service and resource.startswith(prefix)), None)
 
@@ -764,9 +765,15 @@ class CollectionError:
     code: str
     message: str
     datasets: tuple[str, ...]
+    _: KW_ONLY
     resources: tuple[str, ...] = ()
-    """The ARNs whose verdicts this failure leaves unknown: the resource a per-resource call
-    was about and those that rest on it. Empty: `datasets` failed for the whole scope."""
+    """The collected resources whose verdicts this failure leaves unknown, by ARN, or by an
+    ARN prefix ending in `*` for every resource under it (`.../addon/CLUSTER/*`). Empty, with
+    `unread` empty too: `datasets` failed for the whole scope."""
+    unread: tuple[str, ...] = ()
+    """Resources the failure left uncollected (a describe that failed, the node groups of a
+    cluster that could not be listed: `.../nodegroup/CLUSTER/*`): each stands as one
+    `unknown` of its own."""
     series: tuple[str, ...] = ()
     """For a metrics failure, the series that failed (`MetricQuery.describe()`); `datasets` is
     then empty, because only the verdicts that read those series are unknown."""
@@ -869,16 +876,27 @@ class Inventory:
         )
 
     def failed_for(self, arn: str) -> frozenset[str]:
-        """Datasets that failed to load for this one resource (a per-resource call)."""
-        return self._failed_resources.get(arn, frozenset())
+        """Datasets that failed to load for this one resource (a per-resource call, named
+        by its ARN or a prefix of it)."""
+        found = set(self._failed_resources.get(arn, ()))
+        for prefix, datasets in self._failed_prefixes:
+            if arn.startswith(prefix):
+                found |= datasets
+        return frozenset(found)
 
     @cached_property
     def _failed_resources(self) -> dict[str, frozenset[str]]:
         failed: dict[str, set[str]] = defaultdict(set)
         for error in self.errors:
             for arn in error.resources:
-                failed[arn].update(error.datasets)
+                if not arn.endswith("*"):
+                    failed[arn].update(error.datasets)
         return {arn: frozenset(datasets) for arn, datasets in failed.items()}
+
+    @cached_property
+    def _failed_prefixes(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        return tuple((arn[:-1], frozenset(error.datasets)) for error in self.errors
+                     for arn in error.resources if arn.endswith("*"))
 
     def failed_in_account(self, account: str) -> frozenset[str]:
         """Every dataset that failed anywhere in the account, even for one resource: an
@@ -890,7 +908,7 @@ class Inventory:
     def _failed(self) -> dict[Scope, frozenset[str]]:
         failed: dict[Scope, set[str]] = defaultdict(set)
         for error in self.errors:
-            if not error.resources:
+            if not (error.resources or error.unread):
                 failed[error.scope].update(error.datasets)
         return {scope: frozenset(datasets) for scope, datasets in failed.items()}
 

@@ -86,7 +86,10 @@ def _session(config: Config, env: Environment) -> boto3.session.Session:
 
 def _account_id(factory: ClientFactory, region: str) -> str:
     """The account the factory's credentials act in (botocore errors propagate)."""
-    account: str = factory.client("sts", region).get_caller_identity()["Account"]
+    account = factory.client("sts", region).get_caller_identity().get("Account")
+    if not isinstance(account, str) or not account:
+        raise NothingCollected("sts:GetCallerIdentity answered without an account ID; check "
+                               "the endpoint the credentials point at (AWS_ENDPOINT_URL)")
     return account
 
 
@@ -212,7 +215,7 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
 
     errors = tuple(
         ErrorEntry(e.account, e.region, e.service, e.operation, e.code, e.message,
-                   tuple(checks_affected(e, checks, plan)), e.resources)
+                   tuple(checks_affected(e, checks, plan)), (*e.unread, *e.resources))
         for e in (*inventory.errors, *run.errors)
     )
     return Report(

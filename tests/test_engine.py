@@ -252,7 +252,8 @@ def test_a_per_resource_failure_makes_only_that_resource_unknown() -> None:
     assert sorted(x.status for x in clean) == ["fail", "fail"]
     orders = next(x.resource_arn for x in clean if x.resource_arn.endswith("/orders"))
     error = CollectionError(f.ACCOUNT, f.REGION, "ecs", "DescribeTaskDefinition",
-                            "AccessDeniedException", "no", ("ecs.task_definitions",), (orders,))
+                            "AccessDeniedException", "no", ("ecs.task_definitions",),
+                            resources=(orders,))
     verdicts = {x.resource_arn: x for x in run([PrivateSubnetNoEgress()],
                                                 two_services_inventory((error,)))}
     assert verdicts[orders].status == "unknown"
@@ -265,7 +266,7 @@ def test_a_resource_whose_own_describe_failed_is_unknown_though_it_was_never_rea
     gone = f"arn:aws:ecs:{f.REGION}:{f.ACCOUNT}:task-definition/batch:3"
     error = CollectionError(f.ACCOUNT, f.REGION, "ecs", "DescribeTaskDefinition",
                             "ThrottlingException", "slow down", ("ecs.task_definitions",),
-                            (gone,))
+                            unread=(gone,))
     from checks.ecs import SecretsInEnvironment as EcsSecrets
 
     [finding] = run([EcsSecrets()], Inventory(scopes=(SCOPE,), errors=(error,)))

@@ -48,6 +48,7 @@ class Recorder:
     def failure(
         self, scope: Scope, exc: Exception, datasets: tuple[str, ...], service: str,
         operation: str, resources: tuple[str, ...] = (), series: tuple[str, ...] = (),
+        unread: tuple[str, ...] = (),
     ) -> CollectionError:
         """Record `exc` as the failure of the call that raised it; return the record."""
         called = last_call()
@@ -66,33 +67,45 @@ class Recorder:
             service, operation = called
         recorded = CollectionError(
             account=scope.account, region=scope.region, service=service, operation=operation,
-            code=code, message=message, datasets=datasets, resources=resources, series=series)
+            code=code, message=message, datasets=datasets, resources=resources, series=series,
+            unread=unread)
         self.add(recorded)
         return recorded
 
     @contextmanager
     def loading(
         self, scope: Scope, datasets: str | tuple[str, ...], service: str, operation: str,
-        resources: tuple[str, ...] = (), gone_ok: bool = False,
-    ) -> Iterator[None]:
+        resources: tuple[str, ...] = (), unread: tuple[str, ...] = (), gone_ok: bool = False,
+    ) -> Iterator[Call]:
         """Run the body; if an AWS call in it fails, record it and go on.
 
-        The failure costs `datasets` for the whole scope, or, when `resources` are named,
-        for those resources only. `operation` names the call when the failure carries no
-        name and no call was made. With `gone_ok`, a NotFound answer (the resource was
-        deleted since it was listed) is no failure: the body's result is simply absent.
+        The failure costs `datasets` for the whole scope, or, when `resources` or `unread`
+        are named, for those resources only (see `CollectionError`). `operation` names the
+        call when the failure carries no name and no call was made. With `gone_ok`, a
+        NotFound answer (the resource was deleted since it was listed) is no failure: the
+        body's result is simply absent, and the yielded `Call` says `gone`.
         """
         names = (datasets,) if isinstance(datasets, str) else datasets
+        call = Call()
         forget_last_call()
         try:
-            yield
+            yield call
         except Exception as exc:
             if gone_ok and isinstance(exc, ClientError) and (
                     exc.response.get("Error", {}).get("Code") in GONE):
                 log.debug("%s/%s %s:%s: %s is gone", scope.account, scope.region, service,
-                          exc.operation_name or operation, ", ".join(resources))
+                          exc.operation_name or operation, ", ".join((*unread, *resources)))
+                call.gone = True
                 return
-            self.failure(scope, exc, names, service, operation, resources)
+            self.failure(scope, exc, names, service, operation, resources, unread=unread)
+
+
+@dataclass
+class Call:
+    """How a guarded call ended, for the collector that made it."""
+
+    gone: bool = False
+    """The resource it asked about no longer exists (NotFound)."""
 
 
 @dataclass(frozen=True)
@@ -127,14 +140,16 @@ class ScopeCollector:
         return self.recorder.loading(self.scope, datasets, service, operation)
 
     def describing(
-        self, datasets: str | tuple[str, ...], service: str, operation: str,
-        resources: Sequence[str],
+        self, datasets: str | tuple[str, ...], service: str, operation: str, *,
+        unread: Sequence[str] = (), resources: Sequence[str] = (),
     ) -> Any:
         """A call about one resource: one item fails, one item is lost. NotFound drops it
-        (deleted since it was listed); any other failure costs only `resources` (the one
-        described first, then those that rest on it) their verdicts on `datasets`."""
+        (deleted since it was listed: the `Call` yielded says `gone`); any other failure
+        leaves `unread` (what the call would have read) unknown, and `resources` (collected
+        ones that rest on it) unknown for `datasets`, and nothing else."""
         return self.recorder.loading(self.scope, datasets, service, operation,
-                                     tuple(dict.fromkeys(resources)), gone_ok=True)
+                                     tuple(dict.fromkeys(resources)),
+                                     tuple(dict.fromkeys(unread)), gone_ok=True)
 
     def parse_each(
         self, records: Iterable[Any], parse: Callable[[Any], T], datasets: tuple[str, ...],
@@ -157,6 +172,15 @@ def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[A
     """Every item under `key` across all pages of a paginated operation."""
     for page in client.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
+
+
+def identifiers(values: Iterable[Any]) -> list[str]:
+    """A listing's names or ARNs, refused whole when one is not a string: read on, it would
+    fail a later call, which the error would then blame instead of this listing."""
+    found = list(values)
+    if not all(isinstance(value, str) and value for value in found):
+        raise TypeError("the listing returned an identifier that is not a non-empty string")
+    return found
 
 
 def tag_map(tags: Any) -> dict[str, str]:

@@ -58,7 +58,7 @@ def fetch_metrics(
                 recorder.add(CollectionError(
                     scope.account, scope.region, "cloudwatch", "GetMetricData", code,
                     f"{len(failed)} series answered {code}: {message}", (),
-                    _subjects(failed), _described(failed)))
+                    resources=_subjects(failed), series=_described(failed)))
                 fetched.failed.update((query, code) for query in failed)
         return fetched
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.collect.base import ScopeCollector, chunks, paginate, parse_time, tag_map
+from auditor.collect.base import (
+    ScopeCollector,
+    chunks,
+    identifiers,
+    paginate,
+    parse_time,
+    tag_map,
+)
 from auditor.model import (
     CollectionError,
     ContainerDefinition,
@@ -41,10 +48,10 @@ def collect(ctx: ScopeCollector) -> Inventory:
     instances: list[ContainerInstance] = []
 
     with ctx.loading(ctx.wanted_among(_DATASETS), "ecs", "ListClusters"):
-        cluster_arns = list(paginate(ecs, "list_clusters", "clusterArns", **_PAGE))
+        cluster_arns = identifiers(paginate(ecs, "list_clusters", "clusterArns", **_PAGE))
     if ctx.wants("ecs.clusters"):
         for batch in chunks(cluster_arns, 100):
-            with ctx.describing("ecs.clusters", "ecs", "DescribeClusters", batch):
+            with ctx.describing("ecs.clusters", "ecs", "DescribeClusters", unread=batch):
                 response = ecs.describe_clusters(clusters=batch, include=["SETTINGS", "TAGS"])
                 _record_failures(ctx, response, "ecs.clusters", "DescribeClusters")
                 clusters += ctx.parse_each(response.get("clusters", []),
@@ -57,8 +64,9 @@ def collect(ctx: ScopeCollector) -> Inventory:
     if ctx.wants("ecs.container_instances"):
         for cluster_arn in dict.fromkeys(s.cluster_arn for s in services if _on_ec2(s)):
             with ctx.loading("ecs.container_instances", "ecs", "ListContainerInstances"):
-                arns = list(paginate(ecs, "list_container_instances", "containerInstanceArns",
-                                     cluster=cluster_arn, **_PAGE))
+                arns = identifiers(paginate(ecs, "list_container_instances",
+                                            "containerInstanceArns", cluster=cluster_arn,
+                                            **_PAGE))
                 for batch in chunks(arns, 100):
                     response = ecs.describe_container_instances(cluster=cluster_arn,
                                                                 containerInstances=batch)
@@ -77,10 +85,12 @@ def _services(ctx: ScopeCollector, ecs: Any, cluster_arns: list[str]) -> list[Ec
     for cluster_arn in cluster_arns:
         arns: list[str] = []
         with ctx.loading(wanted, "ecs", "ListServices"):
-            arns = list(paginate(ecs, "list_services", "serviceArns", cluster=cluster_arn,
-                                 **_PAGE))
+            arns = identifiers(paginate(ecs, "list_services", "serviceArns",
+                                        cluster=cluster_arn, **_PAGE))
+        # The task definitions of services not described are not found either.
+        unfound = f"arn:aws:ecs:{ctx.scope.region}:{ctx.scope.account}:task-definition/*"
         for batch in chunks(arns, 10):
-            with ctx.describing(wanted, "ecs", "DescribeServices", batch):
+            with ctx.describing(wanted, "ecs", "DescribeServices", unread=(*batch, unfound)):
                 response = ecs.describe_services(cluster=cluster_arn, services=batch,
                                                  include=["TAGS"])
                 _record_failures(ctx, response, wanted, "DescribeServices")
@@ -103,7 +113,7 @@ def _task_definitions(ctx: ScopeCollector, ecs: Any, services: list[EcsService]
         # Not `describing`: a task definition a live service runs cannot be gone, so a
         # NotFound here is a failure like any other, and the services rest on it.
         with ctx.recorder.loading(ctx.scope, "ecs.task_definitions", "ecs",
-                                  "DescribeTaskDefinition", (arn, *service_arns)):
+                                  "DescribeTaskDefinition", tuple(service_arns), (arn,)):
             response = ecs.describe_task_definition(taskDefinition=arn)
             found.append(_task_definition(response["taskDefinition"], arn, ctx))
     return found
@@ -120,8 +130,9 @@ def _record_failures(ctx: ScopeCollector, response: Mapping[str, Any],
         if reason.upper() == "MISSING" or not arn:
             continue
         ctx.recorder.add(CollectionError(
-            ctx.scope.account, ctx.scope.region, "ecs", operation, reason,
-            str(failure.get("detail") or f"{arn}: {reason}"), names, (arn,)))
+            ctx.scope.account, ctx.scope.region, "ecs", operation, reason or "UNKNOWN",
+            str(failure.get("detail") or f"{arn}: {reason or 'no reason given'}"), names,
+            unread=(arn,)))
 
 
 def _on_ec2(service: EcsService) -> bool:

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from auditor.collect.base import Recorder, ScopeCollector, paginate, parse_time, tag_map
+from auditor.collect.base import (
+    Recorder,
+    ScopeCollector,
+    identifiers,
+    paginate,
+    parse_time,
+    tag_map,
+)
 from auditor.data import eks_calendar
 from auditor.model import (
     EksAddon,
@@ -49,15 +56,19 @@ def collect(ctx: ScopeCollector) -> Inventory:
     insights: list[EksInsight] = []
 
     with ctx.loading(ctx.wanted_among(_DATASETS), "eks", "ListClusters"):
-        names = list(paginate(eks, "list_clusters", "clusters"))
+        names = identifiers(paginate(eks, "list_clusters", "clusters"))
     # EKS has no batch describe: every cluster, and every part of one, is a call of its own,
     # and its failure costs that cluster (or part) alone. A part listing that fails leaves the
     # cluster and every part of that kind of it (`.../nodegroup/CLUSTER/*`) unknown.
     for name in names:
         cluster_arn = _arn(acct, region, "cluster", name)
         if ctx.wants(*_NEED_DESCRIBED):
+            # Its parts are read, but without the cluster their verdicts (an add-on's
+            # default version, a node group's endpoint needs) cannot be reached.
+            parts = tuple(_arn(acct, region, part.arn_kind, name, "*")
+                          for part in (_NODEGROUPS, _PROFILES, _ADDONS))
             with ctx.describing(ctx.wanted_among(_NEED_DESCRIBED), "eks", "DescribeCluster",
-                                (cluster_arn,)):
+                                unread=(cluster_arn,), resources=parts):
                 clusters.append(_cluster(eks.describe_cluster(name=name)["cluster"], name, ctx))
         if ctx.wants("eks.nodegroups"):
             nodegroups += _parts(ctx, eks, "eks.nodegroups", name, _NODEGROUPS, _nodegroup)
@@ -66,7 +77,8 @@ def collect(ctx: ScopeCollector) -> Inventory:
         if ctx.wants(*_NEED_ADDONS):
             addons += _parts(ctx, eks, ctx.wanted_among(_NEED_ADDONS), name, _ADDONS, _addon)
         if ctx.wants("eks.insights"):
-            with ctx.describing("eks.insights", "eks", "ListInsights", (cluster_arn,)):
+            with ctx.describing("eks.insights", "eks", "ListInsights",
+                                resources=(cluster_arn,)):
                 insights.extend(_insight(raw, name, ctx) for raw in paginate(
                     eks, "list_insights", "insights", clusterName=name))
     versions = {c.name: c.version for c in clusters}
@@ -111,22 +123,23 @@ def _parts(ctx: ScopeCollector, eks: Any, datasets: str | tuple[str, ...], clust
     acct, region = ctx.scope.account, ctx.scope.region
     cluster_arn = _arn(acct, region, "cluster", cluster)
     names: list[str] = []
-    with ctx.describing(datasets, "eks", part.list_operation,
-                        (cluster_arn, _arn(acct, region, part.arn_kind, cluster, "*"))):
-        names = list(paginate(eks, part.call(part.list_operation), part.list_key,
-                              clusterName=cluster))
+    with ctx.describing(datasets, "eks", part.list_operation, resources=(cluster_arn,),
+                        unread=(_arn(acct, region, part.arn_kind, cluster, "*"),)):
+        names = identifiers(paginate(eks, part.call(part.list_operation), part.list_key,
+                                     clusterName=cluster))
     found: list[T] = []
     describe = getattr(eks, part.call(part.describe_operation))
     for name in names:
         with ctx.describing(datasets, "eks", part.describe_operation,
-                            (_arn(acct, region, part.arn_kind, cluster, name), cluster_arn)):
+                            unread=(_arn(acct, region, part.arn_kind, cluster, name),),
+                            resources=(cluster_arn,)):
             response = describe(clusterName=cluster, **{part.name_param: name})
             found.append(parse(response[part.result_key], cluster, ctx))
     return found
 
 
-def _arn(account: str, region: str, kind: str, *path: str) -> str:
-    return f"arn:aws:eks:{region}:{account}:{kind}/{'/'.join(path)}"
+def _arn(account: str, region: str, kind: str, *path: object) -> str:
+    return f"arn:aws:eks:{region}:{account}:{kind}/{'/'.join(map(str, path))}"
 
 
 def _with_default_versions(ctx: ScopeCollector, eks: Any, addons: list[EksAddon]

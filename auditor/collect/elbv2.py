@@ -58,7 +58,10 @@ def _with_lambda_targets(ctx: ScopeCollector, client: Any, group: TargetGroup) -
     if group.target_type != "lambda":
         return group
     targets: tuple[str, ...] = ()
-    with ctx.describing(_DATASET, "elbv2", "DescribeTargetHealth", (group.arn,)):
+    # Unread, any of the region's functions may be the one behind it.
+    functions = f"arn:aws:lambda:{ctx.scope.region}:{ctx.scope.account}:function:*"
+    with ctx.describing(_DATASET, "elbv2", "DescribeTargetHealth",
+                        resources=(group.arn, functions)):
         health = client.describe_target_health(TargetGroupArn=group.arn)
         targets = tuple(str(d["Target"]["Id"]) for d in health.get("TargetHealthDescriptions",
                                                                    [])

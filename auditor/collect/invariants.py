@@ -39,7 +39,7 @@ def incomplete(inventory: Inventory, wanted: frozenset[str]) -> list[CollectionE
             continue  # already known to be missing, and why
         found.append(CollectionError(
             scope.account, scope.region, item.service, item.operation, "IncompleteData",
-            item.message, (item.dataset,), (item.workload.arn,)))
+            item.message, (item.dataset,), resources=(item.workload.arn,)))
     return found
 
 

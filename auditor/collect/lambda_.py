@@ -52,34 +52,52 @@ def collect(ctx: ScopeCollector) -> Inventory:
                                                "EventSourceMappings"),
                                       lambda raw: _mapping(raw, ctx), wanted, "lambda",
                                       "ListEventSourceMappings")
+    # Lambda answers the rest per function only: each call's failure costs that function
+    # alone, and a function found gone (deleted since it was listed) is dropped.
+    gone: set[str] = set()
     if ctx.wants("lambda.concurrency"):
-        functions = _with_reserved_concurrency(ctx, client, functions, mappings)
+        functions = _with_reserved_concurrency(ctx, client, functions, mappings, gone)
     if ctx.wants(*_NEED_PROVISIONED):
         with ctx.loading(ctx.wanted_among(_NEED_PROVISIONED), "cloudwatch", "ListMetrics"):
             provisioned_names = _provisioned_function_names(ctx.client("cloudwatch"))
-    # Lambda answers these per function only; each call's failure costs that function alone.
     if ctx.wants("lambda.provisioned_concurrency"):
         for name in provisioned_names:
+            function_arn = _arn(ctx, name)
             with ctx.describing("lambda.provisioned_concurrency", "lambda",
-                                "ListProvisionedConcurrencyConfigs", (_arn(ctx, name),)):
-                provisioned.extend(_provisioned(c, ctx) for c in paginate(
-                    client, "list_provisioned_concurrency_configs",
-                    "ProvisionedConcurrencyConfigs", FunctionName=name))
+                                "ListProvisionedConcurrencyConfigs", resources=(function_arn,),
+                                unread=(f"{function_arn}:*",)) as call:
+                provisioned += ctx.parse_each(
+                    paginate(client, "list_provisioned_concurrency_configs",
+                             "ProvisionedConcurrencyConfigs", FunctionName=name),
+                    lambda raw: _provisioned(raw, ctx), ("lambda.provisioned_concurrency",),
+                    "lambda", "ListProvisionedConcurrencyConfigs")
+            if call.gone:
+                gone.add(function_arn)
     if ctx.wants("lambda.aliases"):
         for name in provisioned_names:
-            with ctx.describing("lambda.aliases", "lambda", "ListAliases", (_arn(ctx, name),)):
+            function_arn = _arn(ctx, name)
+            with ctx.describing("lambda.aliases", "lambda", "ListAliases",
+                                resources=(function_arn,), unread=(f"{function_arn}:*",)) as call:
                 aliases.extend(_alias(a, ctx) for a in paginate(
                     client, "list_aliases", "Aliases", FunctionName=name))
+            if call.gone:
+                gone.add(function_arn)
     if ctx.wants("lambda.function_urls"):
         for function in functions:
             with ctx.describing("lambda.function_urls", "lambda", "ListFunctionUrlConfigs",
-                                (function.arn,)):
+                                resources=(function.arn,),
+                                unread=(f"{function.arn}/function-url",)) as call:
                 urls.extend(_url(u, ctx) for u in paginate(
                     client, "list_function_url_configs", "FunctionUrlConfigs",
                     FunctionName=function.name))
-    return Inventory(lambda_functions=tuple(functions), event_source_mappings=tuple(mappings),
-                     provisioned_concurrency=tuple(provisioned), lambda_aliases=tuple(aliases),
-                     function_urls=tuple(urls))
+            if call.gone:
+                gone.add(function.arn)
+    return Inventory(
+        lambda_functions=tuple(f for f in functions if f.arn not in gone),
+        event_source_mappings=tuple(m for m in mappings if m.function_arn not in gone),
+        provisioned_concurrency=tuple(p for p in provisioned if p.function_arn not in gone),
+        lambda_aliases=tuple(a for a in aliases if a.function_arn not in gone),
+        function_urls=tuple(u for u in urls if u.function_arn not in gone))
 
 
 def unqualified(arn: str) -> str:
@@ -93,7 +111,7 @@ def _arn(ctx: ScopeCollector, name: str) -> str:
 
 def _with_reserved_concurrency(
     ctx: ScopeCollector, client: Any, functions: list[LambdaFunction],
-    mappings: list[EventSourceMapping],
+    mappings: list[EventSourceMapping], gone: set[str],
 ) -> list[LambdaFunction]:
     """Ask only for the functions whose checks need it: in a VPC (ENI and IP exhaustion) or
     fed by SQS (the mapping's maximum concurrency against the reserved concurrency)."""
@@ -101,11 +119,12 @@ def _with_reserved_concurrency(
     reserved: dict[str, int | None] = {}
     for function in functions:
         if function.vpc_id or function.arn in queue_fed:
-            # A function deleted since it was listed has nothing to report.
             with ctx.describing("lambda.concurrency", "lambda", "GetFunctionConcurrency",
-                                (function.arn,)):
+                                resources=(function.arn,)) as call:
                 answer = client.get_function_concurrency(FunctionName=function.arn)
                 reserved[function.arn] = answer.get("ReservedConcurrentExecutions")
+            if call.gone:
+                gone.add(function.arn)
     return [
         replace(f, reserved_concurrency=reserved[f.arn], reserved_concurrency_known=True)
         if f.arn in reserved else f
@@ -164,7 +183,7 @@ def _mapping(raw: dict[str, Any], ctx: ScopeCollector) -> EventSourceMapping:
 
 
 def _provisioned(raw: dict[str, Any], ctx: ScopeCollector) -> ProvisionedConcurrency:
-    arn = raw.get("FunctionArn", "")
+    arn = raw["FunctionArn"]
     function_arn = unqualified(arn)
     return ProvisionedConcurrency(
         arn, ctx.scope.account, ctx.scope.region,

@@ -96,7 +96,8 @@ def _with_targets(ctx: ScopeCollector, rds: Any, proxy: RdsProxy) -> RdsProxy:
     """The databases a proxy stands in front of: one call per proxy (accounts have few).
     Unread, the proxy is unknown, and so are the functions it might have protected."""
     targets: list[str] = []
-    with ctx.describing("rds.proxies", "rds", "DescribeDBProxyTargets", (proxy.arn,)):
+    with ctx.describing("rds.proxies", "rds", "DescribeDBProxyTargets",
+                        resources=(proxy.arn,)):
         targets = [t.get("TrackedClusterId") or t["RdsResourceId"]
                    for t in paginate(rds, "describe_db_proxy_targets", "Targets",
                                      DBProxyName=proxy.name) if t.get("RdsResourceId")]
@@ -113,7 +114,8 @@ def _with_max_connections(ctx: ScopeCollector, rds: Any, instances: list[RdsInst
             users.setdefault(instance.parameter_group, []).append(instance.arn)
     settings: dict[str, str] = {}
     for group in sorted(users):
-        with ctx.describing("rds.parameters", "rds", "DescribeDBParameters", users[group]):
+        with ctx.describing("rds.parameters", "rds", "DescribeDBParameters",
+                            resources=users[group]):
             for parameter in paginate(rds, "describe_db_parameters", "Parameters",
                                       DBParameterGroupName=group, Source="user"):
                 if parameter.get("ParameterName") == "max_connections" and (

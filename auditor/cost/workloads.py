@@ -312,22 +312,15 @@ def _alb(ctx: _Context, book: PriceBook, front: Front, traffic: Traffic,
 
 
 def _eks_share(ctx: _Context, resource: Resource, book: PriceBook) -> Line:
-    """A new workload on EKS: its share of a cluster already in its account and region,
-    split with that cluster's node groups and Fargate profiles; else a cluster of its own."""
-    clusters = [c for c in ctx.inventory.eks_clusters
-                if (c.account, c.region) == (resource.account, resource.region)]
+    """A new workload on EKS: on a cluster already in its account and region it adds no
+    control plane (that is paid already, whatever else runs there); else a cluster of its
+    own."""
+    clusters = sorted(c.name for c in ctx.inventory.eks_clusters
+                      if (c.account, c.region) == (resource.account, resource.region))
     if not clusters:
         return control_plane_line(book)
-    cluster = clusters[0]
-    members = sum(1 for g in ctx.inventory.eks_nodegroups if g.cluster_name == cluster.name
-                  and (g.account, g.region) == (cluster.account, cluster.region)) + sum(
-        1 for p in ctx.inventory.fargate_profiles if p.cluster_name == cluster.name
-        and (p.account, p.region) == (cluster.account, cluster.region))
-    share = 1 / (members + 1)
-    return control_plane_line(
-        book, share=share, extended=in_extended_support(cluster, ctx.now),
-        basis=f"joins cluster {cluster.name}, shared with its {members} node group(s) and "
-              "Fargate profile(s)")
+    return Line("control_plane", 0.0,
+                f"joins cluster {clusters[0]}, whose control plane is paid already")
 
 
 def in_extended_support(cluster: EksCluster, now: datetime) -> bool:
@@ -442,7 +435,8 @@ def _lambda(ctx: _Context, fn: LambdaFunction) -> WorkloadEstimate:
     current = on_lambda(fn.architecture, provisioned)
     options = [on_lambda(arch) for arch in LAMBDA_PLATFORMS]
     in_place = {option.shape["arch"]: option for option in options}
-    steps = [("provisioned_concurrency", in_place[fn.architecture])]
+    steps = [("provisioned_concurrency", in_place[fn.architecture])] \
+        if fn.architecture in in_place else []
     if fn.architecture != "arm64":
         steps.append(("arm64", in_place["arm64"]))
 

@@ -268,7 +268,8 @@ def test_a_task_definition_that_cannot_be_described_costs_only_the_services_runn
     assert (error.operation, error.code, error.datasets) == (
         "DescribeTaskDefinition", "ThrottlingException", ("ecs.task_definitions",))
     on_worker = {s.arn for s in inventory.ecs_services if s.task_definition_arn == worker}
-    assert set(error.resources) == {worker, *on_worker} and len(on_worker) == 2
+    assert error.unread == (worker,)
+    assert set(error.resources) == on_worker and len(on_worker) == 2
 
 
 def test_a_timeout_is_recorded_under_the_call_that_timed_out(scan: Callable[..., Scan]) -> None:
@@ -285,7 +286,10 @@ def test_a_timeout_is_recorded_under_the_call_that_timed_out(scan: Callable[...,
     (error,) = run.errors
     # Not "ListServices", the listing it happened in: the call that failed.
     assert (error.operation, error.code) == ("DescribeServices", "ReadTimeoutError")
-    assert len(error.resources) == 2 and all("svc-1" in arn for arn in error.resources)
+    # The two services are not read, nor are the task definitions only they would name.
+    services, definitions = error.unread[:2], error.unread[2:]
+    assert all("service/web/svc-1" in arn for arn in services)
+    assert definitions == (f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/*",)
 
 
 def test_a_service_deleted_since_it_was_listed_is_dropped_without_an_error(

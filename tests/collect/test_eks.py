@@ -303,7 +303,8 @@ def test_a_node_group_that_cannot_be_described_costs_it_and_its_cluster_only(
     (error,) = run.errors
     assert (error.operation, error.datasets) == ("DescribeNodegroup", ("eks.nodegroups",))
     cluster = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/apps"
-    assert error.resources == (f"arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/apps/general", cluster)
+    assert error.unread == (f"arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/apps/general",)
+    assert error.resources == (cluster,)
 
 
 def test_auto_mode_and_the_lifecycle_are_read_from_the_documented_shape(

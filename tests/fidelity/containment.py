@@ -14,9 +14,15 @@ and judged by the oracle (`judge`):
 3. every changed verdict is of a check the entry lists in `checks_affected`, and a changed
    workload needs the cost check there;
 4. a per-resource failure changes only that resource and what hangs off it: no scope-wide
-   `unknown`, no sibling of the same kinds, and, once errors carry `resources`, nothing outside
-   that list;
+   `unknown`, no sibling of the same kinds, and nothing outside the entry's `resources` (an
+   ARN, or a prefix ending in `*` for what is under it);
 5. a failed metric series or batch changes only the subjects that read it.
+
+Account-wide verdicts (IAM roles) rest on every workload of the account: whether a role is
+shared, or a workload role at all, may turn on the resource that failed, so one may go
+`unknown` for any failure its check depends on. A resource deleted since it was listed takes
+with it the verdicts that named it in their evidence (the role it shared with another
+function is no longer shared).
 
 `python -m tests.fidelity.containment` prints the table of every case as Markdown.
 """
@@ -354,6 +360,7 @@ Key = tuple[str, str, str]
 class Change:
     check_id: str
     arn: str
+    sub_key: str
     kind: str
     account: str
     region: str
@@ -405,7 +412,7 @@ def changes(clean: Report, report: Report) -> list[Change]:
         if (old and old.status) != (new and new.status):
             finding = new or old
             assert finding is not None
-            found.append(Change(key[0], key[1], finding.resource_type, finding.account,
+            found.append(Change(key[0], key[1], key[2], finding.resource_type, finding.account,
                                 finding.region, old.status if old else None,
                                 new.status if new else None))
     return found
@@ -474,10 +481,30 @@ def scope_wide(arn: str, kind: str) -> bool:
 def names(unknown: str, arn: str) -> bool:
     """`unknown` names the resource `arn`: the same ARN, the ARN without the unique suffix
     only a Describe reveals (`addon/platform/vpc-cni` for `.../vpc-cni/1c2d...`), or a
-    stand-in for the children of its parent (`addon/platform/*`)."""
-    if unknown.endswith("/*"):
+    stand-in for what is under a prefix (`addon/platform/*`, `function:checkout-api:*`)."""
+    if unknown.endswith("*"):
         return arn.startswith(unknown[:-1])
     return arn == unknown or arn.startswith((f"{unknown}/", f"{unknown}:"))
+
+
+def _listed(arn: str, resources: set[str]) -> bool:
+    return any(names(named, arn) for named in resources)
+
+
+def _mentions(finding: Finding | None, arns: Callable[[str], bool]) -> bool:
+    """The finding's evidence names one of these resources."""
+
+    def strings(value: Any) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                yield from strings(item)
+
+    return finding is not None and any(arns(text) for text in strings(finding.evidence))
 
 
 def _covered(change: Change, report: Report) -> bool:
@@ -493,12 +520,23 @@ def _covered(change: Change, report: Report) -> bool:
         for f in report.findings)
 
 
-def judge(outcome: Outcome, blast: Blast, report: Report) -> None:
+def judge(outcome: Outcome, blast: Blast, report: Report, clean: Report) -> None:
     case = outcome.case
+    before = _verdicts(clean)
+
     def gone(arn: str) -> bool:
         """A resource deleted since it was listed takes with it its verdicts and those it
         alone gave rise to (a role no running workload uses any more is no workload role)."""
         return case.failure == "not-found" and (blast.owns(arn) or blast.hangs(arn))
+
+    def went_with(change: Change) -> bool:
+        """A verdict that named a deleted resource in its evidence, gone with it."""
+        old = before.get((change.check_id, change.arn, change.sub_key))
+        return case.failure == "not-found" and _mentions(old, blast.owns)
+
+    def account_wide(change: Change) -> bool:
+        return (change.region == GLOBAL_REGION and change.after == "unknown"
+                and change.check_id in outcome.affected)
 
     violations = outcome.violations
     if outcome.misses:
@@ -510,7 +548,9 @@ def judge(outcome: Outcome, blast: Blast, report: Report) -> None:
         violations.append(f"no errors entry under {case.operation.name}"
                           + (f" (errors name: {', '.join(seen)})" if seen else ""))
 
-    rest = [c for c in changed if not (c.after is None and gone(c.arn))]
+    rest = [c for c in changed
+            if not (c.after is None and (gone(c.arn) or went_with(c)))]
+    rest = [c for c in rest if not account_wide(c)]
     # A deleted resource changes what other workloads could join (the share of an EKS
     # control plane an option would pay), not what they cost now.
     workloads = [(w.arn, w.kind) for w in outcome.workloads
@@ -535,7 +575,9 @@ def judge(outcome: Outcome, blast: Blast, report: Report) -> None:
     # What the failure left unknown or re-priced (a fail that disappeared is judged above).
     touched = [(c.arn, c.kind) for c in rest if c.after is not None] + workloads
     if blast.reads is None:
-        _judge_one_resource(outcome, blast, touched)
+        named = {arn for entry in outcome.entries for arn in entry.get("resources", [])}
+        _judge_one_resource(outcome, blast, [(arn, kind) for arn, kind in touched
+                                             if not _listed(arn, named)])
     else:
         beyond = sorted({arn for arn, _ in touched if not blast.reads(arn)})
         if beyond:
@@ -545,7 +587,7 @@ def judge(outcome: Outcome, blast: Blast, report: Report) -> None:
     if case.scope == "first resource" and outcome.entries and not listed:
         violations.append("the errors entry lists no resources: the whole dataset")
     resources = {arn for entry in listed for arn in entry}
-    beyond = sorted({arn for arn, _ in touched} - resources)
+    beyond = sorted({arn for arn, _ in touched if not _listed(arn, resources)})
     if resources and beyond:
         violations.append(f"{len(beyond)} changed resources are not in the errors entry's "
                           f"resources: {_summary(beyond)}")
@@ -614,7 +656,7 @@ def run(case: Case, recording: Recording, clean: Report) -> Outcome:
     outcome.misses = replay.misses
     if not inject.fired:
         outcome.violations.append("the failure was never injected: the replay did not reach it")
-    judge(outcome, blast, report)
+    judge(outcome, blast, report, clean)
     return outcome
 
 

@@ -41,7 +41,7 @@ def violations(case: Case, before: Report, after: Report, blast: Blast = ONE,
                "checks_affected": ["ecs.idle_service"], "resources": [SERVICE + "a"], **entry}]
     errors = [{k: v for k, v in e.items() if v is not None} for e in errors]
     outcome = Outcome(case, entries=errors, changes=changes(before, after))
-    judge(outcome, blast, after)
+    judge(outcome, blast, after, before)
     return outcome.violations
 
 
@@ -80,7 +80,7 @@ def test_a_failure_filed_under_the_listing_around_it_is_named() -> None:
     outcome = Outcome(DESCRIBE, others=[{"service": "ecs", "operation": "ListServices",
                                          "code": "ReadTimeoutError"}],
                       changes=changes(CLEAN, after))
-    judge(outcome, ONE, after)
+    judge(outcome, ONE, after, CLEAN)
     assert "no errors entry under DescribeTaskDefinition (errors name: ListServices " \
            "ReadTimeoutError)" in outcome.violations
 
@@ -93,5 +93,39 @@ def test_a_scope_wide_unknown_stands_for_the_fails_it_hides_when_every_call_fail
 def test_a_deleted_resource_may_vanish_without_an_entry() -> None:
     gone = Case(DESCRIBE.operation, "not-found", "first resource")
     outcome = Outcome(gone, changes=changes(CLEAN, report(verdict(SERVICE + "b"))))
-    judge(outcome, ONE, report(verdict(SERVICE + "b")))
+    judge(outcome, ONE, report(verdict(SERVICE + "b")), CLEAN)
+    assert outcome.violations == []
+
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/"
+
+
+def role_verdict(name: str, status: str = "fail") -> Finding:
+    return Finding(check_id="ecs.idle_service", title="t", severity=Severity.HIGH,
+                   category=Category.IAM, status=status,  # type: ignore[arg-type]
+                   resource_arn=ROLE + name, resource_type="iam-role", account=ACCOUNT,
+                   region="global", message="m", evidence={"used_by": [SERVICE + "a"]},
+                   remediation="r")
+
+
+def test_account_wide_verdicts_may_go_unknown_for_a_failure_their_check_rests_on() -> None:
+    before = report(verdict(SERVICE + "a"), role_verdict("shared"))
+    unknown = report(verdict(SERVICE + "a", "unknown"), role_verdict("shared", "unknown"),
+                     role_verdict("alone", "unknown"))
+    assert violations(DESCRIBE, before, unknown) == []
+    assert any("not list in checks_affected" in v for v in violations(
+        DESCRIBE, before, unknown, checks_affected=["ecs.other"]))
+
+
+def test_a_prefix_in_resources_covers_what_is_under_it() -> None:
+    after = report(verdict(SERVICE + "a", "unknown"), verdict(SERVICE + "b", "unknown"))
+    assert violations(DESCRIBE, CLEAN, after, resources=[SERVICE + "*"]) == []
+
+
+def test_a_verdict_naming_a_deleted_resource_goes_with_it() -> None:
+    gone = Case(DESCRIBE.operation, "not-found", "first resource")
+    before = report(verdict(SERVICE + "a"), role_verdict("shared"))
+    after = report()
+    outcome = Outcome(gone, changes=changes(before, after))
+    judge(outcome, ONE, after, before)
     assert outcome.violations == []
