@@ -80,3 +80,19 @@ def demo_cli(shared_demo: SharedDemo, monkeypatch: pytest.MonkeyPatch) -> Shared
     """`auditor scan --demo` scans the shared demo account instead of seeding its own."""
     monkeypatch.setattr("auditor.demo.demo_environment", shared_demo.environment)
     return shared_demo
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fidelity harnesses' budget and reach (tests/fidelity), at the end of every run,
+    `-q` included. It runs on the xdist controller, which collects nothing, so it is computed
+    from static data: the operations derived from `auditor.datasets` and the example budget."""
+    from tests.fidelity.containment import cases
+    from tests.fidelity.operations import FUZZ_ENV, fuzz_examples, scan_operations
+
+    operations = scan_operations()
+    terminalreporter.write_line(
+        f"fidelity: {fuzz_examples()} generated accounts, derandomized ({FUZZ_ENV} sets the "
+        f"budget); {len(cases())} containment cases, each one failure injected into a replay "
+        "of the recorded demo scan")
+    terminalreporter.write_line(
+        f"fidelity: {len(operations)} operations: {', '.join(map(str, operations))}")

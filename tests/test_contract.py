@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from auditor.datasets import ACCOUNT_ACTIONS, DATASETS
-from auditor.engine import Registry
+from auditor.engine import Registry, plan_metrics
+from auditor.model import Inventory
+from auditor.pricing.book import PriceBook
+from auditor.report.document import Report
 from auditor.session import is_read_only
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +68,27 @@ def test_every_declared_action_is_read_only() -> None:
     for action in sorted(actions):
         service, operation = action.split(":")
         assert is_read_only(service, operation), action
+
+
+def test_no_check_reads_a_series_it_did_not_declare(demo_report: Report) -> None:
+    """Every check runs on the demo, which plants a problem for each; a series read without
+    being declared was never fetched, and reading it as "no data" would be a quiet pass, so
+    it raises, and the check's verdicts go unknown with an error naming it."""
+    assert set(demo_report.checks_run) == set(REGISTRY.ids)
+    undeclared = [e for e in demo_report.errors if e.code == "UndeclaredMetricRead"]
+    assert undeclared == []
+    assert not [f for f in demo_report.findings if f.status == "unknown"]
+
+
+def test_every_metric_query_names_the_subject_it_is_read_for() -> None:
+    """A failed series makes only its subject's verdict unknown: the query must say whose."""
+    from tests import factories as f
+
+    fn = f.function("fn", "arn:aws:iam::123456789012:role/r")
+    td = f.task_definition()
+    inventory = Inventory(lambda_functions=(fn,), task_definitions=(td,),
+                          ecs_services=(f.service("svc", td),), eks_clusters=(f.eks_cluster(),),
+                          provisioned_concurrency=(f.provisioned(fn),))
+    plan = plan_metrics([c() for c in REGISTRY.checks], inventory, f.NOW, 14, PriceBook())
+    assert plan.queries()
+    assert all(q.subject for q in plan.queries())
