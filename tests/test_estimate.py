@@ -141,6 +141,23 @@ def test_lambda_blockers() -> None:
     assert document["cheapest"].startswith(("ecs", "eks"))
 
 
+def test_stated_tasks_too_few_for_the_peak_are_not_an_option() -> None:
+    """Recorded as a new user would run it: the peak needs 457% of the stated tasks, and the
+    estimate named an overloaded Fargate option the cheapest."""
+    document = as_json("--requests-per-month", "500M", "--avg-duration-ms", "200",
+                       "--memory-mb", "512", "--tasks", "2", "--vcpu", "0.25",
+                       "--memory-gb", "0.5")
+    for platform in ("ecs-fargate", "ecs-fargate-arm", "eks"):
+        [blocker] = option(document, platform)["blockers"]
+        assert blocker.startswith("overloaded: 2 task(s) serve up to 125 req/s")
+        assert "457%" in blocker and "at least 10 task(s)" in blocker
+    assert document["cheapest"].startswith("lambda")
+    enough = as_json("--requests-per-month", "500M", "--avg-duration-ms", "200",
+                     "--memory-mb", "512", "--tasks", "10", "--vcpu", "0.25",
+                     "--memory-gb", "0.5")
+    assert option(enough, "ecs-fargate")["feasible"]
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("10M", 1e7), ("1.5B", 1.5e9), ("500k", 5e5), ("2500000", 2.5e6), ("10_000_000", 1e7),
     ("1e7", 1e7), ("3G", 3e9)])

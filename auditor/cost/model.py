@@ -363,16 +363,18 @@ SPOT_BLOCKER = ("Fargate Spot tasks can be stopped with a 2-minute warning; only
 
 def fargate_options(prices: PriceBook, shape: TaskShape, a: Assumptions, *,
                     extra: Sequence[Line] = (), on_spot: bool = False,
-                    notes: Sequence[str] = ()) -> list[Option]:
+                    notes: Sequence[str] = (), blockers: Sequence[str] = ()) -> list[Option]:
     """ECS on Fargate: x86 and ARM on demand, and x86 Spot."""
     arm_note = ("ARM64 needs the image built for arm64 (a multi-arch image); assumed "
                 "possible")
     return [
-        task_option(prices, shape, platform="ecs-fargate", extra=extra, notes=notes),
+        task_option(prices, shape, platform="ecs-fargate", extra=extra, notes=notes,
+                    blockers=blockers),
         task_option(prices, shape, platform="ecs-fargate-arm", arch="ARM64", extra=extra,
-                    notes=(*notes, arm_note)),
+                    notes=(*notes, arm_note), blockers=blockers),
         task_option(prices, shape, platform="ecs-fargate-spot", spot=True, extra=extra,
-                    blockers=() if a.interruptible or on_spot else (SPOT_BLOCKER,),
+                    blockers=(*blockers,
+                              *(() if a.interruptible or on_spot else (SPOT_BLOCKER,))),
                     notes=(*notes, f"Spot priced at {prices.fargate_spot_discount:.0%} off "
                                    "on-demand, the most AWS quotes; actual Spot prices vary")),
     ]
@@ -405,10 +407,11 @@ def extended_support_extra(prices: PriceBook) -> Line:
 
 
 def eks_option(prices: PriceBook, shape: TaskShape, *, control_plane: Line,
-               extra: Sequence[Line] = (), notes: Sequence[str] = ()) -> Option:
+               extra: Sequence[Line] = (), notes: Sequence[str] = (),
+               blockers: Sequence[str] = ()) -> Option:
     """EKS with the workload's pods on Fargate, carrying its share of the control plane."""
     return task_option(prices, eks_pod_shape(prices, shape), platform="eks",
-                       extra=(control_plane, *extra), notes=notes)
+                       extra=(control_plane, *extra), notes=notes, blockers=blockers)
 
 
 def right_size(cpu_units: int, memory_mib: int, cpu_peak_percent: float | None,

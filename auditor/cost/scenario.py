@@ -176,8 +176,23 @@ def container_options(s: Scenario, traffic: Traffic, tasks: int | None = None) -
     shape = TaskShape(tasks, size.vcpu, size.memory_gb, basis)
     front = [] if s.front_door == "none" else [
         alb_line(prices, traffic, a, monthly_usd=s.alb_monthly_usd)]
-    return [*fargate_options(prices, shape, a, extra=front),
-            eks_option(prices, shape, control_plane=control_plane_line(prices), extra=front)]
+    blockers = _overloaded(tasks, size.vcpu, traffic, s)
+    return [*fargate_options(prices, shape, a, extra=front, blockers=blockers),
+            eks_option(prices, shape, control_plane=control_plane_line(prices), extra=front,
+                       blockers=blockers)]
+
+
+def _overloaded(tasks: int, vcpu: float, traffic: Traffic, s: Scenario) -> tuple[str, ...]:
+    """Tasks too few for the peak at the assumed per-task capacity cannot carry the load:
+    an option that cannot serve the traffic is no option, whatever it costs."""
+    capacity = capacity_per_task(vcpu, traffic.avg_duration_ms, s.assumptions)
+    if capacity <= 0 or traffic.peak_rps <= tasks * capacity:
+        return ()
+    needed = math.ceil(traffic.peak_rps / capacity)
+    return (f"overloaded: {tasks} task(s) serve up to {tasks * capacity:,.0f} req/s at "
+            f"{capacity:,.0f} req/s each; the peak of {traffic.peak_rps:,.1f} req/s needs "
+            f"{traffic.peak_rps / (tasks * capacity):.0%} of that, so at least {needed} "
+            "task(s)",)
 
 
 def estimate(s: Scenario) -> Estimate:
