@@ -65,6 +65,9 @@ class Config:
     """`[pricing] cache`: the price cache to read (default: where `pricing refresh` writes)."""
     free_tier: bool = False
     """`[pricing] free_tier`: subtract Lambda's monthly free tier from each function."""
+    billing: bool = False
+    """`[billing] enabled` / `--bill`: read what the account was billed (Cost Explorer) and
+    what it pays (Savings Plans, Reserved Instances), and set the model against them."""
     all_regions: bool = False
     """Scan every region enabled for each account (from ec2:DescribeRegions)."""
     org: bool = False
@@ -98,6 +101,7 @@ _TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
     "baseline": (str, "the path of a previous JSON report"),
     "suppressions": (list, "an array of tables, [[suppressions]]"),
     "pricing": (dict, "a table, [pricing]"),
+    "billing": (dict, "a table, [billing]"),
     "all_regions": (bool, "true or false"),
     "org": (bool, "true or false"),
     "role_name": (str, "the role name to assume in each account"),
@@ -191,6 +195,7 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         suppressions=tuple(_suppression(where, i, entry)
                            for i, entry in enumerate(values.get("suppressions", []))),
         **_pricing(where, values.get("pricing", {})),
+        billing=_billing(where, values.get("billing", {})),
         all_regions=values.get("all_regions", False),
         org=values.get("org", False),
         role_name=values.get("role_name"),
@@ -292,6 +297,16 @@ def _suppression(where: str, index: int, entry: Any) -> Suppression:
         tags=dict(tags),
         expires=expires,
     )
+
+
+def _billing(where: str, table: Mapping[str, Any]) -> bool:
+    """`[billing]`: `enabled` (a boolean)."""
+    place = f"{where}: [billing]"
+    for key, value in table.items():
+        if key != "enabled":
+            raise _unknown_key(place, key, ["enabled"])
+        _expect(place, key, value, bool, "true or false")
+    return bool(table.get("enabled", False))
 
 
 _PRICING = {"cache": (str, "the path of a price cache file"),

@@ -65,6 +65,9 @@ from auditor.suppress import apply_suppressions
                    "is but some could not be checked (unknown) at or above it.")
 @click.option("--allow-unknown", is_flag=True, default=None,
               help="With --fail-on: exit 0 though verdicts at or above it are unknown.")
+@click.option("--bill/--no-bill", "billing", default=None,
+              help="Set the model against the bill: Cost Explorer (at most 8 calls an account, "
+                   "$0.01 each), Savings Plans and Reserved Instances.")
 @click.option("--max-workers", type=click.IntRange(1, 64),
               help="Parallel API workers (default 8).")
 @click.option("--demo", is_flag=True,
@@ -79,8 +82,8 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
                  checks: tuple[str, ...], skip_checks: tuple[str, ...],
                  checks_dirs: tuple[Path, ...], lookback_days: int | None,
                  formats: tuple[str, ...], output: str | None, baseline: Path | None,
-                 fail_on: str | None, allow_unknown: bool | None, max_workers: int | None,
-                 demo: bool, quiet: bool, verbose: bool) -> None:
+                 fail_on: str | None, allow_unknown: bool | None, billing: bool | None,
+                 max_workers: int | None, demo: bool, quiet: bool, verbose: bool) -> None:
     """Collect, run the checks, and report."""
     if verbose:
         # The auditor's own logger only: botocore's debug log prints whole response bodies,
@@ -101,6 +104,7 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
         baseline=str(baseline) if baseline else config.baseline,
         fail_on=fail_on or config.fail_on,
         allow_unknown=config.allow_unknown if allow_unknown is None else allow_unknown,
+        billing=config.billing if billing is None else billing,
         max_workers=max_workers or config.max_workers,
         all_regions=config.all_regions if all_regions is None else all_regions,
         org=config.org if org is None else org,
