@@ -1,9 +1,10 @@
 """Check discovery, selection and running.
 
-Checks come from four places, in this order: the built-in `checks` package, installed packages
-through the `auditor.checks` entry-point group, `--checks-dir` directories of modules, and
-declarative `[[custom_checks]]` in the config. Running a check is pure; the engine adds the
-`unknown` findings for resources whose data failed to load, so a failure never reads as a pass.
+Checks come from three places, in this order: the `auditor.checks` entry-point group (where
+this distribution registers its built-in `checks` package, and plugins theirs), `--checks-dir`
+directories of modules, and declarative `[[custom_checks]]` in the config. Running a check is
+pure; the engine adds the `unknown` findings for resources whose data failed to load, so a
+failure never reads as a pass.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from auditor.params import ParamValue
 from auditor.pricing.book import PriceBook
 
 ENTRY_POINT_GROUP = "auditor.checks"
+DISTRIBUTION = "compute-auditor"
 CheckClass = type[Check]
 
 
@@ -62,29 +64,28 @@ def checks_in_module(module: ModuleType, source: str) -> list[Loaded]:
     ]
 
 
-def builtin_checks() -> list[Loaded]:
-    import checks as package
-
+def entry_point_checks(include_plugins: bool = True) -> list[Loaded]:
+    """The checks registered in the `auditor.checks` entry-point group: the built-in ones
+    (this distribution registers its `checks` package there) and, unless left out, those of
+    every installed plugin. An entry point names a module, a package of modules, or a Check
+    subclass."""
     found: list[Loaded] = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        found.extend(checks_in_module(module, "built-in"))
-    return found
-
-
-def entry_point_checks() -> list[Loaded]:
-    found: list[Loaded] = []
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        source = f"entry point {entry.name} ({entry.value})"
+    for entry in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP),
+                        key=lambda e: (not _built_in(e), e.name)):
+        if not (include_plugins or _built_in(entry)):
+            continue
+        source = "built-in" if _built_in(entry) else f"entry point {entry.name} ({entry.value})"
         try:
             loaded = entry.load()
+            modules = _modules(loaded) if isinstance(loaded, ModuleType) else []
         except Exception as exc:
             raise CheckLoadError(
                 f"{source} in group {ENTRY_POINT_GROUP} failed to load: "
                 f"{type(exc).__name__}: {exc}; fix or uninstall the package that provides it"
             ) from None
         if isinstance(loaded, ModuleType):
-            found.extend(checks_in_module(loaded, source))
+            for module in modules:
+                found.extend(checks_in_module(module, source))
         elif inspect.isclass(loaded) and issubclass(loaded, Check):
             found.append(_validated(loaded, source))
         else:
@@ -93,6 +94,18 @@ def entry_point_checks() -> list[Loaded]:
                 f"not {type(loaded).__name__}"
             )
     return found
+
+
+def _built_in(entry: metadata.EntryPoint) -> bool:
+    return entry.dist is not None and entry.dist.name == DISTRIBUTION
+
+
+def _modules(module: ModuleType) -> list[ModuleType]:
+    """A module, or every module of a package, in name order."""
+    if not hasattr(module, "__path__"):
+        return [module]
+    return [importlib.import_module(f"{module.__name__}.{info.name}")
+            for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda i: i.name)]
 
 
 def directory_checks(directory: Path) -> list[Loaded]:
@@ -129,9 +142,7 @@ class Registry:
         extra: Iterable[CheckClass] = (),
         include_entry_points: bool = True,
     ) -> Registry:
-        found = builtin_checks()
-        if include_entry_points:
-            found += entry_point_checks()
+        found = entry_point_checks(include_entry_points)
         for directory in checks_dirs:
             found += directory_checks(directory)
         found += [_validated(check, "config [[custom_checks]]") for check in extra]

@@ -106,12 +106,15 @@ def test_entry_point_checks_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     class FakeEntryPoint:
         name = "team"
         value = "checks.iam"
+        dist = None
 
         def load(self) -> object:
             import checks.iam
             return checks.iam
 
-    monkeypatch.setattr(engine.metadata, "entry_points", lambda group: [FakeEntryPoint()])
+    installed = engine.metadata.entry_points
+    monkeypatch.setattr(engine.metadata, "entry_points",
+                        lambda group: [*installed(group=group), FakeEntryPoint()])
     # The module's check is already built in, so loading it again must be refused by id.
     with pytest.raises(CheckLoadError, match="defined twice"):
         Registry.build()
@@ -128,11 +131,14 @@ def test_a_plugin_class_that_misdeclares_itself_is_one_clear_error(
     class FakeEntryPoint:
         name = "team"
         value = "team_checks:NoTitle"
+        dist = None
 
         def load(self) -> object:
             return NoTitle
 
-    monkeypatch.setattr(engine.metadata, "entry_points", lambda group: [FakeEntryPoint()])
+    installed = engine.metadata.entry_points
+    monkeypatch.setattr(engine.metadata, "entry_points",
+                        lambda group: [*installed(group=group), FakeEntryPoint()])
     with pytest.raises(CheckLoadError, match=r"^entry point team \(team_checks:NoTitle\): "
                                              r"check team.no_title requires unknown datasets"):
         Registry.build()
@@ -352,3 +358,26 @@ def test_resources_whose_lifecycle_ended_are_neither_judged_nor_listed() -> None
     assert inventory.ended == (deleting,)
     assert inventory.get(deleting.arn) is None
     assert [r.arn for r in inventory.of_kind("eks-cluster")] == [live.arn]
+
+
+def test_the_built_in_checks_are_found_as_plugins_are_and_plugins_can_be_left_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import engine
+
+    class Plugin:
+        name = "team"
+        value = "team_checks"
+        dist = None
+
+        def load(self) -> object:
+            raise ImportError("team_checks is broken")
+
+    installed = engine.metadata.entry_points
+    monkeypatch.setattr(engine.metadata, "entry_points",
+                        lambda group: [*installed(group=group), Plugin()])
+    built_in = Registry.build(include_entry_points=False)
+    assert {built_in.source(check_id) for check_id in built_in.ids} == {"built-in"}
+    assert "network.private_subnet_no_egress" in built_in.ids
+    with pytest.raises(CheckLoadError, match=r"^entry point team \(team_checks\) in group "
+                                             r"auditor.checks failed to load: ImportError"):
+        Registry.build()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import ConfigError
+from auditor.files import write_atomic
 from auditor.pricing.book import PRICE_KEYS, PriceBook
 
 CACHE_FORMAT = 1
@@ -90,6 +91,4 @@ def load_price_book(path: Path | None = None, *, use_cache: bool = True,
 
 def write_cache(path: Path, data: Mapping[str, Any]) -> None:
     """Atomically, like a report: readers never see half a cache."""
-    from auditor.report.output import write_atomic
-
-    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", "the price cache")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from auditor.errors import ReportError
+from auditor.files import write_atomic
 from auditor.report import csv_, html, json_, markdown, ocsf, sarif, table
 from auditor.report.document import Report
 from auditor.session import report_upload_client
@@ -59,36 +59,14 @@ def file_name(report: Report, fmt: str) -> str:
     return f"report-{stamp}{part}.{RENDERERS[fmt].extension}"
 
 
-def write_atomic(path: Path, content: str | Callable[[TextIO], None]) -> None:
-    """Write via a temp file in the same directory and rename, so readers never see half a
-    report; mode 0600 because reports name resources and roles. `content` is the text, or a
-    function that writes it to the open file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                if isinstance(content, str):
-                    handle.write(content)
-                else:
-                    content(handle)
-            os.chmod(temp, 0o600)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ReportError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
-
-
 def write_all(report: Report, formats: Sequence[str], where: Path | str) -> list[Path]:
     """One format to a file; several formats (or an existing directory, or a path ending in
     `/`) to a directory, one timestamped file each."""
     output = Path(where)
     as_directory = str(where).endswith(("/", os.sep)) or output.is_dir()
     if len(formats) == 1 and not as_directory:
-        write_atomic(output, functools.partial(RENDERERS[formats[0]].write, report))
+        write_atomic(output, functools.partial(RENDERERS[formats[0]].write, report),
+                     "the report")
         return [output]
     if output.exists() and not output.is_dir():
         raise ReportError(f"--output {output} is a file, but {len(formats)} formats were asked "
@@ -96,7 +74,7 @@ def write_all(report: Report, formats: Sequence[str], where: Path | str) -> list
     written = []
     for fmt in formats:
         path = output / file_name(report, fmt)
-        write_atomic(path, functools.partial(RENDERERS[fmt].write, report))
+        write_atomic(path, functools.partial(RENDERERS[fmt].write, report), "the report")
         written.append(path)
     return written
 
