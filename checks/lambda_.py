@@ -3,36 +3,28 @@ behaviour from hourly CloudWatch metrics, cost, runtimes, secrets and logs."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
-from ipaddress import ip_network
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from auditor.check import Check, CheckContext, Param, series_or_none
+from auditor.cost.usage import daily_totals, function_usage, function_usage_queries
 from auditor.cost.workloads import WorkloadEstimate
 from auditor.data import RuntimeTable, lambda_runtimes, runtime_family, version_key
+from auditor.databases import Database, databases, proxies_fronting, reaches_proxy
 from auditor.findings import Category, Finding, Severity
 from auditor.metrics import (
     MetricQuery,
-    Series,
     lambda_query,
-    observed_hours,
     provisioned_query,
 )
 from auditor.model import (
     Inventory,
     LambdaFunction,
     ProvisionedConcurrency,
-    RdsCluster,
-    RdsInstance,
-    RdsProxy,
     Resource,
 )
-from auditor.pricing.book import HOURS_PER_MONTH
+from auditor.network import ingress_paths
 from auditor.secrets import find_secrets
 
 
@@ -128,223 +120,7 @@ class ProvisionedConcurrencyWaste(Check):
         )
 
 
-# --------------------------------------------------------------------------- shared helpers
-
-
-def daily_totals(series: Series | None) -> dict[date, float]:
-    """Hourly Sum datapoints added up per UTC day."""
-    totals: dict[date, float] = defaultdict(float)
-    if series is not None:
-        for moment, value in zip(series.timestamps, series.values, strict=True):
-            totals[moment.date()] += value
-    return dict(totals)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a function did over the lookback, from hourly Invocations and Duration sums."""
-
-    invocations: float
-    duration_ms: float
-    window_hours: float
-    active_hours: int
-    """Hours with at least one invocation."""
-
-    @property
-    def avg_duration_ms(self) -> float:
-        return self.duration_ms / self.invocations if self.invocations else 0.0
-
-    @property
-    def invocations_per_month(self) -> float:
-        return self.invocations * HOURS_PER_MONTH / self.window_hours
-
-    @property
-    def avg_concurrency(self) -> float:
-        """Environments busy on average: execution seconds per second of the window."""
-        return self.duration_ms / 1000 / (self.window_hours * 3600)
-
-    def gb_seconds_per_month(self, memory_mb: int) -> float:
-        return (self.duration_ms / 1000 * memory_mb / 1024) * HOURS_PER_MONTH / self.window_hours
-
-    def describe(self, memory_mb: int) -> dict[str, float]:
-        return {
-            "invocations": round(self.invocations),
-            "avg_duration_ms": round(self.avg_duration_ms, 1),
-            "requests_per_month": round(self.invocations_per_month),
-            "gb_seconds_per_month": round(self.gb_seconds_per_month(memory_mb)),
-            "avg_concurrency": round(self.avg_concurrency, 3),
-            "active_hours": self.active_hours,
-            "window_hours": self.window_hours,
-        }
-
-
-def usage_queries(function: LambdaFunction) -> tuple[MetricQuery, MetricQuery]:
-    """The series the cost model reads too (FunctionName covers every version and alias), so
-    the planner fetches them once."""
-    return (lambda_query(function, "Invocations", "Sum"),
-            lambda_query(function, "Duration", "Sum"))
-
-
-def usage(function: LambdaFunction, ctx: CheckContext) -> Usage | None:
-    """None when CloudWatch has no invocations for it."""
-    invocations_query, duration_query = usage_queries(function)
-    invocations = series_or_none(ctx, invocations_query)
-    duration = series_or_none(ctx, duration_query)
-    if invocations is None or duration is None or invocations.total() <= 0:
-        return None
-    start, end = ctx.metrics.start, ctx.metrics.end
-    hours = (observed_hours([invocations, duration], start, end, function.last_modified)
-             if start and end else ctx.lookback_days * 24.0)
-    return Usage(invocations.total(), duration.total(), hours,
-                 sum(1 for value in invocations.values if value > 0))
-
-
 # --------------------------------------------------------------------------- databases
-
-
-# Engine default max_connections from DBInstanceClassMemory (bytes), as AWS documents it
-# (RDS's log() is base 2).
-_Formula = tuple[str, Callable[[float], float]]
-_POSTGRES: _Formula = ("LEAST({DBInstanceClassMemory/9531392}, 5000)",
-                       lambda memory: min(memory / 9531392, 5000))
-_MYSQL: _Formula = ("{DBInstanceClassMemory/12582880}", lambda memory: memory / 12582880)
-_AURORA_MYSQL: _Formula = (
-    "GREATEST({log(DBInstanceClassMemory/805306368)*45}, "
-    "{log(DBInstanceClassMemory/8187281408)*1000})",
-    lambda memory: max(math.log2(memory / 805306368) * 45,
-                       math.log2(memory / 8187281408) * 1000))
-_DB_MEMORY_FORMULA = {"postgres": _POSTGRES, "aurora-postgresql": _POSTGRES, "mysql": _MYSQL,
-                      "mariadb": _MYSQL, "aurora-mysql": _AURORA_MYSQL}
-_BURSTABLE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
-# GiB of memory per vCPU by instance family letter (db.m6g.large: 2 vCPU x 4 GiB = 8 GiB).
-_GIB_PER_VCPU = {"m": 4, "r": 8, "z": 8, "x": 16, "c": 2}
-_PROXY_PORTS = {"POSTGRESQL": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
-
-
-def instance_memory_gib(instance_class: str) -> float | None:
-    """Nominal memory of a DB instance class, from its family and size; None when unknown
-    (Serverless v2, metal, generations before the 4th)."""
-    found = re.fullmatch(r"db\.([a-z]+)(\d+)([a-z-]*)\.(\w+)", instance_class)
-    if found is None:
-        return None
-    letters, generation, suffix, size = found.groups()
-    if letters == "t":
-        return _BURSTABLE_GIB.get(size)
-    per_vcpu = 32 if f"{letters}{generation}{suffix}" == "x2iedn" else _GIB_PER_VCPU.get(letters)
-    sized = re.fullmatch(r"(\d*)xlarge", size)
-    vcpus = 2 if size == "large" else 4 * int(sized.group(1) or 1) if sized else None
-    if per_vcpu is None or vcpus is None or (letters in ("m", "r") and int(generation) < 4):
-        return None
-    return float(per_vcpu * vcpus)
-
-
-@dataclass(frozen=True)
-class ConnectionBudget:
-    max_connections: int
-    source: str
-    """`parameter group` or `engine default formula`."""
-    basis: str
-    """How it was found: the parameter group's number, or the formula and memory used."""
-
-
-def connection_budget(instance: RdsInstance) -> ConnectionBudget | None:
-    setting = instance.max_connections_parameter
-    if setting and setting.strip().isdigit():
-        return ConnectionBudget(int(setting), "parameter group",
-                                f"max_connections = {setting} in parameter group "
-                                f"{instance.parameter_group}")
-    formula = _DB_MEMORY_FORMULA.get(instance.engine)
-    memory_gib = instance_memory_gib(instance.instance_class)
-    if formula is None or memory_gib is None:
-        return None
-    text, compute = formula
-    estimate = int(compute(memory_gib * 1024**3))
-    custom = (f"; parameter group {instance.parameter_group} sets {setting!r}, not evaluated"
-              if setting else "")
-    return ConnectionBudget(estimate, "engine default formula", (
-        f"engine default {text} with {instance.instance_class}'s nominal {memory_gib:g} GiB "
-        f"(an estimate: RDS keeps some memory for itself, so the real figure is lower)"
-        f"{custom}"))
-
-
-@dataclass(frozen=True)
-class Database:
-    """An RDS instance outside a cluster, or an Aurora cluster with its member instances."""
-
-    resource: RdsInstance | RdsCluster
-    identifier: str
-    engine: str
-    port: int | None
-    security_group_ids: tuple[str, ...]
-    instances: tuple[RdsInstance, ...]
-
-    def budget(self) -> tuple[ConnectionBudget, RdsInstance] | None:
-        """The smallest member's budget: any member may be the writer after a failover."""
-        known = [(b, i) for i in self.instances if (b := connection_budget(i)) is not None]
-        return min(known, key=lambda pair: pair[0].max_connections) if known else None
-
-
-def databases(inv: Inventory) -> list[Database]:
-    members: dict[tuple[str, str, str], list[RdsInstance]] = defaultdict(list)
-    found: list[Database] = []
-    for instance in inv.rds_instances:
-        if instance.cluster_identifier:
-            key = (instance.account, instance.region, instance.cluster_identifier)
-            members[key].append(instance)
-        else:
-            found.append(Database(instance, instance.identifier, instance.engine, instance.port,
-                                  instance.security_group_ids, (instance,)))
-    for cluster in inv.rds_clusters:
-        found.append(Database(
-            cluster, cluster.identifier, cluster.engine, cluster.port, cluster.security_group_ids,
-            tuple(members[(cluster.account, cluster.region, cluster.identifier)])))
-    return found
-
-
-def ingress_paths(inv: Inventory, function: LambdaFunction, group_ids: Iterable[str],
-                  port: int | None) -> list[str]:
-    """How the function's network interfaces get in through `group_ids` on `port`: each
-    ingress rule naming one of its security groups, or whose CIDR holds one of its subnets."""
-    own_groups = set(function.security_group_ids)
-    subnets = [s for s in (inv.subnet(function.scope, i) for i in function.subnet_ids) if s]
-    paths: list[str] = []
-    for group_id in group_ids:
-        group = inv.security_group(function.scope, group_id)
-        if group is None:
-            continue
-        for rule in group.ingress:
-            if rule.protocol not in ("-1", "tcp", "6") or (
-                    port is not None and not rule.covers_port(port)):
-                continue
-            ports = "all ports" if rule.protocol == "-1" else f"port {port}"
-            for source in sorted(own_groups & set(rule.group_ids)):
-                paths.append(f"{group_id} allows {source} on {ports}")
-            if group.vpc_id != function.vpc_id:
-                continue  # an address range only means this VPC's subnets
-            for cidr in rule.cidrs:
-                inside = [s.subnet_id for s in subnets if _within(s.cidr, cidr)]
-                if inside:
-                    paths.append(f"{group_id} allows {cidr} (holds {', '.join(inside)}) on "
-                                 f"{ports}")
-    return paths
-
-
-def _within(subnet_cidr: str, rule_cidr: str) -> bool:
-    try:
-        subnet, rule = ip_network(subnet_cidr, strict=False), ip_network(rule_cidr, strict=False)
-    except ValueError:
-        return False
-    return subnet.version == rule.version and subnet.subnet_of(rule)  # type: ignore[arg-type]
-
-
-def proxies_fronting(inv: Inventory, database: Database) -> list[RdsProxy]:
-    return [p for p in inv.rds_proxies
-            if p.scope == database.resource.scope and database.identifier in p.targets]
-
-
-def reaches_proxy(inv: Inventory, function: LambdaFunction, proxy: RdsProxy) -> bool:
-    return bool(ingress_paths(inv, function, proxy.security_group_ids,
-                              _PROXY_PORTS.get(proxy.engine_family.upper())))
 
 
 class DbConnectionStorm(Check):
@@ -665,17 +441,17 @@ class LongRunningCandidate(Check):
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
         for function in inventory.lambda_functions:
-            yield from usage_queries(function)
+            yield from function_usage_queries(function)
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         min_duration = ctx.number("min_avg_duration_ms")
         min_concurrency = ctx.number("min_avg_concurrency")
         min_active = ctx.number("min_active_hours_percent")
         for function in inventory.lambda_functions:
-            used = usage(function, ctx)
+            used = function_usage(function, ctx.metrics, ctx.lookback_days)
             if used is None:
                 continue
-            active = used.active_hours / used.window_hours * 100
+            active = used.active_percent
             if (used.avg_duration_ms < min_duration or used.avg_concurrency < min_concurrency
                     or active < min_active):
                 continue
@@ -691,7 +467,8 @@ class LongRunningCandidate(Check):
                 f"invocations in {active:.0f}% of hours (threshold {min_active:g}%): "
                 f"${cost:,.2f}/month on Lambda for steady work a container would run.",
                 {
-                    "usage": used.describe(function.memory_mb),
+                    "usage": {**used.describe(),
+                              "requests_per_month": estimate.usage["requests_per_month"]},
                     "memory_mb": function.memory_mb,
                     "architecture": function.architecture,
                     "active_hours_percent": round(active, 1),

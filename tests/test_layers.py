@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in (
     "errors params findings model datasets files",
-    "metrics data policy secrets session accounts suppress",
+    "metrics data policy secrets session accounts suppress network databases",
     "collect pricing progress",
     "cost",
     "check config",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from auditor.metrics import (
     MetricQuery,
@@ -32,7 +32,7 @@ from auditor.metrics import (
     provisioned_query,
     target_group_query,
 )
-from auditor.model import Inventory, LoadBalancer, TargetGroup
+from auditor.model import Inventory, LambdaFunction, LoadBalancer, TargetGroup
 from auditor.pricing.book import HOURS_PER_MONTH
 
 FULL_COVERAGE_DAYS = 14
@@ -199,3 +199,69 @@ def weighted_mean(values: Sequence[Series], weights: Sequence[Series]) -> float 
             total += value * w
             weight += w
     return total / weight if weight > 0 else None
+
+
+# --------------------------------------------------------------------------- a function's usage
+
+
+def daily_totals(series: Series | None) -> dict[date, float]:
+    """Hourly Sum datapoints added up per UTC day."""
+    totals: dict[date, float] = defaultdict(float)
+    if series is not None:
+        for moment, value in zip(series.timestamps, series.values, strict=True):
+            totals[moment.date()] += value
+    return dict(totals)
+
+
+@dataclass(frozen=True)
+class FunctionUsage:
+    """How a function ran over the hours it was seen: from hourly Invocations and Duration
+    sums (what the checks judge its shape of work by; its cost is the cost model's)."""
+
+    invocations: float
+    duration_ms: float
+    window_hours: float
+    active_hours: int
+    """Hours with at least one invocation."""
+
+    @property
+    def avg_duration_ms(self) -> float:
+        return self.duration_ms / self.invocations if self.invocations else 0.0
+
+    @property
+    def avg_concurrency(self) -> float:
+        """Environments busy on average: execution seconds per second of the window."""
+        return self.duration_ms / 1000 / (self.window_hours * 3600)
+
+    @property
+    def active_percent(self) -> float:
+        return self.active_hours / self.window_hours * 100
+
+    def describe(self) -> dict[str, float]:
+        return {
+            "invocations": round(self.invocations),
+            "avg_duration_ms": round(self.avg_duration_ms, 1),
+            "avg_concurrency": round(self.avg_concurrency, 3),
+            "active_hours": self.active_hours,
+            "window_hours": self.window_hours,
+        }
+
+
+def function_usage_queries(function: LambdaFunction) -> tuple[MetricQuery, MetricQuery]:
+    """The series the cost model reads too (FunctionName covers every version and alias), so
+    the planner fetches them once."""
+    return (lambda_query(function, "Invocations", "Sum"),
+            lambda_query(function, "Duration", "Sum"))
+
+
+def function_usage(function: LambdaFunction, metrics: MetricStore, lookback_days: int
+                   ) -> FunctionUsage | None:
+    """None when CloudWatch has no invocations for it."""
+    invocations, duration = (metrics.get(q) for q in function_usage_queries(function))
+    if invocations is None or duration is None or invocations.total() <= 0:
+        return None
+    start, end = metrics.start, metrics.end
+    hours = (observed_hours([invocations, duration], start, end, function.last_modified)
+             if start and end else lookback_days * 24.0)
+    return FunctionUsage(invocations.total(), duration.total(), hours,
+                         sum(1 for value in invocations.values if value > 0))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from auditor.check import Check
+from auditor.cost.usage import daily_totals, function_usage, function_usage_queries
 from auditor.data import lambda_runtimes
 from auditor.findings import Finding, Severity
 from auditor.metrics import MetricQuery, Series, lambda_query, provisioned_query
@@ -36,10 +37,6 @@ from checks.lambda_ import (
     SecretsInEnvironment,
     UnboundedEventSourceScaling,
     X86Arm64Candidate,
-    daily_totals,
-    instance_memory_gib,
-    usage,
-    usage_queries,
 )
 from tests import factories as f
 
@@ -205,15 +202,6 @@ def test_aurora_cluster_budget_is_its_smallest_member_and_parameter_groups_win()
     assert custom.evidence["databases"][0]["max_connections"] == 200
 
 
-@pytest.mark.parametrize(("instance_class", "gib"), [
-    ("db.t3.micro", 1), ("db.t4g.medium", 4), ("db.m6g.large", 8), ("db.m5.4xlarge", 64),
-    ("db.r6i.xlarge", 32), ("db.x2g.large", 32), ("db.x2iedn.xlarge", 128),
-    ("db.serverless", None), ("db.m3.medium", None), ("db.r6g.metal", None),
-])
-def test_instance_class_memory(instance_class: str, gib: float | None) -> None:
-    assert instance_memory_gib(instance_class) == gib
-
-
 # --------------------------------------------------------------------------- event sources
 
 
@@ -299,7 +287,7 @@ def test_errors_spread_below_the_threshold_or_on_quiet_days_are_quiet() -> None:
 
 def usage_series(function: LambdaFunction, calls_per_hour: float, duration_ms: float,
                  hours: int = 336) -> dict[MetricQuery, Series]:
-    invocations, duration = usage_queries(function)
+    invocations, duration = function_usage_queries(function)
     return {invocations: f.hourly([calls_per_hour] * hours),
             duration: f.hourly([calls_per_hour * duration_ms] * hours)}
 
@@ -357,14 +345,15 @@ def test_arm64_x86_only_runtimes_images_and_tiny_savings_are_quiet() -> None:
                     usage_series(function, 10, 100.0)) == []
 
 
-def test_usage_scales_the_lookback_to_a_month() -> None:
+def test_usage_is_measured_over_the_hours_the_function_was_seen() -> None:
     function = fn()
     ctx = f.context(LongRunningCandidate(), usage_series(function, 100, 50.0, hours=336))
-    used = usage(function, ctx)
+    used = function_usage(function, ctx.metrics, ctx.lookback_days)
     assert used is not None
-    assert used.invocations_per_month == pytest.approx(100 * 730)
-    assert used.gb_seconds_per_month(1024) == pytest.approx(100 * 730 * 0.05)
-    assert usage(fn("idle"), ctx) is None
+    assert used.window_hours == 336 and used.active_percent == 100
+    # 100 calls an hour of 50 ms: 5 execution-seconds an hour.
+    assert used.avg_concurrency == pytest.approx(5 / 3600)
+    assert function_usage(fn("idle"), ctx.metrics, ctx.lookback_days) is None
 
 
 def test_daily_totals_group_hours_by_utc_day() -> None:
