@@ -1,40 +1,37 @@
-"""The check catalogue as Markdown, generated from the registry so that it cannot drift.
-
-`python -m auditor.docs > docs/checks.md` regenerates the committed page; a test fails when
-the committed page differs from what the registry says.
-"""
+"""The check catalogue, generated from the registry so that no copy of it can drift: as a
+Markdown page (`auditor checks --format markdown`) and as the config's thresholds with their
+defaults (`auditor checks --format toml`), ready to paste into a config file. A new check is
+in both the moment it is registered."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from auditor.cost.workloads import MODEL_PARAMETERS
-from auditor.engine import CheckClass, Registry
+from auditor.engine import CheckClass
 from auditor.params import Param, ParamValue
 
-REGENERATE = "python -m auditor.docs > docs/checks.md"
 
-
-def checks_markdown(registry: Registry) -> str:
+def checks_markdown(checks: Sequence[CheckClass]) -> str:
     """Every check of the registry: an index table, then one section per check."""
     lines = [
         "# Checks",
         "",
-        f"Generated from the check registry by `{REGENERATE}`; do not edit by hand.",
+        "Generated from the check registry by `auditor checks --format markdown`.",
         "Thresholds are set per check in the config file, under `[thresholds.\"<id>\"]`.",
         "",
         "| id | severity | category | title |",
         "|---|---|---|---|",
     ]
     lines += [f"| [`{c.id}`](#{_anchor(c.id)}) | {c.severity.value} | {c.category.value} | "
-              f"{_cell(c.title)} |" for c in registry.checks]
+              f"{_cell(c.title)} |" for c in checks]
     lines += ["", "## The cost model", "",
               "Checks that report a saving read it from the cost model, which prices every "
               "workload once a scan and composes its savings by kind (idle, right-size, arm64, "
               "provisioned concurrency, extended support, migration) so that none is counted "
               "twice. Its assumptions are set in the config's `[cost]` table.", "",
               *_parameters(MODEL_PARAMETERS, "assumption")]
-    for check in registry.checks:
+    for check in checks:
         lines += ["", *_section(check)]
     return "\n".join(lines) + "\n"
 
@@ -87,5 +84,16 @@ def _toml(value: ParamValue) -> str:
     return repr(value)
 
 
-if __name__ == "__main__":
-    print(checks_markdown(Registry.build(include_entry_points=False)), end="")
+def thresholds_toml(checks: Sequence[CheckClass]) -> str:
+    """Every configurable number as the config file takes it, each with its default and what
+    it means: the cost model's `[cost]`, then each check's `[thresholds."<id>"]`."""
+    def table(header: str, parameters: Mapping[str, Param]) -> list[str]:
+        width = max(len(f"{name} = {_toml(p.default)}") for name, p in parameters.items())
+        return [header, *(f"{f'{name} = {_toml(p.default)}':<{width}}  # {p.description}"
+                          for name, p in parameters.items()), ""]
+
+    lines = table("[cost]", MODEL_PARAMETERS)
+    for check in checks:
+        if check.parameters:
+            lines += table(f'[thresholds."{check.id}"]', check.parameters)
+    return "\n".join(lines)

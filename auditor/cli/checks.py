@@ -10,13 +10,16 @@ from tabulate import tabulate
 
 from auditor.cli.common import fails_cleanly, load_config, selection_options, with_selection
 from auditor.datasets import ACCOUNT_ACTIONS
+from auditor.docs import checks_markdown, thresholds_toml
 from auditor.scan import registry_for, select_checks
 
 
 @click.command("checks")
 @selection_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "toml"]),
+              default="table", show_default=True,
+              help="markdown: the full catalogue as a page; toml: every threshold with its "
+                   "default, as the config file takes it.")
 @fails_cleanly
 def checks_command(config_path: Path | None, checks: tuple[str, ...],
                    skip_checks: tuple[str, ...], checks_dirs: tuple[Path, ...], fmt: str) -> None:
@@ -24,6 +27,10 @@ def checks_command(config_path: Path | None, checks: tuple[str, ...],
     config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
     registry = registry_for(config)
     selected = registry.select(config.checks, config.skip_checks)
+    if fmt in ("markdown", "toml"):
+        render = checks_markdown if fmt == "markdown" else thresholds_toml
+        click.echo(render(selected), nl=False)
+        return
     rows = [
         {"id": c.id, "severity": c.severity.value, "category": c.category.value,
          "title": c.title, "source": registry.source(c.id),

@@ -63,9 +63,11 @@ def scan_operations() -> tuple[Operation, ...]:
 
 
 def _unread_datasets() -> list[str]:
+    """Datasets of records no built-in check reads (a custom check makes the scan read them).
+    Those with no records of their own are read under a flag the scan config sets."""
     read = {name for check in Registry.build(include_entry_points=False).checks
             for name in check.requires}
-    return sorted(set(DATASETS) - read)
+    return sorted(name for name in set(DATASETS) - read if DATASETS[name].resource_kinds)
 
 
 def _reader(dataset: str) -> CustomCheckSpec:
