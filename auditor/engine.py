@@ -32,7 +32,14 @@ from auditor.datasets import DATASETS, datasets_listing
 from auditor.errors import CheckLoadError, ConfigError
 from auditor.findings import Finding
 from auditor.metrics import MetricQuery, MetricStore, unique
-from auditor.model import GLOBAL_REGION, CollectionError, Inventory, Scope, kind_of_arn
+from auditor.model import (
+    GLOBAL_REGION,
+    CollectionError,
+    Inventory,
+    Resource,
+    Scope,
+    kind_of_arn,
+)
 from auditor.params import ParamValue
 from auditor.pricing.book import PriceBook
 
@@ -362,18 +369,7 @@ def blockers(check: Check, inventory: Inventory, failed_series: Mapping[MetricQu
     found: dict[str, Blocker] = {}
     if not inventory.errors and not failed_series:
         return found
-    series_reasons: dict[str, list[str]] = defaultdict(list)
-    series_scopes: dict[Scope, list[str]] = defaultdict(list)
-    for query in declared:
-        reason = failed_series.get(query)
-        if reason is None:
-            continue
-        text = f"{query.metric} {query.stat}: {reason}"
-        if query.subject:
-            series_reasons[query.subject].append(text)
-        else:  # A query that names no subject blocks every subject of its scope.
-            series_scopes[Scope(query.account, query.region)].append(text)
-
+    series = _FailedSeries.of(declared, failed_series)
     for scope in inventory.scopes:
         failed = inventory.failed_datasets(scope)
         for kind in check.subject_kinds:
@@ -381,32 +377,11 @@ def blockers(check: Check, inventory: Inventory, failed_series: Mapping[MetricQu
             if datasets_listing(kind) & missing:
                 found[_scope_placeholder(kind, scope)] = Blocker(
                     kind, scope, missing, _reason(inventory, scope, missing), True)
-
     for kind in check.subject_kinds:
         for subject in inventory.of_kind(kind):
-            needs = check.requires_for_subject(subject)
-            account_wide = subject.region == GLOBAL_REGION
-            # Account-wide subjects (IAM roles) rest on every region of their account.
-            scoped = needs & (inventory.failed_in_account(subject.account) if account_wide
-                              else inventory.failed_datasets(subject.scope))
-            own = needs & inventory.failed_for(subject.arn)
-            reasons = [] if "cloudwatch.metrics" not in needs else [
-                *series_reasons.get(subject.arn, ()), *series_scopes.get(subject.scope, ())]
-            if not (scoped or own or reasons):
-                continue
-            causes = []
-            if scoped:
-                causes.append(_reason(inventory, None if account_wide else subject.scope,
-                                      scoped, account=subject.account))
-            if own:
-                causes.append(_resource_reason(inventory, subject.arn, own))
-            if reasons:
-                causes.append("metric series failed to load (" + "; ".join(reasons) + ")")
-            missing = scoped | own | (frozenset({"cloudwatch.metrics"}) if reasons
-                                      else frozenset())
-            found[subject.arn] = Blocker(kind, subject.scope, missing, "; ".join(causes),
-                                         not (own or reasons))
-
+            blocker = _subject_blocker(check, inventory, subject, series)
+            if blocker is not None:
+                found[subject.arn] = blocker
     # What a failure left uncollected: the resource a describe was about, or the children of
     # one that could not be listed (`.../nodegroup/CLUSTER/*`), each one unknown of its own.
     for error in inventory.errors:
@@ -418,6 +393,57 @@ def blockers(check: Check, inventory: Inventory, failed_series: Mapping[MetricQu
                 found[arn] = Blocker(absent, error.scope, missing,
                                      _resource_reason(inventory, arn, missing), False)
     return found
+
+
+@dataclass(frozen=True)
+class _FailedSeries:
+    """The declared series that failed, by the subject they were read for (or their scope,
+    for a query that names no subject: it blocks every subject there)."""
+
+    by_subject: Mapping[str, tuple[str, ...]]
+    by_scope: Mapping[Scope, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, declared: Iterable[MetricQuery], failed: Mapping[MetricQuery, str]
+           ) -> _FailedSeries:
+        subjects: dict[str, list[str]] = defaultdict(list)
+        scopes: dict[Scope, list[str]] = defaultdict(list)
+        for query in declared:
+            if (reason := failed.get(query)) is not None:
+                text = f"{query.metric} {query.stat}: {reason}"
+                if query.subject:
+                    subjects[query.subject].append(text)
+                else:
+                    scopes[Scope(query.account, query.region)].append(text)
+        return cls({k: tuple(v) for k, v in subjects.items()},
+                   {k: tuple(v) for k, v in scopes.items()})
+
+    def reasons(self, subject: Resource) -> tuple[str, ...]:
+        return (*self.by_subject.get(subject.arn, ()), *self.by_scope.get(subject.scope, ()))
+
+
+def _subject_blocker(check: Check, inventory: Inventory, subject: Resource,
+                     series: _FailedSeries) -> Blocker | None:
+    needs = check.requires_for_subject(subject)
+    account_wide = subject.region == GLOBAL_REGION
+    # Account-wide subjects (IAM roles) rest on every region of their account.
+    scoped = needs & (inventory.failed_in_account(subject.account) if account_wide
+                      else inventory.failed_datasets(subject.scope))
+    own = needs & inventory.failed_for(subject.arn)
+    reasons = series.reasons(subject) if "cloudwatch.metrics" in needs else ()
+    if not (scoped or own or reasons):
+        return None
+    causes = []
+    if scoped:
+        causes.append(_reason(inventory, None if account_wide else subject.scope, scoped,
+                              account=subject.account))
+    if own:
+        causes.append(_resource_reason(inventory, subject.arn, own))
+    if reasons:
+        causes.append("metric series failed to load (" + "; ".join(reasons) + ")")
+    missing = scoped | own | (frozenset({"cloudwatch.metrics"}) if reasons else frozenset())
+    return Blocker(subject.kind, subject.scope, missing, "; ".join(causes),
+                   not (own or reasons))
 
 
 def _unread_kind(arn: str, datasets: Iterable[str]) -> str | None:

@@ -5,9 +5,10 @@ Each listing stands alone, so a failure is recorded under its own operation."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from botocore import xform_name
 
 from auditor.collect.base import ScopeCollector, paginate, tag_map
 from auditor.model import (
@@ -46,7 +47,7 @@ def collect(ctx: ScopeCollector) -> Inventory:
             return []
         found: list[T] = []
         with ctx.loading(dataset, "ec2", operation):
-            found = ctx.parse_each(paginate(ec2, _call(operation), key, **kwargs), parse,
+            found = ctx.parse_each(paginate(ec2, xform_name(operation), key, **kwargs), parse,
                                    (dataset,), "ec2", operation)
         return found
 
@@ -93,11 +94,6 @@ def collect(ctx: ScopeCollector) -> Inventory:
                      {"Name": "instance-state-name", "Values": ["pending", "running"]}])
             for node in _nodes(instances, ctx)),
     )
-
-
-def _call(operation: str) -> str:
-    """`DescribeRouteTables` -> `describe_route_tables`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
 # --------------------------------------------------------------------------- cluster nodes

@@ -10,10 +10,11 @@ once per region for the versions its clusters run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
+
+from botocore import xform_name
 
 from auditor.collect.base import (
     Recorder,
@@ -103,10 +104,6 @@ class _Part:
     name_param: str
     result_key: str
 
-    def call(self, operation: str) -> str:
-        """`ListNodegroups` -> `list_nodegroups`."""
-        return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
-
 
 _NODEGROUPS = _Part("nodegroup", "ListNodegroups", "nodegroups", "DescribeNodegroup",
                     "nodegroupName", "nodegroup")
@@ -125,10 +122,10 @@ def _parts(ctx: ScopeCollector, eks: Any, datasets: str | tuple[str, ...], clust
     names: list[str] = []
     with ctx.describing(datasets, "eks", part.list_operation, resources=(cluster_arn,),
                         unread=(_arn(acct, region, part.arn_kind, cluster, "*"),)):
-        names = identifiers(paginate(eks, part.call(part.list_operation), part.list_key,
+        names = identifiers(paginate(eks, xform_name(part.list_operation), part.list_key,
                                      clusterName=cluster))
     found: list[T] = []
-    describe = getattr(eks, part.call(part.describe_operation))
+    describe = getattr(eks, xform_name(part.describe_operation))
     for name in names:
         with ctx.describing(datasets, "eks", part.describe_operation,
                             unread=(_arn(acct, region, part.arn_kind, cluster, name),),

@@ -9,8 +9,11 @@ them), function URLs only when that dataset is wanted.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
+
+from botocore import xform_name
 
 from auditor.collect.base import ScopeCollector, paginate, parse_time
 from auditor.model import (
@@ -26,6 +29,7 @@ _NEED_FUNCTIONS = ("lambda.functions", "lambda.concurrency", "lambda.function_ur
 _NEED_MAPPINGS = ("lambda.event_source_mappings", "lambda.concurrency")
 _NEED_PROVISIONED = ("lambda.provisioned_concurrency", "lambda.aliases")
 _DATASETS = (*_NEED_FUNCTIONS, *_NEED_MAPPINGS, *_NEED_PROVISIONED)
+T = TypeVar("T")
 
 
 def collect(ctx: ScopeCollector) -> Inventory:
@@ -34,24 +38,13 @@ def collect(ctx: ScopeCollector) -> Inventory:
     client = ctx.client("lambda")
     functions: list[LambdaFunction] = []
     mappings: list[EventSourceMapping] = []
-    provisioned: list[ProvisionedConcurrency] = []
-    aliases: list[LambdaAlias] = []
-    urls: list[FunctionUrl] = []
     provisioned_names: list[str] = []
-
     if ctx.wants(*_NEED_FUNCTIONS):
-        wanted = ctx.wanted_among(_NEED_FUNCTIONS)
-        with ctx.loading(wanted, "lambda", "ListFunctions"):
-            functions = ctx.parse_each(paginate(client, "list_functions", "Functions"),
-                                       lambda raw: _function(raw, ctx), wanted, "lambda",
-                                       "ListFunctions")
+        functions = _listing(ctx, client, _NEED_FUNCTIONS, "ListFunctions", "Functions",
+                             lambda raw: _function(raw, ctx))
     if ctx.wants(*_NEED_MAPPINGS):
-        wanted = ctx.wanted_among(_NEED_MAPPINGS)
-        with ctx.loading(wanted, "lambda", "ListEventSourceMappings"):
-            mappings = ctx.parse_each(paginate(client, "list_event_source_mappings",
-                                               "EventSourceMappings"),
-                                      lambda raw: _mapping(raw, ctx), wanted, "lambda",
-                                      "ListEventSourceMappings")
+        mappings = _listing(ctx, client, _NEED_MAPPINGS, "ListEventSourceMappings",
+                            "EventSourceMappings", lambda raw: _mapping(raw, ctx))
     # Lambda answers the rest per function only: each call's failure costs that function
     # alone, and a function found gone (deleted since it was listed) is dropped.
     gone: set[str] = set()
@@ -60,44 +53,54 @@ def collect(ctx: ScopeCollector) -> Inventory:
     if ctx.wants(*_NEED_PROVISIONED):
         with ctx.loading(ctx.wanted_among(_NEED_PROVISIONED), "cloudwatch", "ListMetrics"):
             provisioned_names = _provisioned_function_names(ctx.client("cloudwatch"))
-    if ctx.wants("lambda.provisioned_concurrency"):
-        for name in provisioned_names:
-            function_arn = _arn(ctx, name)
-            with ctx.describing("lambda.provisioned_concurrency", "lambda",
-                                "ListProvisionedConcurrencyConfigs", resources=(function_arn,),
-                                unread=(f"{function_arn}:*",)) as call:
-                provisioned += ctx.parse_each(
-                    paginate(client, "list_provisioned_concurrency_configs",
-                             "ProvisionedConcurrencyConfigs", FunctionName=name),
-                    lambda raw: _provisioned(raw, ctx), ("lambda.provisioned_concurrency",),
-                    "lambda", "ListProvisionedConcurrencyConfigs")
-            if call.gone:
-                gone.add(function_arn)
-    if ctx.wants("lambda.aliases"):
-        for name in provisioned_names:
-            function_arn = _arn(ctx, name)
-            with ctx.describing("lambda.aliases", "lambda", "ListAliases",
-                                resources=(function_arn,), unread=(f"{function_arn}:*",)) as call:
-                aliases.extend(_alias(a, ctx) for a in paginate(
-                    client, "list_aliases", "Aliases", FunctionName=name))
-            if call.gone:
-                gone.add(function_arn)
-    if ctx.wants("lambda.function_urls"):
-        for function in functions:
-            with ctx.describing("lambda.function_urls", "lambda", "ListFunctionUrlConfigs",
-                                resources=(function.arn,),
-                                unread=(f"{function.arn}/function-url",)) as call:
-                urls.extend(_url(u, ctx) for u in paginate(
-                    client, "list_function_url_configs", "FunctionUrlConfigs",
-                    FunctionName=function.name))
-            if call.gone:
-                gone.add(function.arn)
+    with_provisioned = [(name, _arn(ctx, name)) for name in provisioned_names]
+    provisioned = _per_function(
+        ctx, client, "lambda.provisioned_concurrency", "ListProvisionedConcurrencyConfigs",
+        "ProvisionedConcurrencyConfigs", with_provisioned, lambda arn: f"{arn}:*",
+        lambda raw: _provisioned(raw, ctx), gone)
+    aliases = _per_function(ctx, client, "lambda.aliases", "ListAliases", "Aliases",
+                            with_provisioned, lambda arn: f"{arn}:*",
+                            lambda raw: _alias(raw, ctx), gone)
+    urls = _per_function(ctx, client, "lambda.function_urls", "ListFunctionUrlConfigs",
+                         "FunctionUrlConfigs", [(f.name, f.arn) for f in functions],
+                         lambda arn: f"{arn}/function-url", lambda raw: _url(raw, ctx), gone)
     return Inventory(
         lambda_functions=tuple(f for f in functions if f.arn not in gone),
         event_source_mappings=tuple(m for m in mappings if m.function_arn not in gone),
         provisioned_concurrency=tuple(p for p in provisioned if p.function_arn not in gone),
         lambda_aliases=tuple(a for a in aliases if a.function_arn not in gone),
         function_urls=tuple(u for u in urls if u.function_arn not in gone))
+
+
+def _listing(ctx: ScopeCollector, client: Any, datasets: tuple[str, ...], operation: str,
+             key: str, parse: Callable[[Any], T]) -> list[T]:
+    """A region-wide listing, each record parsed on its own."""
+    wanted = ctx.wanted_among(datasets)
+    found: list[T] = []
+    with ctx.loading(wanted, "lambda", operation):
+        found = ctx.parse_each(paginate(client, xform_name(operation), key), parse, wanted,
+                               "lambda", operation)
+    return found
+
+
+def _per_function(ctx: ScopeCollector, client: Any, dataset: str, operation: str, key: str,
+                  functions: Iterable[tuple[str, str]], children: Callable[[str], str],
+                  parse: Callable[[Any], T], gone: set[str]) -> list[T]:
+    """One listing per function, (name, ARN): its failure leaves that function and its
+    `children` unknown; a function found gone is added to `gone`."""
+    if not ctx.wants(dataset):
+        return []
+    found: list[T] = []
+    for name, function_arn in functions:
+        with ctx.describing(dataset, "lambda", operation, resources=(function_arn,),
+                            unread=(children(function_arn),)) as call:
+            found += ctx.parse_each(
+                paginate(client, xform_name(operation), key, FunctionName=name), parse,
+                (dataset,), "lambda", operation)
+        if call.gone:
+            gone.add(function_arn)
+    return found
+
 
 
 def unqualified(arn: str) -> str:
