@@ -180,24 +180,20 @@ class DbConnectionStorm(Check):
         paths = ingress_paths(inv, function, database.security_group_ids, database.port)
         if not paths:
             return None
-        # A proxy whose targets were not read may be the one in front of this database.
-        unread = [p.name for p in inv.rds_proxies if p.scope == function.scope
-                  and "rds.proxies" in inv.failed_for(p.arn) and reaches_proxy(inv, function, p)]
+        unread = _unread_proxies(inv, function, database)
         if unread:
-            return (f"it reaches {database.identifier}, and RDS proxies it can reach "
-                    f"({', '.join(unread)}) could not be read for the databases they front")
+            return unread
         proxies = proxies_fronting(inv, database)
         # A proxy the function can reach is taken to be the way it connects.
         if any(reaches_proxy(inv, function, proxy) for proxy in proxies):
             return None
-        reserved = function.reserved_concurrency
-        if reserved is not None and any("rds.parameters" in inv.failed_for(i.arn)
-                                        for i in database.instances):
-            return (f"it reaches {database.identifier}, whose parameter group (max_connections, "
-                    f"to weigh its reserved concurrency of {reserved} against) could not be read")
+        unread = _unread_budget(inv, function, database)
+        if unread:
+            return unread
         budget = database.budget()
         share = ctx.number("connection_budget_percent") / 100
         limit = int(budget[0].max_connections * share) if budget else None
+        reserved = function.reserved_concurrency
         if reserved is not None and (limit is None or reserved <= limit):
             return None
         return {
@@ -241,6 +237,28 @@ class DbConnectionStorm(Check):
                 "databases": problems,
             },
         )
+
+
+def _unread_proxies(inv: Inventory, function: LambdaFunction, database: Database) -> str | None:
+    """A proxy the function can reach whose targets were not read may be the one in front of
+    the database it reaches: then its exposure cannot be told."""
+    unread = [p.name for p in inv.rds_proxies if p.scope == function.scope
+              and "rds.proxies" in inv.failed_for(p.arn) and reaches_proxy(inv, function, p)]
+    if not unread:
+        return None
+    return (f"it reaches {database.identifier}, and RDS proxies it can reach "
+            f"({', '.join(unread)}) could not be read for the databases they front")
+
+
+def _unread_budget(inv: Inventory, function: LambdaFunction, database: Database) -> str | None:
+    """With reserved concurrency set, the budget to weigh it against may be in a parameter
+    group that was not read."""
+    reserved = function.reserved_concurrency
+    if reserved is not None and any("rds.parameters" in inv.failed_for(i.arn)
+                                    for i in database.instances):
+        return (f"it reaches {database.identifier}, whose parameter group (max_connections, "
+                f"to weigh its reserved concurrency of {reserved} against) could not be read")
+    return None
 
 
 class UnboundedEventSourceScaling(Check):
