@@ -4,7 +4,6 @@ demo account seeded once per test process with the report of its scan."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -57,11 +56,10 @@ def isolated_ecs_service(cluster: str = "prod", name: str = "api") -> str:
 @pytest.fixture(scope="session")
 def shared_demo() -> SharedDemo:
     """The demo account, seeded once per test process for the tests that only read it (see
-    tests/shared_demo.py), at the top of the hour: a 14-day window then holds exactly the
-    336 seeded hours."""
-    from tests.shared_demo import SharedDemo
+    tests/shared_demo.py)."""
+    from tests.shared_demo import SharedDemo, seeding_time
 
-    return SharedDemo(datetime.now(UTC).replace(minute=0, second=0, microsecond=0))
+    return SharedDemo(seeding_time())
 
 
 @pytest.fixture(scope="session")

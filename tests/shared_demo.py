@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.base_backend import BackendDict, backend_lock
@@ -44,6 +44,11 @@ def _put_back(state: _State) -> None:
             backends.update(accounts)
             if backends not in BackendDict._instances:
                 BackendDict._instances.append(backends)
+
+
+def seeding_time() -> datetime:
+    """The top of the current hour: a 14-day window then holds exactly the 336 seeded hours."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class SharedDemo:

@@ -695,8 +695,9 @@ def table(outcomes: list[Outcome]) -> str:
 
 def main() -> None:
     from tests.fidelity.recording import record_demo
+    from tests.shared_demo import SharedDemo, seeding_time
 
-    recording = record_demo()
+    recording = record_demo(SharedDemo(seeding_time()))
     clean = Replay(recording).scan()
     outcomes = [run(case, recording, clean) for case in cases()]
     print(table(outcomes))

@@ -1,6 +1,7 @@
 """The demo scan, recorded once, then replayed without the emulator, one failure at a time.
 
-`record_demo()` runs the real scan on the embedded demo account (moto, seeded) with an
+`record_demo()` runs the real scan on the embedded demo account (moto, seeded once per test
+process: `tests/shared_demo.py`) with an
 `after-call` hook that keeps every call's parsed response, keyed by (operation, region,
 parameters as the scan passed them). `Replay` answers a later scan from that recording through
 a `before-call` hook, so no emulator runs and a replay takes a second or two; its `inject`
@@ -23,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -32,6 +33,9 @@ from auditor.report.document import Report
 from auditor.scan import Environment, scan
 from tests.fidelity.hooks import PARAMS_HOOK, Answer, Failure, answer, call_params, canonical
 from tests.fidelity.operations import SCAN_CONFIG, Operation
+
+if TYPE_CHECKING:
+    from tests.shared_demo import SharedDemo
 
 GET_METRIC_DATA = Operation("cloudwatch", "GetMetricData")
 CLUSTER_VERSIONS = Operation("eks", "DescribeClusterVersions")
@@ -124,12 +128,11 @@ class _Recorder:
             self.calls.append(call)
 
 
-def record_demo() -> Recording:
-    """One clean scan of the demo account, every call recorded (~15 s: seeding moto is most)."""
-    from auditor.demo import demo_environment
-
+def record_demo(shared: SharedDemo) -> Recording:
+    """One clean scan of the demo account (the one each test process seeds once), every call
+    recorded."""
     recorder = _Recorder()
-    with demo_environment() as demo:
+    with shared.active() as demo:
         config = dataclasses.replace(SCAN_CONFIG, regions=demo.account.regions)
         env = Environment(hooks=(*demo.extra_hooks, PARAMS_HOOK,
                                  ("after-call.*.*", recorder.after_call)), demo=True)

@@ -12,6 +12,7 @@ import pytest
 from auditor.report.document import Report
 from tests.fidelity.containment import Case, cases, changes, run, workload_changes
 from tests.fidelity.recording import Recording, Replay, record_demo
+from tests.shared_demo import SharedDemo
 
 # All cases replay one recording; on one worker (`--dist loadgroup`) it is made once.
 pytestmark = pytest.mark.xdist_group("fidelity")
@@ -25,8 +26,8 @@ def _quiet(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def recording() -> Recording:
-    return record_demo()
+def recording(shared_demo: SharedDemo) -> Recording:
+    return record_demo(shared_demo)
 
 
 @pytest.fixture(scope="session")
