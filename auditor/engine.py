@@ -185,11 +185,15 @@ class Registry:
                 raise ConfigError(
                     f"no check matches {pattern!r}{also}; run `auditor checks` to list them"
                 )
-        return [
+        chosen = [
             check for check in self.checks
             if (not include or any(fnmatch.fnmatchcase(check.id, p) for p in include))
             and not any(fnmatch.fnmatchcase(check.id, p) for p in exclude)
         ]
+        if not chosen:
+            raise ConfigError("--skip-checks leaves no check to run of those --checks "
+                              "selected; a scan that checks nothing would pass anything")
+        return chosen
 
 
 def instantiate(

@@ -149,6 +149,10 @@ def _roles(config: Config, home: ClientFactory, region: str) -> list[str]:
         raise NothingCollected(
             f"cannot list the organization's accounts ({exc}); run --org from the management "
             "account or a delegated administrator, with organizations:ListAccounts") from None
+    if not accounts:
+        raise NothingCollected(
+            "the organization lists no ACTIVE account to scan; check that --org runs from its "
+            "management account or a delegated administrator")
     return [f"arn:aws:iam::{account}:role/{config.role_name}" for account in accounts]
 
 

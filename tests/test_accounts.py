@@ -96,3 +96,16 @@ def test_shard_index_from_flag_or_job_environment(spec: str | None, env: dict[st
 def test_bad_shard_specs_say_how_to_fix_them(spec: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_shard(spec, {})
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_organization_with_no_account_to_scan_is_nothing_collected_not_a_green_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.config import Config
+    from auditor.errors import NothingCollected
+    from auditor.scan import scan
+
+    monkeypatch.setattr("auditor.scan.organization_accounts", lambda client: [])
+    with pytest.raises(NothingCollected, match="lists no ACTIVE account") as raised:
+        scan(Config(org=True, role_name="auditor", checks=("network.single_az",)))
+    assert raised.value.exit_code == 3

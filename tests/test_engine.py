@@ -381,3 +381,8 @@ def test_the_built_in_checks_are_found_as_plugins_are_and_plugins_can_be_left_ou
     with pytest.raises(CheckLoadError, match=r"^entry point team \(team_checks\) in group "
                                              r"auditor.checks failed to load: ImportError"):
         Registry.build()
+
+
+def test_a_selection_that_leaves_no_check_is_an_error_not_a_green_run() -> None:
+    with pytest.raises(ConfigError, match="leaves no check to run"):
+        Registry.build(include_entry_points=False).select(["*"], ["*"])
