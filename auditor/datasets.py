@@ -17,6 +17,15 @@ class Dataset:
     iam_actions: tuple[str, ...]
     resource_kinds: tuple[str, ...] = ()
     """The inventory kinds this dataset lists (their records are missing when it fails)."""
+    operations: tuple[str, ...] = ()
+    """The API calls behind `iam_actions` (`service:Operation`, botocore's service names)
+    where IAM does not name them one to one: API Gateway authorises every read of its REST,
+    HTTP and WebSocket APIs as `apigateway:GET`. Empty: the actions are the calls."""
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        """The API calls (`service:Operation`) loading this dataset may make."""
+        return self.operations or self.iam_actions
 
 
 _ALL = (
@@ -32,6 +41,9 @@ _ALL = (
             "EC2 instances tagged as EKS nodes (managed node groups, Karpenter, Auto Mode, "
             "self-managed), one filtered pass per region",
             ("ec2:DescribeInstances",), ("ec2-instance",)),
+    Dataset("ec2.spot_prices", "ec2",
+            "the Spot price in effect of each instance type Spot nodes run, one call per "
+            "region that has them", ("ec2:DescribeSpotPriceHistory",)),
     Dataset("ecs.clusters", "ecs", "ECS clusters and their settings",
             ("ecs:ListClusters", "ecs:DescribeClusters"), ("ecs-cluster",)),
     Dataset("ecs.services", "ecs", "ECS services, in batches of 10",
@@ -83,6 +95,12 @@ _ALL = (
             ("lambda:ListEventSourceMappings",), ("lambda-event-source-mapping",)),
     Dataset("lambda.function_urls", "lambda", "Lambda function URLs",
             ("lambda:ListFunctionUrlConfigs", "lambda:ListFunctions"), ("lambda-function-url",)),
+    Dataset("apigateway.apis", "apigateway",
+            "API Gateway REST, HTTP and WebSocket APIs and the Lambda functions their "
+            "integrations invoke, one listing per API",
+            ("apigateway:GET",), ("api-gateway",),
+            operations=("apigateway:GetRestApis", "apigateway:GetResources",
+                        "apigatewayv2:GetApis", "apigatewayv2:GetIntegrations")),
     Dataset("iam.authorization", "iam", "roles and policies, one paginated pass per account",
             ("iam:GetAccountAuthorizationDetails",), ("iam-role", "iam-policy")),
     Dataset("rds.databases", "rds", "RDS instances and Aurora clusters",

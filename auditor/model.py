@@ -540,8 +540,30 @@ class ClusterNode(Resource):
     """The Karpenter or Auto Mode node pool that launched it."""
     spot: bool
     state: str
+    availability_zone: str = ""
+    """Where it runs: a Spot node is priced at its own zone's Spot price."""
 
     kind = "ec2-instance"
+
+    @property
+    def ended(self) -> str | None:
+        # A stopped instance bills no compute, and its node runs no pods.
+        return _ended(self.state, frozenset({"SHUTTING-DOWN", "TERMINATED", "STOPPING",
+                                             "STOPPED"}))
+
+
+@dataclass(frozen=True)
+class SpotPrice:
+    """The Linux Spot price of an instance type in one Availability Zone, the one in effect
+    when the scan ran (`DescribeSpotPriceHistory`): a price, not a resource."""
+
+    account: str
+    region: str
+    instance_type: str
+    availability_zone: str
+    usd_per_hour: float
+    since: datetime | None
+    """When the price last changed."""
 
 
 @dataclass(frozen=True)
@@ -655,6 +677,26 @@ class FunctionUrl(Resource):
     auth_type: str
 
     kind = "lambda-function-url"
+
+
+# --------------------------------------------------------------------------- API Gateway
+
+ApiProtocol = Literal["REST", "HTTP", "WEBSOCKET"]
+
+
+@dataclass(frozen=True)
+class ApiGateway(Resource):
+    """An API Gateway REST API (v1), or an HTTP or WebSocket API (v2), and the Lambda functions
+    its integrations invoke: a front door that bills per request."""
+
+    api_id: str
+    name: str
+    protocol: ApiProtocol
+    function_arns: tuple[str, ...]
+    """Unqualified ARNs of the functions its integrations name (an alias or version in the
+    integration URI invokes the same function's code, and bills as it)."""
+
+    kind = "api-gateway"
 
 
 # --------------------------------------------------------------------------- IAM
@@ -806,11 +848,14 @@ class Inventory:
     eks_addons: tuple[EksAddon, ...] = ()
     eks_insights: tuple[EksInsight, ...] = ()
     cluster_nodes: tuple[ClusterNode, ...] = ()
+    spot_prices: tuple[SpotPrice, ...] = ()
+    """Read for the instance types Spot nodes run: prices, not resources."""
     lambda_functions: tuple[LambdaFunction, ...] = ()
     lambda_aliases: tuple[LambdaAlias, ...] = ()
     provisioned_concurrency: tuple[ProvisionedConcurrency, ...] = ()
     event_source_mappings: tuple[EventSourceMapping, ...] = ()
     function_urls: tuple[FunctionUrl, ...] = ()
+    api_gateways: tuple[ApiGateway, ...] = ()
     iam_roles: tuple[IamRole, ...] = ()
     managed_policies: tuple[ManagedPolicy, ...] = ()
     rds_instances: tuple[RdsInstance, ...] = ()
@@ -1002,9 +1047,34 @@ class Inventory:
     def provisioned_concurrency_for(self, function_arn: str) -> tuple[ProvisionedConcurrency, ...]:
         return tuple(p for p in self.provisioned_concurrency if p.function_arn == function_arn)
 
+    def apis_fronting(self, function_arn: str) -> tuple[ApiGateway, ...]:
+        """The API Gateway APIs whose integrations invoke the function."""
+        return self._apis_by_function.get(function_arn, ())
+
+    @cached_property
+    def _apis_by_function(self) -> dict[str, tuple[ApiGateway, ...]]:
+        grouped: dict[str, list[ApiGateway]] = defaultdict(list)
+        for api in self.api_gateways:
+            for arn in api.function_arns:
+                grouped[arn].append(api)
+        return {arn: tuple(apis) for arn, apis in grouped.items()}
+
+    def spot_prices_of(self, scope: Scope, instance_type: str) -> dict[str, SpotPrice]:
+        """The Spot prices read for an instance type in the scope's region, by zone."""
+        return self._spot_prices.get((scope.account, scope.region, instance_type), {})
+
+    @cached_property
+    def _spot_prices(self) -> dict[tuple[str, str, str], dict[str, SpotPrice]]:
+        grouped: dict[tuple[str, str, str], dict[str, SpotPrice]] = defaultdict(dict)
+        for price in self.spot_prices:
+            grouped[(price.account, price.region, price.instance_type)][
+                price.availability_zone] = price
+        return dict(grouped)
+
 
 _RESOURCE_FIELDS = tuple(
-    f.name for f in fields(Inventory) if f.name not in ("scopes", "errors", "ended")
+    f.name for f in fields(Inventory) if f.name not in (
+        "scopes", "errors", "ended", "spot_prices")
 )
 
 

@@ -60,7 +60,7 @@ def test_every_check_has_a_test_that_fires_it_and_one_that_keeps_it_quiet() -> N
 def test_every_declared_action_is_read_only() -> None:
     actions = set(ACCOUNT_ACTIONS)
     for dataset in DATASETS.values():
-        actions |= set(dataset.iam_actions)
+        actions |= set(dataset.calls)
     for action in sorted(actions):
         service, operation = action.split(":")
         assert is_read_only(service, operation), action

@@ -1,5 +1,6 @@
 """The VPC network workloads sit in (VPCs, subnets, route tables, gateways, endpoints,
-security groups), and the EC2 instances that serve as EKS nodes outside managed node groups.
+security groups), the EC2 instances that serve as EKS nodes outside managed node groups, and
+the Spot prices of the instance types Spot nodes run.
 
 Each listing stands alone, so a failure is recorded under its own operation."""
 
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 
 from botocore import xform_name
 
-from auditor.collect.base import ScopeCollector, paginate, tag_map
+from auditor.collect.base import ScopeCollector, paginate, parse_time, tag_map
 from auditor.model import (
     ClusterNode,
     InternetGateway,
@@ -22,6 +23,7 @@ from auditor.model import (
     RouteTarget,
     SecurityGroup,
     SecurityGroupRule,
+    SpotPrice,
     Subnet,
     Vpc,
     VpcEndpoint,
@@ -137,8 +139,72 @@ def _nodes(instances: list[dict[str, Any]], ctx: ScopeCollector) -> list[Cluster
             node_pool=auto_pool or karpenter_pool,
             spot=raw.get("InstanceLifecycle") == "spot",
             state=(raw.get("State") or {}).get("Name", "unknown"),
+            availability_zone=(raw.get("Placement") or {}).get("AvailabilityZone", ""),
         ))
     return nodes
+
+
+# --------------------------------------------------------------------------- Spot prices
+
+_LINUX = "Linux/UNIX"
+"""The product description of Linux Spot prices (`Linux/UNIX (Amazon VPC)` on accounts old
+enough to have had EC2-Classic)."""
+
+
+def spot_prices(ctx: ScopeCollector, found: Inventory) -> Inventory:
+    """The Spot price in effect of each instance type the scope's Spot node groups (their
+    first type, which the cost model prices them as) and Spot nodes outside node groups run:
+    one `DescribeSpotPriceHistory` for them all. Unread, the clusters they belong to are
+    priced at on-demand, and their costs are unknown."""
+    if not ctx.wants("ec2.spot_prices"):
+        return Inventory()
+    users = _spot_users(ctx, found)
+    if not users:
+        return Inventory()
+    acct, region = ctx.scope.account, ctx.scope.region
+    clusters = sorted({f"arn:aws:eks:{region}:{acct}:cluster/{name}"
+                       for names in users.values() for name in names})
+    records: list[SpotPrice | None] = []
+    with ctx.describing("ec2.spot_prices", "ec2", "DescribeSpotPriceHistory",
+                        resources=clusters):
+        # From now: AWS answers the price in effect then (its last change before it).
+        records = ctx.parse_each(
+            paginate(ctx.client("ec2"), "describe_spot_price_history", "SpotPriceHistory",
+                     InstanceTypes=sorted(users), ProductDescriptions=[_LINUX],
+                     StartTime=ctx.now),
+            lambda raw: _spot_price(raw, ctx), ("ec2.spot_prices",), "ec2",
+            "DescribeSpotPriceHistory")
+    latest: dict[tuple[str, str], SpotPrice] = {}
+    for record in records:
+        if record is None:
+            continue
+        kept = latest.get((record.instance_type, record.availability_zone))
+        if kept is None or (record.since or ctx.now) >= (kept.since or ctx.now):
+            latest[(record.instance_type, record.availability_zone)] = record
+    return Inventory(spot_prices=tuple(latest[key] for key in sorted(latest)))
+
+
+def _spot_users(ctx: ScopeCollector, found: Inventory) -> dict[str, set[str]]:
+    """The instance types the scope's Spot nodes run, each with the clusters running it."""
+    here = (ctx.scope.account, ctx.scope.region)
+    users: dict[str, set[str]] = {}
+    for group in found.eks_nodegroups:
+        if (group.account, group.region) == here and group.capacity_type == "SPOT" \
+                and group.instance_types:
+            users.setdefault(group.instance_types[0], set()).add(group.cluster_name)
+    for node in found.cluster_nodes:
+        if (node.account, node.region) == here and node.spot \
+                and node.provisioner != "managed-nodegroup":
+            users.setdefault(node.instance_type, set()).add(node.cluster_name)
+    return users
+
+
+def _spot_price(raw: dict[str, Any], ctx: ScopeCollector) -> SpotPrice | None:
+    if not str(raw.get("ProductDescription", "")).startswith(_LINUX):
+        return None
+    return SpotPrice(ctx.scope.account, ctx.scope.region, raw["InstanceType"],
+                     raw["AvailabilityZone"], float(raw["SpotPrice"]),
+                     parse_time(raw.get("Timestamp")))
 
 
 _TARGETS: tuple[tuple[str, RouteTarget], ...] = (

@@ -7,7 +7,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from auditor.collect import autoscaling, ec2, ecs, eks, elbv2, iam, lambda_, logs, rds
+from auditor.collect import (
+    apigateway,
+    autoscaling,
+    ec2,
+    ecs,
+    eks,
+    elbv2,
+    iam,
+    lambda_,
+    logs,
+    rds,
+)
 from auditor.collect.base import Recorder, ScopeCollector
 from auditor.collect.invariants import incomplete
 from auditor.model import GLOBAL_REGION, Inventory, Scope, merge
@@ -17,9 +28,13 @@ Collector = Callable[[ScopeCollector], Inventory]
 
 REGIONAL: tuple[Collector, ...] = (
     ec2.collect, ecs.collect, autoscaling.collect, eks.collect, lambda_.collect, rds.collect,
-    logs.collect, elbv2.collect,
+    logs.collect, elbv2.collect, apigateway.collect,
 )
 ACCOUNT_WIDE: tuple[Collector, ...] = (iam.collect,)
+FollowUp = Callable[[ScopeCollector, Inventory], Inventory]
+FOLLOW_UP: tuple[FollowUp, ...] = (ec2.spot_prices,)
+"""Regional collectors that ask about what the first pass found (they name its ARNs, or the
+instance types its Spot nodes run)."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +64,13 @@ def collect_inventory(
                 jobs.append(
                     (collector, ScopeCollector(scope, target.clients, recorder, wanted, now))
                 )
+    follow: list[tuple[FollowUp, ScopeCollector]] = [
+        (collector, ScopeCollector(Scope(target.account, region), target.clients, recorder,
+                                   wanted, now))
+        for target in targets for region in target.regions for collector in FOLLOW_UP]
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        parts = list(pool.map(lambda job: job[0](job[1]), jobs))
+        found = merge(pool.map(lambda job: job[0](job[1]), jobs))
+        parts = [found, *pool.map(lambda job: job[0](job[1], found), follow)]
     scopes = tuple(Scope(t.account, r) for t in targets for r in t.regions)
     inventory = replace(merge(parts), scopes=scopes, errors=tuple(recorder.errors))
     for error in incomplete(inventory, wanted):

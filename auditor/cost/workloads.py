@@ -14,6 +14,7 @@ coverage and the assumptions it rests on.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -65,6 +66,8 @@ from auditor.metrics import (
     target_group_query,
 )
 from auditor.model import (
+    ApiGateway,
+    ClusterNode,
     EcsService,
     EksCluster,
     EksNodegroup,
@@ -75,22 +78,25 @@ from auditor.model import (
     TaskDefinition,
 )
 from auditor.params import Param, ParamValue
+from auditor.pricing import automode
 from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, cents, rate
-from auditor.pricing.ec2 import embedded_instance
+from auditor.pricing.ec2 import InstanceSpec, embedded_instance
 from auditor.pricing.fargate import FargateSize, cheapest_fitting
 
 LAMBDA_DATASETS = frozenset({"lambda.functions", "lambda.event_source_mappings",
                              "lambda.provisioned_concurrency", "elbv2.load_balancers",
-                             "cloudwatch.metrics"})
+                             "apigateway.apis", "cloudwatch.metrics"})
 """Function URLs are recognised by their `UrlRequestCount` metric (in the batched metrics
 pass), not by `ListFunctionUrlConfigs`, which costs one call per function."""
 ECS_DATASETS = frozenset({"ecs.clusters", "ecs.services", "ecs.task_definitions",
                           "ecs.container_instances", "elbv2.load_balancers",
                           "cloudwatch.metrics"})
 EKS_DATASETS = frozenset({"eks.clusters", "eks.nodegroups", "eks.fargate_profiles",
-                          "cloudwatch.metrics"})
-COST_DATASETS = LAMBDA_DATASETS | ECS_DATASETS | EKS_DATASETS
-"""What the cost model reads; a check or scan that prices workloads requires these."""
+                          "ec2.cluster_nodes", "ec2.spot_prices", "cloudwatch.metrics"})
+COST_DATASETS = LAMBDA_DATASETS | ECS_DATASETS | EKS_DATASETS | {"ec2.network"}
+"""What the cost model reads; a check or scan that prices workloads requires these. A Spot
+node group's price is averaged over the zones of its subnets (`ec2.network`), or, unread,
+over every zone with a price, which the estimate says: no verdict is lost for it."""
 SUBJECT_DATASETS: Mapping[str, frozenset[str]] = {
     "lambda-function": LAMBDA_DATASETS, "ecs-service": ECS_DATASETS,
     "eks-cluster": EKS_DATASETS,
@@ -353,6 +359,9 @@ def _front_door(ctx: _Context, fn: LambdaFunction) -> tuple[str, Front, str]:
     if front.pairs:
         names = ", ".join(lb.name for lb in front.balancers)
         return "alb", front, f"invoked through ALB {names} (a Lambda target group)"
+    through_api = _through_api(inventory.apis_fronting(fn.arn))
+    if through_api is not None:
+        return through_api[0], front, through_api[1]
     url_requests = ctx.window.series(lambda_query(fn, "UrlRequestCount", "Sum"))
     if any(u.function_arn == fn.arn for u in inventory.function_urls) or (
             url_requests is not None and url_requests.total() > 0):
@@ -362,9 +371,27 @@ def _front_door(ctx: _Context, fn: LambdaFunction) -> tuple[str, Front, str]:
     if sources:
         return "none", front, (f"invoked by an event source mapping ({', '.join(sources)}); "
                                "containers would poll the same source, with no load balancer")
-    return "none", front, ("no function URL traffic (UrlRequestCount), ALB target group or "
-                           "event source mapping seen: taken as invoked directly (API Gateway "
-                           "integrations are not read); containers would sit behind an ALB")
+    return "none", front, ("no function URL traffic (UrlRequestCount), ALB target group, API "
+                           "Gateway integration or event source mapping seen: taken as "
+                           "invoked directly; containers would sit behind an ALB")
+
+
+def _through_api(apis: Sequence[ApiGateway]) -> tuple[str, str] | None:
+    """The front door the API Gateway APIs in front of a function make, and how it reads."""
+    billed = [api for api in apis if api.protocol in ("REST", "HTTP")]
+    if billed:
+        names = ", ".join(f"{api.protocol} API {api.name}" for api in billed)
+        # Which API carries how many of its requests is not seen: the dearer one counts.
+        door = "apigw-rest" if any(api.protocol == "REST" for api in billed) else "apigw-http"
+        mixed = (" (the split between them is not seen: all priced as REST, the dearer)"
+                 if len({api.protocol for api in billed}) > 1 else "")
+        return door, (f"invoked through API Gateway {names}, each invocation one API "
+                      f"request{mixed}; containers would sit behind an ALB instead")
+    if apis:
+        return "none", (f"invoked through WebSocket API {', '.join(api.name for api in apis)}, "
+                        "whose message and connection-minute charges are not priced; "
+                        "containers would sit behind an ALB")
+    return None
 
 
 @dataclass(frozen=True)
@@ -453,7 +480,7 @@ def _lambda(ctx: _Context, fn: LambdaFunction) -> WorkloadEstimate:
                           f"{share:.2g} vCPU); {sizing}")
         if front_door == "alb":
             container_front = [_alb(ctx, book, front, traffic) or alb_line(book, traffic, a)]
-        elif _has_event_source(ctx, fn):
+        elif front_door == "none" and _has_event_source(ctx, fn):
             container_front = []
         else:
             container_front = [alb_line(book, traffic, a)]
@@ -732,34 +759,149 @@ class _Nodes:
     vcpu: float
     memory_gb: float
     line: Line | None
+    fee: Line | None
+    """EKS Auto Mode's management fee on the nodes it runs."""
+    others: Mapping[str, int]
+    """Nodes outside managed node groups, by what launched them."""
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return tuple(line for line in (self.line, self.fee) if line is not None)
 
 
-def _nodes(book: PriceBook, groups: Sequence[EksNodegroup], notes: list[str]) -> _Nodes:
-    """The managed node groups at their desired size and on-demand price."""
-    parts: list[str] = []
-    cost = vcpu = memory = 0.0
-    count = 0
-    unpriced: list[str] = []
+@dataclass
+class _Tally:
+    """Nodes priced so far: how many, their size and cost, and each part's arithmetic."""
+
+    count: int = 0
+    vcpu: float = 0.0
+    memory_gb: float = 0.0
+    cost: float = 0.0
+    parts: list[str] = field(default_factory=list)
+    unpriced: list[str] = field(default_factory=list)
+
+    def add(self, nodes: int, spec: InstanceSpec, hourly: float) -> None:
+        self.count += nodes
+        self.vcpu += nodes * spec.vcpu
+        self.memory_gb += nodes * spec.memory_gb
+        self.cost += nodes * HOURS_PER_MONTH * hourly
+
+
+def _nodes(ctx: _Context, cluster: EksCluster, book: PriceBook,
+           groups: Sequence[EksNodegroup], notes: list[str]) -> _Nodes:
+    """The cluster's EC2 nodes for a 730-hour month: managed node groups at their desired
+    size, the instances running outside them (Karpenter, Auto Mode, self-managed) one by one;
+    each at its Spot price in effect, else on-demand; and Auto Mode's fee on its nodes."""
+    tally = _Tally()
     for group in groups:
-        instance_type = group.instance_types[0] if group.instance_types else "unknown"
-        hourly = book.instance_hour(instance_type)
-        spec = embedded_instance(instance_type)
-        if hourly is None or spec is None:
-            unpriced.append(f"{group.name} ({instance_type})")
+        _price_group(ctx, cluster, book, group, tally, notes)
+    # A managed node group's instances carry the cluster's tags too: priced above from its
+    # desired size, they are not counted again (nor those of an ended node group, draining).
+    others = [n for n in ctx.inventory.cluster_nodes
+              if n.cluster_name == cluster.name and n.scope == cluster.scope
+              and n.provisioner != "managed-nodegroup"]
+    fee = _price_others(ctx, cluster, book, others, tally, notes)
+    shapes = Counter(n.provisioner for n in others)
+    if others:
+        notes.append(f"{len(others)} node(s) outside managed node groups ("
+                     + ", ".join(f"{n} {kind}" for kind, n in sorted(shapes.items()))
+                     + ") priced as running all month: Karpenter and Auto Mode add and remove "
+                       "nodes as pods come and go, so this is the month at today's size.")
+    if tally.unpriced:
+        notes.append("Nodes not priced (instance type not in the price table): "
+                     + ", ".join(tally.unpriced) + ".")
+    line = Line("nodes", tally.cost, "; ".join(tally.parts)) if tally.parts else None
+    return _Nodes(tally.count, tally.vcpu, tally.memory_gb, line, fee,
+                  {str(kind): n for kind, n in shapes.items()})
+
+
+def _price_group(ctx: _Context, cluster: EksCluster, book: PriceBook, group: EksNodegroup,
+                 tally: _Tally, notes: list[str]) -> None:
+    """A managed node group: its desired size of its first instance type."""
+    instance_type = group.instance_types[0] if group.instance_types else "unknown"
+    spec = embedded_instance(instance_type)
+    price = _node_price(ctx, book, cluster, instance_type, group.capacity_type == "SPOT",
+                        _zones(ctx, group), f"Node group {group.name}", notes)
+    if price is None or spec is None:
+        tally.unpriced.append(f"{group.name} ({instance_type})")
+        return
+    hourly, basis = price
+    tally.add(group.desired_size, spec, hourly)
+    tally.parts.append(f"{group.name}: {group.desired_size} x {instance_type} x 730 h x "
+                       f"${rate(hourly)}{basis}")
+    if group.capacity_type == "SPOT" and len(group.instance_types) > 1:
+        notes.append(f"Node group {group.name} runs Spot on {len(group.instance_types)} "
+                     f"instance types: priced as its first, {instance_type}.")
+
+
+def _price_others(ctx: _Context, cluster: EksCluster, book: PriceBook,
+                  others: Sequence[ClusterNode], tally: _Tally, notes: list[str]
+                  ) -> Line | None:
+    """Nodes outside managed node groups, one by one, alike ones in one part; returns Auto
+    Mode's fee on those it runs."""
+    priced: Counter[tuple[str, str, float, str]] = Counter()
+    fees: Counter[tuple[str, float]] = Counter()
+    for node in others:
+        spec = embedded_instance(node.instance_type)
+        zones = (node.availability_zone,) if node.availability_zone else ()
+        price = _node_price(ctx, book, cluster, node.instance_type, node.spot, zones,
+                            f"{node.provisioner} node {node.instance_id}", notes)
+        fee_hour = automode.fee_hour(book, node.instance_type)
+        if price is None or spec is None:
+            tally.unpriced.append(f"{node.instance_id} ({node.instance_type})")
             continue
-        count += group.desired_size
-        vcpu += group.desired_size * spec.vcpu
-        memory += group.desired_size * spec.memory_gb
-        cost += group.desired_size * HOURS_PER_MONTH * hourly
-        parts.append(f"{group.name}: {group.desired_size} x {instance_type} x 730 h x "
-                     f"${rate(hourly)}")
-        if group.capacity_type == "SPOT":
-            notes.append(f"Node group {group.name} runs Spot; priced at on-demand (an upper "
-                         "bound).")
-    if unpriced:
-        notes.append("Node groups not priced (instance type not in the price table): "
-                     + ", ".join(unpriced) + ".")
-    return _Nodes(count, vcpu, memory, Line("nodes", cost, "; ".join(parts)) if parts else None)
+        tally.add(1, spec, price[0])
+        priced[(node.provisioner, node.instance_type, *price)] += 1
+        if node.provisioner == "auto-mode" and fee_hour is not None:
+            fees[(node.instance_type, fee_hour)] += 1
+    tally.parts.extend(f"{provisioner}: {n} x {instance_type} x 730 h x ${rate(hourly)}{basis}"
+                       for (provisioner, instance_type, hourly, basis), n
+                       in sorted(priced.items()))
+    if not fees:
+        return None
+    parts = [f"{n} x {instance_type} x 730 h x ${rate(hourly)} ({automode.FEE_SHARE:.0%} of "
+             f"${rate(book.instance_hour(instance_type) or 0.0)} on-demand)"
+             for (instance_type, hourly), n in sorted(fees.items())]
+    return Line("auto_mode", sum(n * HOURS_PER_MONTH * hourly
+                                 for (_, hourly), n in fees.items()),
+                "; ".join(parts) + f" [EKS Auto Mode fee; {automode.SOURCE}, as of "
+                                   f"{automode.AS_OF}]")
+
+
+def _zones(ctx: _Context, group: EksNodegroup) -> tuple[str, ...]:
+    """The Availability Zones of a node group's subnets, as far as they were read."""
+    subnets = (ctx.inventory.subnet(group.scope, subnet_id) for subnet_id in group.subnet_ids)
+    return tuple(sorted({s.availability_zone for s in subnets
+                         if s is not None and s.availability_zone}))
+
+
+def _node_price(ctx: _Context, book: PriceBook, cluster: EksCluster, instance_type: str,
+                spot: bool, zones: Sequence[str], label: str, notes: list[str]
+                ) -> tuple[float, str] | None:
+    """$/hour of one node and how it was priced (said only for Spot): on-demand, or the mean
+    Spot price in effect over its zones; on-demand, an upper bound, when no Spot price was
+    read. None when the type is not in the price table."""
+    on_demand = book.instance_hour(instance_type)
+    if not spot:
+        return None if on_demand is None else (on_demand, "")
+    prices = ctx.inventory.spot_prices_of(cluster.scope, instance_type)
+    chosen = [prices[zone] for zone in zones if zone in prices]
+    if not chosen and prices:
+        chosen = [prices[zone] for zone in sorted(prices)]
+        where = ", ".join(zones) if zones else "its zones (its subnets were not read)"
+        notes.append(f"{label}: no Spot price of {instance_type} read for {where}: the mean "
+                     f"over every zone with one.")
+    if not chosen:
+        if on_demand is None:
+            return None
+        notes.append(f"{label} runs Spot, but no Spot price of {instance_type} could be read: "
+                     "priced at on-demand (an upper bound).")
+        return on_demand, " (on-demand: no Spot price read)"
+    mean = sum(p.usd_per_hour for p in chosen) / len(chosen)
+    if len(chosen) == 1:
+        return mean, f" (Spot in {chosen[0].availability_zone})"
+    each = ", ".join(f"{p.availability_zone} ${rate(p.usd_per_hour)}" for p in chosen)
+    return mean, f" (Spot: the mean of {each})"
 
 
 def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
@@ -773,9 +915,9 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
     extended = in_extended_support(cluster, ctx.now)
     control = control_plane_line(book, extended=extended, basis="this cluster")
 
-    nodes = _nodes(book, groups, notes)
+    nodes = _nodes(ctx, cluster, book, groups, notes)
     vcpu, memory = nodes.vcpu, nodes.memory_gb
-    lines = [control, *([nodes.line] if nodes.line else [])]
+    lines = [control, *nodes.lines]
     if profiles:
         notes.append(f"{len(profiles)} Fargate profile(s): their pods are not visible without "
                      "the Kubernetes API and are not priced.")
@@ -812,13 +954,14 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
         options.extend(fargate_options(book, shape, a, notes=(
             "the cluster's Kubernetes workloads rewritten as ECS services",)))
     else:
-        notes.append("No priced node groups: no ECS option (the pods' size is unknown).")
+        notes.append("No priced nodes: no ECS option (the pods' size is unknown).")
     options.append(Option("lambda", (), ("a cluster's pods are not visible to the auditor; "
                                          "move its services to Lambda one at a time",)))
     steps = [("extended_support", standard)] if extended else []
     usage = {
         "nodes": nodes.count, "vcpu": vcpu, "memory_gb": memory,
-        "node_groups": [g.name for g in groups], "fargate_profiles": len(profiles),
+        "node_groups": [g.name for g in groups], "other_nodes": dict(nodes.others),
+        "fargate_profiles": len(profiles),
         "version": cluster.version, "extended_support": extended,
         "utilization": {"cpu_peak_percent": _round(cpu_peak),
                         "memory_peak_percent": _round(mem_peak)},

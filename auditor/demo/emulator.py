@@ -24,7 +24,9 @@ process only, in four ways:
   versions, insights and cluster versions) from data seeded into it, or for function URLs
   from what moto stores. Its `hook` is a botocore `before-call` handler: returning
   a response from that event makes botocore skip the HTTP request (and so moto) entirely,
-  exactly as `botocore.stub.Stubber` does. Responses have the real APIs' shapes.
+  exactly as `botocore.stub.Stubber` does. Responses have the real APIs' shapes. It also
+  answers EC2's Spot price history, for which moto has a placeholder ($0.00001 an hour in
+  every zone).
 
 Nothing here is used against real AWS: the hook is only registered on clients the demo builds.
 """
@@ -288,6 +290,8 @@ class _Insight:
 
 @dataclass
 class _Region:
+    spot_prices: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Linux $/hour by (instance type, Availability Zone)."""
     provisioned: list[_ProvisionedConcurrency] = field(default_factory=list)
     addons: dict[str, dict[str, _Addon]] = field(default_factory=dict)
     insights: dict[str, list[_Insight]] = field(default_factory=dict)
@@ -311,6 +315,7 @@ class MissingApiResponder:
 
     OPERATIONS = frozenset(
         {
+            ("ec2", "DescribeSpotPriceHistory"),
             ("lambda", "ListProvisionedConcurrencyConfigs"),
             ("lambda", "GetProvisionedConcurrencyConfig"),
             ("lambda", "GetAccountSettings"),
@@ -334,6 +339,7 @@ class MissingApiResponder:
         )
         self._lock = threading.Lock()
         self._handlers: dict[tuple[str, str], _Handler] = {
+            ("ec2", "DescribeSpotPriceHistory"): self._spot_price_history,
             ("lambda", "ListProvisionedConcurrencyConfigs"): self._list_provisioned,
             ("lambda", "GetProvisionedConcurrencyConfig"): self._get_provisioned,
             ("lambda", "GetAccountSettings"): self._account_settings,
@@ -409,6 +415,13 @@ class MissingApiResponder:
             catalogue[default_version][cluster_version] = True
         return arn
 
+    def seed_spot_price(self, region: str, instance_type: str, zone: str,
+                        usd_per_hour: float) -> None:
+        """The Linux Spot price of an instance type in one zone, in effect since two days
+        ago."""
+        with self._lock:
+            self._regions[region].spot_prices[(instance_type, zone)] = usd_per_hour
+
     def seed_insight(
         self,
         region: str,
@@ -454,6 +467,23 @@ class MissingApiResponder:
         return AWSResponse(str(params.get("url", "")), status, HTTPHeaders(), None), {
             **body, "ResponseMetadata": metadata,
         }
+
+    # ---- EC2
+
+    def _spot_price_history(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        # A query-protocol body is still the flattened parameters at this point.
+        body = params.get("body") or {}
+        types = {v for k, v in body.items() if k.startswith("InstanceType.")}
+        products = {v for k, v in body.items() if k.startswith("ProductDescription.")}
+        with self._lock:
+            prices = sorted(self._regions[region].spot_prices.items())
+        return 200, {"SpotPriceHistory": [
+            {"AvailabilityZone": zone, "InstanceType": instance_type,
+             "ProductDescription": "Linux/UNIX", "SpotPrice": f"{price:.6f}",
+             "Timestamp": self.now - timedelta(days=2)}
+            for (instance_type, zone), price in prices
+            if (not types or instance_type in types)
+            and (not products or "Linux/UNIX" in products)]}
 
     # ---- Lambda
 

@@ -75,6 +75,8 @@ PAGE_SIZES: dict[tuple[str, str], PageSize] = {
     ("ec2", "DescribeVpcEndpoints"): _EC2,
     ("ec2", "DescribeSecurityGroups"): _EC2,
     ("ec2", "DescribeInstances"): _EC2,
+    # "Specify a value between 1 and 1000. The default value is 1000." (MaxResults)
+    ("ec2", "DescribeSpotPriceHistory"): PageSize(1000, 1000),
     # ECS maxResults: "between 1 and 100. If this parameter isn't used, then ListClusters
     # returns up to 100 results" (ListContainerInstances the same); ListServices "returns up
     # to 10 results".
@@ -120,6 +122,12 @@ PAGE_SIZES: dict[tuple[str, str], PageSize] = {
     # PageSize 1-400; ELBv2 documents no default (classic ELB's is 400), so 400.
     ("elbv2", "DescribeLoadBalancers"): PageSize(400, 400),
     ("elbv2", "DescribeTargetGroups"): PageSize(400, 400),
+    # limit: "The default value is 25 and the maximum value is 500."
+    ("apigateway", "GetRestApis"): PageSize(25, 500),
+    ("apigateway", "GetResources"): PageSize(25, 500),
+    # MaxResults has no documented default or maximum for v2; taken as v1's.
+    ("apigatewayv2", "GetApis"): PageSize(25, 500),
+    ("apigatewayv2", "GetIntegrations"): PageSize(25, 500),
 }
 """Every paginated operation the scan calls (tests check the list against `datasets.py`)."""
 

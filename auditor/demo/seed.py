@@ -35,6 +35,8 @@ MAX_DATUMS_PER_CALL = 1000
 DEFAULT_SEED = 20261123
 
 ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+DEMO_AMI = "ami-12c6146b"
+"""An Amazon Linux image moto knows, for the Karpenter node."""
 ORDERS_IMAGE = f"{ECR}/orders:1.4.2"
 
 
@@ -268,6 +270,7 @@ class _Seeder:
         self.database()
         self.ecs()
         self.lambdas()
+        self.api_gateways()
         self.eks()
         self.metrics()
         self.cost_plants()
@@ -831,6 +834,7 @@ class _Seeder:
         self.twin("eks.outdated_addons", addon_arns["kube-proxy"])
         self.twin("network.private_subnet_no_egress", nodegroup["nodegroupArn"])
         self.twin("network.single_az", nodegroup["nodegroupArn"])
+        self._spot_capacity(eks)
 
         # "platform" carries the configuration problems; "tools", small and current, is their
         # clean twin, and the planted cluster too small for its control plane.
@@ -842,6 +846,36 @@ class _Seeder:
             self.twin(check, tools)
         self.plant("eks.underused_control_plane", tools)
         self.twin("eks.underused_control_plane", cluster["arn"])
+
+    def _spot_capacity(self, eks: Any) -> None:
+        """Spot nodes on "platform", priced from the Spot price history: a managed node group
+        (over the zones of its subnets, us-east-1a and b) and a Karpenter node (its own zone's
+        price)."""
+        for zone, m6i, c6i in (("a", 0.0392, 0.0349), ("b", 0.0412, 0.0362),
+                               ("c", 0.0385, 0.0341), ("d", 0.0401, 0.0355),
+                               ("e", 0.0433, 0.0371), ("f", 0.0398, 0.0352)):
+            self.responder.seed_spot_price(REGION, "m6i.large", f"{REGION}{zone}", m6i)
+            self.responder.seed_spot_price(REGION, "c6i.large", f"{REGION}{zone}", c6i)
+        spot = eks.create_nodegroup(
+            clusterName=CLUSTER_NAME, nodegroupName="spot",
+            scalingConfig={"minSize": 0, "maxSize": 6, "desiredSize": 2},
+            subnets=self.subnets["nat"], nodeRole=self.roles["eks-node-role"],
+            instanceTypes=["m6i.large"], amiType="AL2_x86_64", capacityType="SPOT",
+        )["nodegroup"]["nodegroupArn"]
+        self.arns["eks.nodegroup.spot"] = spot
+        self.twin("network.private_subnet_no_egress", spot)
+        self.twin("network.single_az", spot)
+        node = self.client("ec2").run_instances(
+            ImageId=DEMO_AMI, MinCount=1, MaxCount=1, InstanceType="c6i.large",
+            SubnetId=self.subnets["nat"][1],
+            InstanceMarketOptions={"MarketType": "spot"},
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                {"Key": "eks:eks-cluster-name", "Value": CLUSTER_NAME},
+                {"Key": "karpenter.sh/nodepool", "Value": "batch"},
+                {"Key": f"kubernetes.io/cluster/{CLUSTER_NAME}", "Value": "owned"}]}],
+        )["Instances"][0]
+        self.arns["ec2.instance.karpenter-batch"] = (
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{node['InstanceId']}")
 
     def _small_cluster(self, eks: Any) -> str:
         """One node, a current version, private endpoint, every log type, KMS-encrypted
@@ -883,6 +917,35 @@ class _Seeder:
             description="Checks for kubelet versions of worker nodes in the cluster.",
         )
         return arn
+
+    # ---- API Gateway
+
+    def api_gateways(self) -> None:
+        """Front doors that bill per request: edge-auth behind an HTTP API in its region,
+        notify-sms behind a REST API."""
+        v2 = self.client("apigatewayv2", SECOND_REGION)
+        http = v2.create_api(Name="edge", ProtocolType="HTTP")["ApiId"]
+        integration = v2.create_integration(
+            ApiId=http, IntegrationType="AWS_PROXY", PayloadFormatVersion="2.0",
+            IntegrationUri=self.arns["lambda.function.edge-auth"])["IntegrationId"]
+        v2.create_route(ApiId=http, RouteKey="POST /token",
+                        Target=f"integrations/{integration}")
+        self.arns["apigateway.api.edge"] = f"arn:aws:apigateway:{SECOND_REGION}::/apis/{http}"
+
+        v1 = self.client("apigateway")
+        rest = v1.create_rest_api(name="notify", endpointConfiguration={"types": ["REGIONAL"]})
+        resource = v1.create_resource(restApiId=rest["id"], parentId=rest["rootResourceId"],
+                                      pathPart="sms")["id"]
+        v1.put_method(restApiId=rest["id"], resourceId=resource, httpMethod="POST",
+                      authorizationType="AWS_IAM")
+        function = self.arns["lambda.function.notify-sms"]
+        v1.put_integration(
+            restApiId=rest["id"], resourceId=resource, httpMethod="POST", type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function}/"
+                "invocations")
+        self.arns["apigateway.restapi.notify"] = (
+            f"arn:aws:apigateway:{REGION}::/restapis/{rest['id']}")
 
     # ---- CloudWatch
 

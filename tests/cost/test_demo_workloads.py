@@ -138,6 +138,38 @@ def test_the_low_traffic_fargate_service_moves_to_lambda(
                                                  "monthly_usd": in_place}
 
 
+def test_api_gateway_front_doors_and_spot_nodes_are_priced(
+        demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
+    _, _, document = demo
+    # edge-auth sits behind an HTTP API (in eu-west-1), notify-sms behind a REST API: each
+    # invocation is one API request, at $1.00/M and $3.50/M on top of Lambda's own lines.
+    for name, door, per_million, kind in (("edge-auth", "apigw-http", 1.00, "HTTP API"),
+                                          ("notify-sms", "apigw-rest", 3.50, "REST API")):
+        entry = workload(document, name)
+        requests = entry["usage"]["requests_per_month"]
+        assert entry["usage"]["front_door"] == door
+        assert entry["current"]["breakdown"]["api_gateway"] == pytest.approx(
+            requests / 1e6 * per_million, abs=0.01)
+        assert entry["current"]["arithmetic"]["api_gateway"] == (
+            f"{requests:,} x ${per_million:.2f}/M ({kind})")
+        # Containers would sit behind an ALB instead of the API.
+        assert "api_gateway" not in option(entry, "ecs-fargate-arm")["breakdown"]
+    # platform's nodes: general, on demand, 2 x m6i.large x 730 h x $0.096 = $140.16; spot,
+    # 2 x m6i.large x 730 h x $0.0402 (the mean of its subnets' zones, us-east-1a $0.0392
+    # and us-east-1b $0.0412) = $58.692; a Karpenter node, c6i.large on Spot in us-east-1b,
+    # 730 h x $0.0362 = $26.426. $225.278 in all, beside the $438.00 control plane.
+    platform = workload(document, "platform")
+    assert platform["current"]["breakdown"] == {"control_plane": 438.0, "nodes": 225.28}
+    assert platform["current_monthly_usd"] == 663.28
+    assert (platform["usage"]["nodes"], platform["usage"]["other_nodes"]) == (
+        5, {"karpenter": 1})
+    # On standard support it would cost $73.00 + $225.28, less than 5 Fargate tasks of a
+    # node's size (2 vCPU, 8 GB; ARM: 5 x 730 h x $0.09324 = $340.33): it stays put.
+    assert option(platform, "eks")["monthly_usd"] == 298.28
+    assert option(platform, "ecs-fargate-arm")["monthly_usd"] == 340.33
+    assert platform["savings"] == {"extended_support": 365.0}
+
+
 def test_cost_checks_and_workloads_agree(
         demo: tuple[Report, DemoAccount, dict[str, Any]]) -> None:
     report, account, document = demo

@@ -33,8 +33,8 @@ START = END - timedelta(days=14)
 
 
 def _scan_operations() -> set[tuple[str, str]]:
-    """(botocore service, operation) of every IAM action the scan may use."""
-    actions = {a for d in DATASETS.values() for a in d.iam_actions} | set(ACCOUNT_ACTIONS)
+    """(botocore service, operation) of every call the scan may make."""
+    actions = {a for d in DATASETS.values() for a in d.calls} | set(ACCOUNT_ACTIONS)
     # IAM names ELBv2's actions after the service's old prefix.
     services = {"elasticloadbalancing": "elbv2"}
     return {(services.get(prefix, prefix), name)

@@ -411,9 +411,10 @@ def test_eks_cluster_nodegroup_and_addons(demo: Demo, clients: dict[str, Any]) -
     eks = clients["eks"]
     cluster = eks.describe_cluster(name="platform")["cluster"]
     assert cluster["version"] == "1.29"
-    (nodegroup,) = eks.list_nodegroups(clusterName="platform")["nodegroups"]
-    described = eks.describe_nodegroup(clusterName="platform", nodegroupName=nodegroup)
-    assert described["nodegroup"]["scalingConfig"]["desiredSize"] == 2
+    groups = {name: eks.describe_nodegroup(clusterName="platform", nodegroupName=name)[
+        "nodegroup"] for name in eks.list_nodegroups(clusterName="platform")["nodegroups"]}
+    assert {name: (g["capacityType"], g["scalingConfig"]["desiredSize"])
+            for name, g in groups.items()} == {"general": ("ON_DEMAND", 2), "spot": ("SPOT", 2)}
 
     assert eks.list_addons(clusterName="platform")["addons"] == [
         "coredns", "kube-proxy", "vpc-cni"

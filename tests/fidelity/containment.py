@@ -30,6 +30,7 @@ function is no longer shared).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -220,6 +221,15 @@ def blast_of(recording: Recording, call: Call) -> Blast:
                      for d in call.body.get("TargetHealthDescriptions", [])}
         return Blast(owns=lambda arn: arn == group, hangs=_any(*map(_of_function, functions)),
                      kinds=frozenset({"target-group", "lambda-function"}))
+    if op in ("GetResources", "GetIntegrations"):
+        api = str(params.get("restApiId") or params.get("ApiId"))
+        kind = "restapis" if op == "GetResources" else "apis"
+        # The functions its integrations name, wherever the URI puts the ARN.
+        fronted = set(re.findall(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+",
+                                 json.dumps(call.body)))
+        return Blast(owns=lambda arn: arn == f"arn:aws:apigateway:{region}::/{kind}/{api}",
+                     hangs=_any(*map(_of_function, fronted)),
+                     kinds=frozenset({"api-gateway"}))
     if call.operation.service == "lambda":
         function = _function_arn(recording, region, str(params["FunctionName"]))
         return Blast(owns=_of_function(function),

@@ -123,6 +123,10 @@ NOT_FOUND: Mapping[Operation, Failure] = {
                                           "Function not found.")
        for name in ("GetFunctionConcurrency", "ListProvisionedConcurrencyConfigs",
                     "ListAliases", "ListFunctionUrlConfigs")},
+    **{Operation(service, name): Failure("not-found", "NotFoundException", 404,
+                                         "Invalid API identifier specified")
+       for service, name in (("apigateway", "GetResources"),
+                             ("apigatewayv2", "GetIntegrations"))},
 }
 """The error each per-resource call answers when its resource was deleted since it was
 listed. These are the operations that read one resource (or one batch, or one cluster's

@@ -1,4 +1,5 @@
-"""What a scan can call: the IAM actions `auditor.datasets` declares, as botocore operations.
+"""What a scan can call: the calls `auditor.datasets` declares (its IAM actions, or the
+operations behind an action IAM names otherwise), as botocore operations.
 
 The list is derived, never copied, so a dataset that gains an action is covered by both
 harnesses the day it lands. `SCAN_CONFIG` makes the scan want every dataset: datasets no
@@ -58,7 +59,7 @@ def scan_operations() -> tuple[Operation, ...]:
     """Every operation the scan may call, sorted."""
     found = {_operation(action) for action in ACCOUNT_ACTIONS}
     found |= {_operation(action, dataset.service)
-              for dataset in DATASETS.values() for action in dataset.iam_actions}
+              for dataset in DATASETS.values() for action in dataset.calls}
     return tuple(sorted(found))
 
 

@@ -11,7 +11,8 @@ Two things a replay answers by more than lookup, because a failure upstream chan
 scan asks for:
 - `GetMetricData` is answered query by query (a series is the same series in any batch), so a
   scan that plans fewer series, or batches them differently, still gets the recorded values;
-- `DescribeClusterVersions` asked for fewer versions gets the recorded rows for those.
+- `DescribeClusterVersions` asked for fewer versions, and `DescribeSpotPriceHistory` for fewer
+  instance types, get the recorded rows for those.
 A call the recording cannot answer is a `miss`: it is answered with an error and reported, so
 a replay never invents data.
 """
@@ -38,7 +39,12 @@ if TYPE_CHECKING:
     from tests.shared_demo import SharedDemo
 
 GET_METRIC_DATA = Operation("cloudwatch", "GetMetricData")
-CLUSTER_VERSIONS = Operation("eks", "DescribeClusterVersions")
+FEWER = {Operation("eks", "DescribeClusterVersions"): (
+             "clusterVersions", "clusterVersions", "clusterVersion"),
+         Operation("ec2", "DescribeSpotPriceHistory"): (
+             "InstanceTypes", "SpotPriceHistory", "InstanceType")}
+"""Calls a failure upstream may make for fewer of what they ask about: (parameter, result
+key, the field of a result row that names it)."""
 _MISS = Failure("miss", "FidelityReplayMiss", 500, "the recording holds no answer to this call")
 
 
@@ -185,8 +191,8 @@ class Replay:
         if asked.operation == GET_METRIC_DATA:
             return 200, self._metric_data(asked)
         call = self._calls.get(asked.key)
-        if call is None and asked.operation == CLUSTER_VERSIONS:
-            return self._fewer_versions(asked)
+        if call is None and asked.operation in FEWER:
+            return self._fewer(asked)
         return None if call is None else (call.status, fresh(dict(call.body)))
 
     def _metric_data(self, asked: Asked) -> dict[str, Any]:
@@ -200,16 +206,16 @@ class Replay:
             results.append({**fresh(recorded), "Id": query["Id"]})
         return {"MetricDataResults": results, "Messages": []}
 
-    def _fewer_versions(self, asked: Asked) -> tuple[int, dict[str, Any]] | None:
-        wanted = set(asked.params.get("clusterVersions", []))
-        rest = {k: v for k, v in asked.params.items() if k != "clusterVersions"}
-        for call in self.recording.of(CLUSTER_VERSIONS):
-            params = {k: v for k, v in call.params.items() if k != "clusterVersions"}
+    def _fewer(self, asked: Asked) -> tuple[int, dict[str, Any]] | None:
+        param, key, field_name = FEWER[asked.operation]
+        wanted = set(asked.params.get(param, []))
+        rest = {k: v for k, v in asked.params.items() if k != param}
+        for call in self.recording.of(asked.operation):
+            params = {k: v for k, v in call.params.items() if k != param}
             if (call.region == asked.region and params == rest
-                    and wanted <= set(call.params.get("clusterVersions", []))):
-                rows = [r for r in call.body.get("clusterVersions", [])
-                        if r.get("clusterVersion") in wanted]
-                return call.status, {**fresh(dict(call.body)), "clusterVersions": fresh(rows)}
+                    and wanted <= set(call.params.get(param, []))):
+                rows = [r for r in call.body.get(key, []) if r.get(field_name) in wanted]
+                return call.status, {**fresh(dict(call.body)), key: fresh(rows)}
         return None
 
     def scan(self) -> Report:
