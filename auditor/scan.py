@@ -44,7 +44,7 @@ from auditor.metrics import MetricStore
 from auditor.model import GLOBAL_REGION, CollectionError, Scope
 from auditor.pricing.cache import load_price_book
 from auditor.report.document import ErrorEntry, Report, Stats
-from auditor.session import CallStats, ClientFactory, Hook, RetryPolicy
+from auditor.session import CallStats, ClientFactory, Hook, RetryPolicy, resume_calls
 from auditor.suppress import resource_tags
 
 DEFAULT_REGION = "us-east-1"
@@ -181,6 +181,7 @@ def _regions(config: Config, factory: ClientFactory, home: Scope, recorder: Reco
 
 def scan(config: Config, env: Environment | None = None, now: datetime | None = None) -> Report:
     env = env or Environment()
+    resume_calls()  # an earlier scan in this process may have been interrupted
     started = time.monotonic()
     now = (now or datetime.now(UTC)).astimezone(UTC)
     checks = select_checks(config)

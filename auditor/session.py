@@ -15,7 +15,9 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,7 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from auditor import __version__
-from auditor.errors import ReadOnlyViolation
+from auditor.errors import AuditorError, ReadOnlyViolation
 
 log = logging.getLogger("auditor")
 
@@ -36,8 +38,43 @@ def is_read_only(service: str, operation: str) -> bool:
     return operation.startswith(READ_PREFIXES) or (service, operation) in READ_EXCEPTIONS
 
 
+class Cancelled(AuditorError):
+    """The scan was interrupted: no further call is made."""
+
+
+_STOP = threading.Event()
+
+
+def stop_calls() -> None:
+    """Refuse every call not yet made, on every client: an interrupted scan stops calling AWS
+    (the demo's emulator may already be gone) instead of finishing what its workers hold."""
+    _STOP.set()
+
+
+def resume_calls() -> None:
+    _STOP.clear()
+
+
+@contextmanager
+def worker_pool(max_workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool that stops with the scan: when the caller is interrupted, calls not yet
+    made are refused and work not yet started is cancelled before the pool is left."""
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers))
+    try:
+        yield pool
+    except BaseException:
+        stop_calls()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def read_only_guard(model: Any, **_: Any) -> None:
-    """botocore `before-call` handler: raise before any non-read operation is sent."""
+    """botocore `before-call` handler: raise before any non-read operation is sent, and before
+    any call at all once the scan is stopped."""
+    if _STOP.is_set():
+        raise Cancelled(f"{model.service_model.service_name}:{model.name} not called: the "
+                        "scan was interrupted")
     service = model.service_model.service_name
     if not is_read_only(service, model.name):
         raise ReadOnlyViolation(

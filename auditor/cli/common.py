@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import wraps
 from pathlib import Path
@@ -14,22 +17,59 @@ import click
 from auditor import config as config_module
 from auditor.config import Config
 from auditor.errors import AuditorError
+from auditor.session import stop_calls
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fails_cleanly(command: F) -> F:
-    """Turn every AuditorError into one line on stderr and its exit code; no traceback."""
+    """Turn every AuditorError into one line on stderr and its exit code; no traceback.
+
+    SIGINT and SIGTERM stop the command: no call is made after the signal, nothing is written,
+    and the exit code is the shell's 128 + signal (130, 143), whatever the command was doing
+    when the signal came (a worker that swallowed the interrupt cannot turn it into a pass)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except AuditorError as exc:
-            click.echo(f"auditor: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+        with _stopped_by_signals() as received:
+            try:
+                result = command(*args, **kwargs)
+            except KeyboardInterrupt:
+                received.append(signal.SIGINT)
+            except AuditorError as exc:
+                if not received:
+                    click.echo(f"auditor: error: {exc}", err=True)
+                    sys.exit(exc.exit_code)
+            if received:
+                click.echo(f"auditor: interrupted by {signal.Signals(received[0]).name}",
+                           err=True)
+                sys.exit(128 + received[0])
+            return result
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[list[int]]:
+    """While the command runs, SIGINT and SIGTERM refuse every further AWS call and unwind the
+    main thread once; the signals received are collected in the list yielded."""
+    received: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop_calls()
+        if len(received) == 1:  # a second signal must not interrupt the unwinding of the first
+            raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # only the main thread may install handlers (a test's worker thread)
+        return
+    previous = {wanted: signal.signal(wanted, stop) for wanted in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for wanted, handler in previous.items():
+            signal.signal(wanted, handler)
 
 
 def globs(values: Sequence[str]) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.errors import ReadOnlyViolation
 from auditor.model import CollectionError, Scope
-from auditor.session import ClientFactory, forget_last_call, last_call
+from auditor.session import Cancelled, ClientFactory, forget_last_call, last_call
 
 log = logging.getLogger("auditor")
 T = TypeVar("T")
@@ -50,7 +50,10 @@ class Recorder:
         operation: str, resources: tuple[str, ...] = (), series: tuple[str, ...] = (),
         unread: tuple[str, ...] = (),
     ) -> CollectionError:
-        """Record `exc` as the failure of the call that raised it; return the record."""
+        """Record `exc` as the failure of the call that raised it; return the record.
+        An interrupted scan is no failure of the call: it ends the collector."""
+        if isinstance(exc, Cancelled):
+            raise exc
         called = last_call()
         if isinstance(exc, ClientError):
             error = exc.response.get("Error", {})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from auditor.collect.base import Recorder, chunks, parse_time
 from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import CollectionError, Scope
-from auditor.session import ClientFactory
+from auditor.session import ClientFactory, worker_pool
 
 MAX_QUERIES_PER_CALL = 500
 
@@ -64,7 +63,7 @@ def fetch_metrics(
 
     store: dict[MetricQuery, Series] = {}
     failed: dict[MetricQuery, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+    with worker_pool(max_workers) as pool:
         for part in pool.map(fetch, sorted(by_scope.items(), key=lambda kv: str(kv[0]))):
             store.update(part.series)
             failed.update(part.failed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,7 +21,7 @@ from auditor.collect import (
 from auditor.collect.base import Recorder, ScopeCollector
 from auditor.collect.invariants import incomplete
 from auditor.model import GLOBAL_REGION, Inventory, Scope, merge
-from auditor.session import ClientFactory
+from auditor.session import ClientFactory, worker_pool
 
 Collector = Callable[[ScopeCollector], Inventory]
 
@@ -68,7 +67,7 @@ def collect_inventory(
         (collector, ScopeCollector(Scope(target.account, region), target.clients, recorder,
                                    wanted, now))
         for target in targets for region in target.regions for collector in FOLLOW_UP]
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+    with worker_pool(max_workers) as pool:
         found = merge(pool.map(lambda job: job[0](job[1]), jobs))
         parts = [found, *pool.map(lambda job: job[0](job[1], found), follow)]
     scopes = tuple(Scope(t.account, r) for t in targets for r in t.regions)

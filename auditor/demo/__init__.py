@@ -35,7 +35,9 @@ The emulator is patched in-process while the demo runs, because stock moto canno
 - it answers listings in one page and takes batches of any size, where AWS pages and refuses
   (`paging.Paging`: ListFunctions 50 a page, DescribeServices 10 services a call, ...).
 Register `Demo.extra_hooks` (the paging hooks, then `Demo.hook`) on every client the scan
-builds: `ClientFactory(..., extra_hooks=demo.extra_hooks)`.
+builds: `ClientFactory(..., extra_hooks=demo.extra_hooks)`. The last of them refuses to send
+any request the emulator did not answer, so that a demo client outliving the emulator (a worker
+still running after Ctrl-C) cannot reach a real AWS endpoint.
 The patches are undone when the context exits; nothing outside the demo sees them.
 """
 
@@ -48,10 +50,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError
+
 from auditor.errors import DemoUnavailable
 
 try:
     from moto import mock_aws
+    from moto.core.models import botocore_stubber
 except ModuleNotFoundError as missing:
     # moto is the `demo` extra: a plain install audits real accounts without it.
     raise DemoUnavailable(
@@ -101,7 +106,19 @@ class Demo:
     def extra_hooks(self) -> tuple[tuple[str, Callable[..., Any]], ...]:
         """For `ClientFactory(extra_hooks=...)`. Paging first: a page token for a listing
         the responder answered (EKS add-ons, insights) must reach the paging hook."""
-        return (*self.paging.hooks, ("before-call.*.*", self.responder.hook))
+        return (*self.paging.hooks, ("before-call.*.*", self.responder.hook),
+                ("before-send", refuse_to_send))
+
+
+class LeftTheEmulator(BotoCoreError):
+    fmt = "the demo does not call AWS, and nothing emulated answered {url}"
+
+
+def refuse_to_send(request: Any, **_: Any) -> None:
+    """A botocore `before-send` handler: once moto's stubber is off (the emulator has exited),
+    a request would leave this machine for the real endpoint; refuse it, without a retry."""
+    if not botocore_stubber.enabled:
+        raise LeftTheEmulator(url=request.url)
 
 
 @contextmanager
