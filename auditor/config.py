@@ -18,6 +18,7 @@ from auditor.cost.workloads import MODEL_PARAMETERS
 from auditor.errors import ConfigError
 from auditor.findings import SEVERITIES, Category
 from auditor.params import ParamValue
+from auditor.pricing.discounts import FAMILIES
 from auditor.suppress import Suppression
 
 FORMATS = ("table", "json", "csv", "markdown", "html", "sarif", "ocsf")
@@ -65,9 +66,15 @@ class Config:
     """`[pricing] cache`: the price cache to read (default: where `pricing refresh` writes)."""
     free_tier: bool = False
     """`[pricing] free_tier`: subtract Lambda's monthly free tier from each function."""
+    discounts: Mapping[str, float] = field(default_factory=dict)
+    """`[pricing.discounts]`: private pricing, a fraction off list by platform family
+    (`lambda`, `fargate`, `ec2`), applied to every workload's options and current cost."""
     billing: bool = False
     """`[billing] enabled` / `--bill`: read what the account was billed (Cost Explorer) and
     what it pays (Savings Plans, Reserved Instances), and set the model against them."""
+    compute_optimizer: bool = False
+    """`[compute_optimizer] enabled` / `--compute-optimizer`: put Compute Optimizer's
+    recommendations beside the cost model's in each workload's evidence."""
     all_regions: bool = False
     """Scan every region enabled for each account (from ec2:DescribeRegions)."""
     org: bool = False
@@ -102,6 +109,7 @@ _TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
     "suppressions": (list, "an array of tables, [[suppressions]]"),
     "pricing": (dict, "a table, [pricing]"),
     "billing": (dict, "a table, [billing]"),
+    "compute_optimizer": (dict, "a table, [compute_optimizer]"),
     "all_regions": (bool, "true or false"),
     "org": (bool, "true or false"),
     "role_name": (str, "the role name to assume in each account"),
@@ -195,7 +203,9 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         suppressions=tuple(_suppression(where, i, entry)
                            for i, entry in enumerate(values.get("suppressions", []))),
         **_pricing(where, values.get("pricing", {})),
-        billing=_billing(where, values.get("billing", {})),
+        billing=_enabled(where, "billing", values.get("billing", {})),
+        compute_optimizer=_enabled(where, "compute_optimizer",
+                                   values.get("compute_optimizer", {})),
         all_regions=values.get("all_regions", False),
         org=values.get("org", False),
         role_name=values.get("role_name"),
@@ -299,9 +309,9 @@ def _suppression(where: str, index: int, entry: Any) -> Suppression:
     )
 
 
-def _billing(where: str, table: Mapping[str, Any]) -> bool:
-    """`[billing]`: `enabled` (a boolean)."""
-    place = f"{where}: [billing]"
+def _enabled(where: str, section: str, table: Mapping[str, Any]) -> bool:
+    """`[billing]`, `[compute_optimizer]`: `enabled` (a boolean)."""
+    place = f"{where}: [{section}]"
     for key, value in table.items():
         if key != "enabled":
             raise _unknown_key(place, key, ["enabled"])
@@ -310,15 +320,32 @@ def _billing(where: str, table: Mapping[str, Any]) -> bool:
 
 
 _PRICING = {"cache": (str, "the path of a price cache file"),
-            "free_tier": (bool, "true or false")}
+            "free_tier": (bool, "true or false"),
+            "discounts": (dict, "a table of fractions off list, [pricing.discounts]")}
 
 
 def _pricing(where: str, table: Mapping[str, Any]) -> dict[str, Any]:
-    """`[pricing]`: `cache` (a price cache path) and `free_tier` (a boolean)."""
+    """`[pricing]`: `cache` (a price cache path), `free_tier` (a boolean) and `discounts`."""
     place = f"{where}: [pricing]"
     for key, value in table.items():
         if key not in _PRICING:
             raise _unknown_key(place, key, list(_PRICING))
         wanted, what = _PRICING[key]
         _expect(place, key, value, wanted, what)
-    return {"pricing_cache": table.get("cache"), "free_tier": table.get("free_tier", False)}
+    return {"pricing_cache": table.get("cache"), "free_tier": table.get("free_tier", False),
+            "discounts": discount_fractions(f"{where}: [pricing.discounts]",
+                                            table.get("discounts", {}))}
+
+
+def discount_fractions(where: str, table: Mapping[str, Any]) -> dict[str, float]:
+    """Fractions off list by platform family (`lambda = 0.12`): from 0 up to, not
+    including, 1. A percentage (20 for 20%) is refused with the fraction it meant."""
+    for family, value in table.items():
+        if family not in FAMILIES:
+            raise _unknown_key(where, family, list(FAMILIES))
+        _expect(where, family, value, (int, float), "a fraction off list, e.g. 0.2 for 20%")
+        if not 0 <= value < 1:
+            hint = f" (did you mean {value / 100:g}?)" if 1 < value < 100 else ""
+            raise ConfigError(f"{where}: {family} must be a fraction from 0 up to 1 (0.2 is "
+                              f"20% off list), got {value!r}{hint}")
+    return {family: float(value) for family, value in table.items()}

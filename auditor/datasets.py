@@ -41,6 +41,19 @@ _ALL = (
             "EC2 instances tagged as EKS nodes (managed node groups, Karpenter, Auto Mode, "
             "self-managed), one filtered pass per region",
             ("ec2:DescribeInstances",), ("ec2-instance",)),
+    Dataset("ec2.reserved_instances", "ec2",
+            "active EC2 Reserved Instances, one call per region (with --bill)",
+            ("ec2:DescribeReservedInstances",), ("reserved-instance",)),
+    Dataset("savingsplans.plans", "savingsplans",
+            "active Savings Plans and their Lambda, Fargate and Linux EC2 rates in the scanned "
+            "regions (with --bill)",
+            ("savingsplans:DescribeSavingsPlans", "savingsplans:DescribeSavingsPlanRates"),
+            ("savings-plan",)),
+    Dataset("ce.savings_plans_coverage", "ce",
+            "Savings Plans coverage by service over the lookback: one Cost Explorer request "
+            "($0.01) per account with an active plan (with --bill)",
+            ("ce:GetSavingsPlansCoverage", "savingsplans:DescribeSavingsPlans"),
+            ("savings-plans-coverage",)),
     Dataset("ec2.spot_prices", "ec2",
             "the Spot price in effect of each instance type Spot nodes run, one call per "
             "region that has them", ("ec2:DescribeSpotPriceHistory",)),
@@ -113,6 +126,10 @@ _ALL = (
             ("rds:DescribeDBParameters", "rds:DescribeDBInstances")),
     Dataset("logs.log_groups", "logs", "CloudWatch log groups", ("logs:DescribeLogGroups",),
             ("log-group",)),
+    Dataset("ce.cost_and_usage", "ce",
+            "what Lambda, ECS, EKS, EC2 compute, API Gateway and Elastic Load Balancing were "
+            "billed over the lookback, at most 8 requests an account ($0.01 each)",
+            ("ce:GetCostAndUsage",)),
     Dataset("cloudwatch.metrics", "cloudwatch", "hourly metrics, up to 500 series a call",
             ("cloudwatch:GetMetricData",)),
     Dataset("elbv2.load_balancers", "elbv2",
@@ -122,13 +139,34 @@ _ALL = (
              "elasticloadbalancing:DescribeTargetGroups",
              "elasticloadbalancing:DescribeTargetHealth"),
             ("load-balancer", "target-group")),
+    # Compute Optimizer checks the caller may see the resources it recommends for: the
+    # listings its user guide names go with each recommendation call.
+    Dataset("compute_optimizer.lambda", "compute-optimizer",
+            "Compute Optimizer's recommendations for the functions priced, up to 1,000 a call",
+            ("compute-optimizer:GetEnrollmentStatus",
+             "compute-optimizer:GetLambdaFunctionRecommendations", "lambda:ListFunctions",
+             "lambda:ListProvisionedConcurrencyConfigs")),
+    Dataset("compute_optimizer.ecs", "compute-optimizer",
+            "Compute Optimizer's recommendations for the Fargate services priced, up to 1,000 "
+            "a call",
+            ("compute-optimizer:GetEnrollmentStatus",
+             "compute-optimizer:GetECSServiceRecommendations", "ecs:ListServices",
+             "ecs:ListClusters")),
 )
 
 DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in _ALL}
 
+OPTIMIZER_DATASETS = frozenset({"compute_optimizer.lambda", "compute_optimizer.ecs"})
+"""Read only with `--compute-optimizer` (`[compute_optimizer] enabled`), and only when the
+workloads are priced: evidence beside the cost model's, which no check reads."""
+
 ACCOUNT_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
 """Actions the scan needs whatever checks run (DescribeRegions checks that the regions asked
 for are enabled)."""
+
+BILLING_DATASETS = frozenset({"ce.cost_and_usage"})
+"""Read only with `--bill` (`[billing] enabled`), whatever checks run: the bill the cost model
+is set against, which no check reads."""
 
 
 def actions_for(dataset_names: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:

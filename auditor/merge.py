@@ -3,7 +3,8 @@
 Account-wide findings (IAM roles) come from every shard that scanned a region of that
 account, so findings are deduplicated by fingerprint; where shards disagree, a `fail` seen by
 one outweighs an `unknown` from another. Totals are recomputed from the joined findings and
-workloads, so nothing is counted twice.
+workloads, so nothing is counted twice. Billing sections join by account, region and platform,
+their discounts recomputed (`auditor.cost.bill.combine`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from auditor.cost.bill import combine
 from auditor.errors import ReportError
 from auditor.findings import Finding
 from auditor.report.document import ErrorEntry, Report, Stats
@@ -74,6 +76,7 @@ def merge(reports: Sequence[Report]) -> Report:
         tool_version=first.tool_version,
         resource_tags=tags,
         baselined=frozenset().union(*(r.baselined for r in reports)),
+        billing=combine([r.billing for r in reports]),
     )
 
 

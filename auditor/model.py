@@ -434,6 +434,94 @@ class TargetGroup(Resource):
         return "targetgroup/" + self.arn.split(":targetgroup/", 1)[-1]
 
 
+# --------------------------------------------------------------------------- commitments
+
+
+@dataclass(frozen=True)
+class SavingsPlanRate:
+    """What one usage type costs under a Savings Plan (`DescribeSavingsPlanRates`)."""
+
+    product: str
+    """`Lambda`, `Fargate` or `EC2`."""
+    region: str
+    usage_type: str
+    """`USE1-Fargate-vCPU-Hours:perCPU`, `USE1-Lambda-GB-Second-ARM`, `BoxUsage:m6i.large`..."""
+    usd: float
+    """Dollars a unit (an hour, a GB-second) under the plan."""
+    instance_type: str | None = None
+
+
+@dataclass(frozen=True)
+class SavingsPlan(Resource):
+    """A Savings Plan of the account (`DescribeSavingsPlans`; `region` is the scan's global
+    scope, `plan_region` the one an EC2 Instance plan is bought for), with its rates for
+    Lambda, Fargate and Linux EC2 in the scanned regions."""
+
+    plan_id: str
+    plan_type: str
+    """`Compute`, `EC2Instance`, `SageMaker` or `Database`."""
+    state: str
+    commitment_per_hour: float
+    payment_option: str
+    term_seconds: int
+    products: tuple[str, ...]
+    plan_region: str | None
+    ec2_instance_family: str | None
+    rates: tuple[SavingsPlanRate, ...] = ()
+
+    kind = "savings-plan"
+
+
+@dataclass(frozen=True)
+class CoveredSpend:
+    """One service's Savings-Plan-eligible spend over a window, at on-demand prices."""
+
+    covered_usd: float
+    """What the plans covered (`SpendCoveredBySavingsPlans`)."""
+    total_usd: float
+    """Covered plus on demand (`TotalCost`)."""
+
+
+@dataclass(frozen=True)
+class SavingsPlansCoverage(Resource):
+    """How much of the account's eligible spend its Savings Plans covered in the scanned
+    regions over the lookback (`GetSavingsPlansCoverage` by SERVICE): one record an account."""
+
+    start: str
+    end: str
+    """The window, `YYYY-MM-DD`, end exclusive (Cost Explorer's)."""
+    regions: tuple[str, ...]
+    by_service: Mapping[str, CoveredSpend]
+    """By Cost Explorer's SERVICE name (`AWS Lambda`, `Amazon Elastic Container Service`...)."""
+
+    kind = "savings-plans-coverage"
+
+
+@dataclass(frozen=True)
+class ReservedInstance(Resource):
+    """An EC2 Reserved Instance purchase (`DescribeReservedInstances`)."""
+
+    reservation_id: str
+    instance_type: str
+    instance_count: int
+    state: str
+    product_description: str
+    """`Linux/UNIX`, `Windows`..."""
+    tenancy: str
+    zonal: bool
+    """Bought for one Availability Zone (no size flexibility) rather than the region."""
+    offering_type: str
+    """`No Upfront`, `Partial Upfront`, `All Upfront`."""
+    duration_seconds: int
+    fixed_price: float
+    """Paid upfront for each instance, for the whole term."""
+    hourly_price: float
+    """Charged for each instance every hour of the term (`UsagePrice` plus the hourly
+    `RecurringCharges`)."""
+
+    kind = "reserved-instance"
+
+
 # --------------------------------------------------------------------------- EKS
 
 
@@ -793,6 +881,71 @@ class LogGroup(Resource):
     kind = "log-group"
 
 
+# --------------------------------------------------------------------------- Compute Optimizer
+
+
+@dataclass(frozen=True)
+class OptimizerSaving:
+    """Compute Optimizer's estimate of what its recommendation saves a month, in its terms."""
+
+    amount: float
+    currency: str
+    """`USD` or `CNY`, as Compute Optimizer states it."""
+    percent: float | None
+    """Of the resource's monthly cost, as Compute Optimizer prices it."""
+
+
+@dataclass(frozen=True)
+class OptimizerRecommendation:
+    """Compute Optimizer's recommendation for one Lambda function or ECS service on Fargate
+    (`GetLambdaFunctionRecommendations`, `GetECSServiceRecommendations`): evidence beside the
+    cost model's figures, never one of them."""
+
+    resource_arn: str
+    """The function (unqualified) or service it is about."""
+    account: str
+    region: str
+    finding: str
+    """`Optimized`, `NotOptimized` or `Unavailable` (Lambda); `Optimized`, `Overprovisioned`
+    or `Underprovisioned` (ECS); `Unavailable` too for a service the ECS call answered with an
+    error instead (its code in `reasons`, its text in `message`)."""
+    reasons: tuple[str, ...]
+    current_memory_mb: int | None
+    recommended_memory_mb: int | None
+    """Of the top-ranked option; None when there is none."""
+    saving: OptimizerSaving | None
+    """At on-demand prices (`savingsOpportunity`)."""
+    saving_after_discounts: OptimizerSaving | None
+    """With the account's Savings Plans and other discounts
+    (`savingsOpportunityAfterDiscounts`)."""
+    saving_basis: str | None
+    """Where its prices come from (`savingsEstimationMode.source`): `PublicPricing`,
+    `CostExplorerRightsizing` or `CostOptimizationHub`."""
+    lookback_days: float | None
+    performance_risk: str | None
+    refreshed_at: datetime | None
+    current_cpu_units: int | None = None
+    recommended_cpu_units: int | None = None
+    """ECS only: CPU units of the task (1,024 a vCPU)."""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class OptimizerEnrollment:
+    """Whether the account is enrolled in Compute Optimizer, as one region answered
+    `GetEnrollmentStatus` (or a recommendation call refused with `OptInRequiredException`)."""
+
+    account: str
+    region: str
+    status: str
+    """`Active`, `Inactive`, `Pending` or `Failed`."""
+    reason: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == "Active"
+
+
 # --------------------------------------------------------------------------- the inventory
 
 
@@ -842,6 +995,9 @@ class Inventory:
     task_definitions: tuple[TaskDefinition, ...] = ()
     container_instances: tuple[ContainerInstance, ...] = ()
     scalable_targets: tuple[ScalableTarget, ...] = ()
+    savings_plans: tuple[SavingsPlan, ...] = ()
+    savings_plans_coverage: tuple[SavingsPlansCoverage, ...] = ()
+    reserved_instances: tuple[ReservedInstance, ...] = ()
     eks_clusters: tuple[EksCluster, ...] = ()
     eks_nodegroups: tuple[EksNodegroup, ...] = ()
     fargate_profiles: tuple[FargateProfile, ...] = ()
@@ -864,6 +1020,9 @@ class Inventory:
     log_groups: tuple[LogGroup, ...] = ()
     load_balancers: tuple[LoadBalancer, ...] = ()
     target_groups: tuple[TargetGroup, ...] = ()
+    optimizer_recommendations: tuple[OptimizerRecommendation, ...] = ()
+    optimizer_enrollment: tuple[OptimizerEnrollment, ...] = ()
+    """Read only with `--compute-optimizer`: evidence about the workloads, not resources."""
     errors: tuple[CollectionError, ...] = ()
     ended: tuple[Resource, ...] = ()
     """Resources whose lifecycle has ended (`Resource.ended`). They are moved here from the
@@ -1071,10 +1230,25 @@ class Inventory:
                 price.availability_zone] = price
         return dict(grouped)
 
+    # ---- Compute Optimizer
+
+    def optimizer_recommendation(self, arn: str) -> OptimizerRecommendation | None:
+        return self._optimizer_recommendations.get(arn)
+
+    @cached_property
+    def _optimizer_recommendations(self) -> dict[str, OptimizerRecommendation]:
+        return {r.resource_arn: r for r in self.optimizer_recommendations}
+
+    def optimizer_enrollment_in(self, scope: Scope) -> OptimizerEnrollment | None:
+        """How the scope's region answered for the account, if it was asked."""
+        return next((e for e in self.optimizer_enrollment
+                     if (e.account, e.region) == (scope.account, scope.region)), None)
+
 
 _RESOURCE_FIELDS = tuple(
     f.name for f in fields(Inventory) if f.name not in (
-        "scopes", "errors", "ended", "spot_prices")
+        "scopes", "errors", "ended", "optimizer_recommendations", "optimizer_enrollment",
+        "spot_prices")
 )
 
 

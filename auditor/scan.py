@@ -24,10 +24,14 @@ from auditor.accounts import (
 )
 from auditor.check import Check
 from auditor.collect.base import Recorder
+from auditor.collect.billing import collect_bills
 from auditor.collect.cloudwatch import fetch_metrics
+from auditor.collect.commitments import DATASETS as COMMITMENT_DATASETS
 from auditor.collect.runner import Target, collect_inventory
 from auditor.config import Config
+from auditor.cost.bill import SOURCE, reconcile
 from auditor.cost.workloads import Costs, assumptions_from
+from auditor.datasets import BILLING_DATASETS, OPTIMIZER_DATASETS
 from auditor.engine import (
     MetricPlan,
     Registry,
@@ -43,6 +47,7 @@ from auditor.errors import ConfigError, NothingCollected
 from auditor.metrics import MetricStore
 from auditor.model import GLOBAL_REGION, CollectionError, Scope
 from auditor.pricing.cache import load_price_book
+from auditor.pricing.discounts import private
 from auditor.report.document import ErrorEntry, Report, Stats
 from auditor.session import CallStats, ClientFactory, Hook, RetryPolicy, resume_calls
 from auditor.suppress import resource_tags
@@ -63,6 +68,24 @@ def registry_for(config: Config) -> Registry:
 def select_checks(config: Config) -> list[Check]:
     registry = registry_for(config)
     return instantiate(registry.select(config.checks, config.skip_checks), config.thresholds)
+
+
+def billing_datasets(config: Config) -> frozenset[str]:
+    """The bill, with `--bill`, whatever checks run."""
+    return BILLING_DATASETS if config.billing else frozenset()
+
+
+def commitment_datasets(config: Config, checks: list[Check]) -> frozenset[str]:
+    """Savings Plans, their coverage and Reserved Instances, with `--bill`, when the workloads
+    they discount are priced."""
+    return COMMITMENT_DATASETS if config.billing and needs_costs(checks) else frozenset()
+
+
+def optimizer_datasets(config: Config, checks: list[Check]) -> frozenset[str]:
+    """Compute Optimizer's recommendations, with `--compute-optimizer`, when the workloads
+    they sit beside are priced."""
+    return OPTIMIZER_DATASETS if config.compute_optimizer and needs_costs(checks) \
+        else frozenset()
 
 
 @dataclass(frozen=True)
@@ -185,7 +208,8 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
     started = time.monotonic()
     now = (now or datetime.now(UTC)).astimezone(UTC)
     checks = select_checks(config)
-    wanted = wanted_datasets(checks)
+    wanted = (wanted_datasets(checks) | optimizer_datasets(config, checks)
+              | billing_datasets(config) | commitment_datasets(config, checks))
 
     session = _session(config, env)
     stats = CallStats()
@@ -193,7 +217,8 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
     shard = parse_shard(config.shard)
     targets = _targets(config, session, stats, recorder, env, shard)
 
-    inventory = collect_inventory(targets, wanted, now, recorder, config.max_workers)
+    inventory = collect_inventory(targets, wanted, now, recorder, config.max_workers,
+                                  config.lookback_days)
     resources = sum(1 for _ in inventory.resources())
     if resources == 0 and recorder.errors and all(
             inventory.failed_datasets(scope) for scope in inventory.scopes):
@@ -204,9 +229,16 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
             "permissions against `auditor iam-policy`"
         )
 
+    # Whole UTC days of the window the metrics are read over: Cost Explorer bills by day.
+    bill_start, bill_end = (moment.date() for moment in metric_window(now, config.lookback_days))
+    bills = collect_bills(targets, wanted, bill_start, bill_end, recorder, now,
+                          config.max_workers)
+
     prices = load_price_book(Path(config.pricing_cache).expanduser() if config.pricing_cache
                              else None,
-                             use_cache=not env.demo, free_tier=config.free_tier)
+                             use_cache=not env.demo, free_tier=config.free_tier
+                             ).with_discounts(private(config.discounts,
+                                                      "private pricing ([pricing.discounts])"))
     clients = {target.account: target.clients for target in targets}
     plan = plan_metrics(checks, inventory, now, config.lookback_days, prices)
     metrics = _metrics(plan, config, now, clients, recorder)
@@ -223,6 +255,7 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
                    tuple(checks_affected(e, checks, plan)), (*e.unread, *e.resources))
         for e in (*inventory.errors, *run.errors)
     )
+    workloads = tuple(w.to_dict() for w in costs.estimates)
     return Report(
         generated_at=now,
         accounts=inventory.accounts,
@@ -234,10 +267,13 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
                     len(metrics.series)),
         checks_run=tuple(c.id for c in checks),
         pricing=prices.describe(),
-        workloads=tuple(w.to_dict() for w in costs.estimates),
+        workloads=workloads,
         demo=env.demo,
         resource_tags=resource_tags(inventory, run.findings),
         shard=str(shard) if shard else None,
+        billing=reconcile(bills, workloads, bill_start, bill_end,
+                          SOURCE + (" (emulated)" if env.demo else ""))
+        if config.billing else None,
     )
 
 

@@ -53,16 +53,21 @@ class MigrationOpportunity(Check):
         staying = ("" if in_place is current else
                    f" (the best on its own platform, {in_place.platform}, is "
                    f"${in_place.monthly_usd:,.2f})")
+        flip = estimate.rates_flip
+        flipped = ("" if flip is None else
+                   f" Effective rates make the difference: at list prices "
+                   f"{flip['at_list']['recommended_platform']} would be the cheapest.")
         return self.finding(
             estimate.resource,
             f"{estimate.name} costs ${current.monthly_usd:,.2f}/month on {current.platform}"
             f"{staying}; on {best.platform} it would cost ${best.monthly_usd:,.2f}, "
             f"${saving:,.2f}/month ({saving / current.monthly_usd:.0%}) less "
-            f"(confidence {estimate.confidence}).",
+            f"(confidence {estimate.confidence}).{flipped}",
             {
                 "current": {"platform": current.platform, "monthly_usd": current.monthly_usd,
                             "breakdown": {line.name: line.usd for line in current.lines},
-                            "arithmetic": {line.name: line.formula for line in current.lines}},
+                            "arithmetic": {line.name: line.formula for line in current.lines},
+                            "rates": current.rates},
                 "best_in_place": {"platform": in_place.platform,
                                   "monthly_usd": in_place.monthly_usd},
                 "recommended": best.to_dict(),
@@ -73,6 +78,7 @@ class MigrationOpportunity(Check):
                 "arithmetic": (f"{in_place.platform} ${in_place.monthly_usd:,.2f} - "
                                f"{best.platform} ${best.monthly_usd:,.2f} = ${saving:,.2f}"),
                 "prices": ctx.prices.in_region(estimate.resource.region).describe(),
+                **({"rates_flip": dict(flip)} if flip else {}),
             },
             monthly_savings_usd=saving,
             savings_kind="migration",

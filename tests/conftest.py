@@ -64,12 +64,25 @@ def shared_demo() -> SharedDemo:
 
 @pytest.fixture(scope="session")
 def demo_report(shared_demo: SharedDemo) -> Report:
-    """The report of a full scan of the shared demo account, scanned once per process."""
+    """The report of a full scan of the shared demo account, scanned once per process, with
+    its bill (`--bill`), as `auditor scan --demo` runs."""
     from auditor.config import Config
     from auditor.scan import Environment, scan
 
     with shared_demo.active() as demo:
-        return scan(Config(regions=demo.account.regions),
+        return scan(Config(regions=demo.account.regions, billing=True),
+                    Environment(hooks=demo.extra_hooks, demo=True), demo.account.now)
+
+
+@pytest.fixture(scope="session")
+def optimizer_report(shared_demo: SharedDemo) -> Report:
+    """`demo_report`'s scan with `--compute-optimizer`: the demo's emulated Compute Optimizer
+    answers for some of its workloads."""
+    from auditor.config import Config
+    from auditor.scan import Environment, scan
+
+    with shared_demo.active() as demo:
+        return scan(Config(regions=demo.account.regions, billing=True, compute_optimizer=True),
                     Environment(hooks=demo.extra_hooks, demo=True), demo.account.now)
 
 

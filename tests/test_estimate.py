@@ -177,6 +177,10 @@ def test_request_counts(text: str, value: float) -> None:
     (["--requests-per-month", "10M", "--price", "nonsense"], "--price: 'nonsense' is not KEY"),
     (["--requests-per-month", "10M", "--memory-mb", "-5"], "--memory-mb must be a number >= 1"),
     (["--requests-per-month", "10M", "--format", "yaml"], "--format must be one of table, json"),
+    (["--requests-per-month", "10M", "--discount", "fargat=0.4"], "did you mean 'fargate'?"),
+    (["--requests-per-month", "10M", "--discount", "fargate=46"], "(did you mean 0.46?)"),
+    (["--requests-per-month", "10M", "--discount", "fargate"], "is not PLATFORM=FRACTION"),
+    (["--requests-per-month", "10M", "--discount", "ec2=0.3"], "prices no EC2 option"),
 ])
 def test_bad_flags_are_one_line_and_exit_2(args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, ["estimate", *args])
@@ -184,3 +188,44 @@ def test_bad_flags_are_one_line_and_exit_2(args: list[str], message: str) -> Non
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+DISCOUNTED = ["--discount", "fargate=0.46", "--discount", "lambda=17%"]
+"""A 3-year Compute Savings Plan's rates: 46% off Fargate, 17% off Lambda."""
+
+
+def test_no_discount_prices_every_option_at_list() -> None:
+    document = as_json(*LARGE, *LAMBDA, *ARTICLE, "--alb-monthly-usd", "66.20")
+    assert {o["rates"] for o in document["options"]} == {"list"}
+    assert "discounts" not in document["inputs"]["prices"]
+
+
+def test_a_compute_savings_plan_makes_fargate_cheaper_where_list_prices_say_lambda() -> None:
+    flags = ["--requests-per-month", "40M", "--tasks", "2", *LAMBDA]
+    listed, effective = as_json(*flags), as_json(*flags, *DISCOUNTED)
+    costs = {name: {o["platform"]: o["monthly_usd"] for o in document["options"]}
+             for name, document in (("list", listed), ("effective", effective))}
+    assert listed["cheapest"] == "lambda-arm"
+    assert (costs["list"]["lambda-arm"], costs["list"]["ecs-fargate-arm"]) == (74.67, 77.30)
+    assert effective["cheapest"] == "ecs-fargate-arm"
+    assert (costs["effective"]["lambda-arm"], costs["effective"]["ecs-fargate-arm"]) == (
+        70.13, 50.77)
+    # A plan discounts compute: Lambda's duration, not its requests or API Gateway.
+    lam, fargate = option(effective, "lambda-arm"), option(effective, "ecs-fargate-arm")
+    assert lam["breakdown"]["requests"] == option(listed, "lambda-arm")["breakdown"]["requests"]
+    assert lam["arithmetic"]["duration"] == (
+        "40,000,000 x 0.1 s x 0.5 GB x $0.0000133334/GB-s x (1 - 17%: stated with --discount)")
+    assert lam["rates"] == "effective: 17% off Lambda: stated with --discount"
+    assert fargate["rates"] == "effective: 46% off Fargate: stated with --discount"
+    assert fargate["breakdown"]["load_balancer"] == option(
+        listed, "ecs-fargate-arm")["breakdown"]["load_balancer"]
+    assert option(effective, "ecs-fargate-spot")["rates"] == "list"
+    assert (listed["crossover_requests_per_month"],
+            effective["crossover_requests_per_month"]) == (49_536_401, 33_076_624)
+    assert ("Effective rates change the answer: at list prices lambda-arm would be the cheapest "
+            "($74.67 a month); with the discounts, ecs-fargate-arm is ($50.77)."
+            in effective["assumptions"])
+    assert effective["inputs"]["prices"]["discounts"] == (
+        "46% off Fargate: stated with --discount; 17% off Lambda: stated with --discount")
+    assert ("Rates: effective, 46% off Fargate: stated with --discount; 17% off Lambda: "
+            "stated with --discount") in run(*flags, *DISCOUNTED).output

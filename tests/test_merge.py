@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import boto3
@@ -12,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from auditor.cli import main
+from auditor.cost.bill import Billing, Reconciled
 from auditor.findings import Category, Finding, Severity
 from auditor.merge import merge
 from auditor.report.document import Report, Stats, to_dict
@@ -42,6 +45,27 @@ def test_merge_deduplicates_account_wide_findings_and_prefers_fail_over_unknown(
     assert merged.stats.api_calls == 12
     assert merged.stats.api_calls_by_operation == {"ecs:ListClusters": 12}
     assert merged.shard is None
+
+
+def test_shards_merge_their_bills(tmp_path: Path) -> None:
+    def billed(region: str, paid: float, listed: float) -> Billing:
+        return Billing("Cost Explorer", date(2026, 11, 9), date(2026, 11, 23), 4,
+                       (Reconciled(f.ACCOUNT, region, "lambda", paid, 0.9 * paid, 0.9),),
+                       {"lambda": round(1 - paid / listed, 4)})
+
+    a = replace(report((), "us-east-1", 5, "0/3"), billing=billed("us-east-1", 90.0, 100.0))
+    b = replace(report((), "eu-west-1", 5, "1/3"), billing=billed("eu-west-1", 30.0, 60.0))
+    c = report((), "ap-south-1", 5, "2/3")
+    files = [write(tmp_path / f"{n}.json", r) for n, r in enumerate((a, b, c))]
+    result = CliRunner().invoke(main, ["merge", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    bill = json.loads(result.output)["billing"]
+    assert [(r["region"], r["billed_usd"]) for r in bill["by_platform"]] == [
+        ("us-east-1", 90.0), ("eu-west-1", 30.0)]
+    assert bill["calls"] == 8
+    assert bill["effective_discount"] == {"lambda": 0.25}, "120 paid of 160 listed"
+    assert bill["notes"] == ["1 of 3 reports carry no billing (scanned without --bill): their "
+                             "accounts and regions are not reconciled."]
 
 
 def write(path: Path, rep: Report) -> Path:

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
 from auditor.cli.common import fails_cleanly, load_config, selection_options, with_selection
-from auditor.datasets import ACCOUNT_ACTIONS
+from auditor.datasets import ACCOUNT_ACTIONS, actions_for
 from auditor.docs import checks_markdown, thresholds_toml
-from auditor.scan import registry_for, select_checks
+from auditor.scan import (
+    billing_datasets,
+    commitment_datasets,
+    optimizer_datasets,
+    registry_for,
+    select_checks,
+)
 
 
 @click.command("checks")
@@ -52,13 +59,26 @@ def checks_command(config_path: Path | None, checks: tuple[str, ...],
 
 @click.command("iam-policy")
 @selection_options
+@click.option("--compute-optimizer/--no-compute-optimizer", "compute_optimizer", default=None,
+              help="Include what `scan --compute-optimizer` reads.")
+@click.option("--bill/--no-bill", "billing", default=None,
+              help="Include what `scan --bill` reads (Cost Explorer, Savings Plans, Reserved "
+                   "Instances).")
 @fails_cleanly
 def iam_policy_command(config_path: Path | None, checks: tuple[str, ...],
-                       skip_checks: tuple[str, ...], checks_dirs: tuple[Path, ...]) -> None:
+                       skip_checks: tuple[str, ...], checks_dirs: tuple[Path, ...],
+                       compute_optimizer: bool | None, billing: bool | None) -> None:
     """Print the least-privilege, read-only IAM policy the selected checks need."""
     config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
-    actions = set(ACCOUNT_ACTIONS)
-    for check in select_checks(config):
+    if compute_optimizer is not None:
+        config = replace(config, compute_optimizer=compute_optimizer)
+    if billing is not None:
+        config = replace(config, billing=billing)
+    selected = select_checks(config)
+    actions = set(ACCOUNT_ACTIONS) | actions_for(optimizer_datasets(config, selected)
+                                                 | billing_datasets(config)
+                                                 | commitment_datasets(config, selected))
+    for check in selected:
         actions |= check.iam_actions
     policy = {
         "Version": "2012-10-17",

@@ -16,12 +16,14 @@ import click
 from botocore.exceptions import ProfileNotFound
 
 from auditor.cli.common import fails_cleanly
+from auditor.config import discount_fractions
 from auditor.cost.model import FRONT_DOORS, LAMBDA_PLATFORMS, Assumptions
 from auditor.cost.scenario import Scenario, estimate
 from auditor.cost.text import render_estimate
 from auditor.errors import ConfigError
 from auditor.pricing.book import PriceBook
 from auditor.pricing.cache import default_cache_path, load_price_book, write_cache
+from auditor.pricing.discounts import Discount, private
 from auditor.pricing.refresh import PRICING_REGION, refresh
 from auditor.session import CallStats, ClientFactory
 
@@ -71,6 +73,25 @@ def parse_prices(items: tuple[str, ...]) -> dict[str, float]:
     return prices
 
 
+def parse_discounts(items: tuple[str, ...]) -> dict[str, Discount]:
+    """`fargate=0.46` or `fargate=46%` (repeatable): a share off a platform's list prices."""
+    fractions: dict[str, float] = {}
+    for item in items:
+        family, sep, value = item.partition("=")
+        text = value.strip()
+        if not sep or not family.strip():
+            raise ConfigError(f"--discount: {item!r} is not PLATFORM=FRACTION, e.g. "
+                              "--discount fargate=0.46 or --discount lambda=17%")
+        number = parse_number(f"--discount {family.strip()}", text.removesuffix("%"))
+        assert number is not None
+        fractions[family.strip()] = number / 100 if text.endswith("%") else number
+    stated = discount_fractions("--discount", fractions)
+    if "ec2" in stated:
+        raise ConfigError("--discount ec2: auditor estimate prices no EC2 option; discount "
+                          "lambda or fargate")
+    return private(stated, "stated with --discount")
+
+
 def _choice(flag: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ConfigError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
@@ -96,6 +117,9 @@ def _choice(flag: str, value: str, allowed: tuple[str, ...]) -> str:
               help="GB of memory per Fargate task.")
 @click.option("--price", "prices", multiple=True, metavar="KEY=VALUE",
               help="Override a price (repeatable), e.g. lambda_arm_gb_s=0.0000133.")
+@click.option("--discount", "discounts", multiple=True, metavar="PLATFORM=FRACTION",
+              help="Price a platform at effective rates (repeatable): a Savings Plan's or "
+                   "private discount off its compute, e.g. fargate=0.46, lambda=17%.")
 @click.option("--alb-monthly-usd", "alb", metavar="USD",
               help="State the ALB's monthly cost instead of modelling its LCUs.")
 @click.option("--rps-per-vcpu", metavar="RPS",
@@ -112,7 +136,8 @@ def _choice(flag: str, value: str, allowed: tuple[str, ...]) -> str:
 @fails_cleanly
 def estimate_command(requests: str | None, duration: str, memory_mb: str, arch: str,
                      front_door: str, peak_rps: str | None, tasks: str | None, vcpu: str,
-                     memory_gb: str, prices: tuple[str, ...], alb: str | None,
+                     memory_gb: str, prices: tuple[str, ...], discounts: tuple[str, ...],
+                     alb: str | None,
                      rps_per_vcpu: str | None, peak_factor: str | None, interruptible: bool,
                      free_tier: bool, price_cache: Path | None, embedded_prices: bool,
                      fmt: str) -> None:
@@ -140,7 +165,8 @@ def estimate_command(requests: str | None, duration: str, memory_mb: str, arch: 
         vcpu=_required("--vcpu", vcpu),
         memory_gb=_required("--memory-gb", memory_gb),
         alb_monthly_usd=parse_number("--alb-monthly-usd", alb),
-        prices=book.with_prices(parse_prices(prices)),
+        prices=book.with_prices(parse_prices(prices)).with_discounts(
+            parse_discounts(discounts)),
         assumptions=assumptions,
     )
     result = estimate(scenario)

@@ -68,6 +68,9 @@ from auditor.suppress import apply_suppressions
 @click.option("--bill/--no-bill", "billing", default=None,
               help="Set the model against the bill: Cost Explorer (at most 8 calls an account, "
                    "$0.01 each), Savings Plans and Reserved Instances.")
+@click.option("--compute-optimizer/--no-compute-optimizer", "compute_optimizer", default=None,
+              help="Put AWS Compute Optimizer's Lambda and Fargate recommendations beside ours "
+                   "in each workload's evidence (the account must be enrolled).")
 @click.option("--max-workers", type=click.IntRange(1, 64),
               help="Parallel API workers (default 8).")
 @click.option("--demo", is_flag=True,
@@ -83,7 +86,8 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
                  checks_dirs: tuple[Path, ...], lookback_days: int | None,
                  formats: tuple[str, ...], output: str | None, baseline: Path | None,
                  fail_on: str | None, allow_unknown: bool | None, billing: bool | None,
-                 max_workers: int | None, demo: bool, quiet: bool, verbose: bool) -> None:
+                 compute_optimizer: bool | None, max_workers: int | None, demo: bool,
+                 quiet: bool, verbose: bool) -> None:
     """Collect, run the checks, and report."""
     if verbose:
         # The auditor's own logger only: botocore's debug log prints whole response bodies,
@@ -104,7 +108,10 @@ def scan_command(config_path: Path | None, profile: str | None, regions: tuple[s
         baseline=str(baseline) if baseline else config.baseline,
         fail_on=fail_on or config.fail_on,
         allow_unknown=config.allow_unknown if allow_unknown is None else allow_unknown,
-        billing=config.billing if billing is None else billing,
+        # The demo sets its model against its emulated bill unless told --no-bill.
+        billing=(config.billing or demo) if billing is None else billing,
+        compute_optimizer=(config.compute_optimizer if compute_optimizer is None
+                           else compute_optimizer),
         max_workers=max_workers or config.max_workers,
         all_regions=config.all_regions if all_regions is None else all_regions,
         org=config.org if org is None else org,

@@ -120,6 +120,10 @@ class ScopeCollector:
     recorder: Recorder
     wanted: frozenset[str]
     now: datetime
+    regions: tuple[str, ...] = ()
+    """The account's regions in this scan, for account-wide readers that ask about them."""
+    lookback_days: int = 14
+    """The window usage is judged over, for readers of what it cost (Cost Explorer)."""
 
     def client(self, service: str) -> Any:
         return self.clients.client(service, self._client_region)

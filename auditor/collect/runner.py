@@ -9,6 +9,7 @@ from datetime import datetime
 from auditor.collect import (
     apigateway,
     autoscaling,
+    compute_optimizer,
     ec2,
     ecs,
     eks,
@@ -19,6 +20,7 @@ from auditor.collect import (
     rds,
 )
 from auditor.collect.base import Recorder, ScopeCollector
+from auditor.collect.commitments import reserved_instances, savings_plans
 from auditor.collect.invariants import incomplete
 from auditor.model import GLOBAL_REGION, Inventory, Scope, merge
 from auditor.session import ClientFactory, worker_pool
@@ -27,11 +29,11 @@ Collector = Callable[[ScopeCollector], Inventory]
 
 REGIONAL: tuple[Collector, ...] = (
     ec2.collect, ecs.collect, autoscaling.collect, eks.collect, lambda_.collect, rds.collect,
-    logs.collect, elbv2.collect, apigateway.collect,
+    logs.collect, elbv2.collect, apigateway.collect, reserved_instances,
 )
-ACCOUNT_WIDE: tuple[Collector, ...] = (iam.collect,)
+ACCOUNT_WIDE: tuple[Collector, ...] = (iam.collect, savings_plans)
 FollowUp = Callable[[ScopeCollector, Inventory], Inventory]
-FOLLOW_UP: tuple[FollowUp, ...] = (ec2.spot_prices,)
+FOLLOW_UP: tuple[FollowUp, ...] = (compute_optimizer.collect, ec2.spot_prices)
 """Regional collectors that ask about what the first pass found (they name its ARNs, or the
 instance types its Spot nodes run)."""
 
@@ -51,12 +53,14 @@ def collect_inventory(
     now: datetime,
     recorder: Recorder,
     max_workers: int = 8,
+    lookback_days: int = 14,
 ) -> Inventory:
     jobs: list[tuple[Collector, ScopeCollector]] = []
     for target in targets:
         for collector in ACCOUNT_WIDE:
             scope = Scope(target.account, GLOBAL_REGION)
-            jobs.append((collector, ScopeCollector(scope, target.clients, recorder, wanted, now)))
+            jobs.append((collector, ScopeCollector(scope, target.clients, recorder, wanted, now,
+                                                   target.regions, lookback_days)))
         for region in target.regions:
             scope = Scope(target.account, region)
             for collector in REGIONAL:

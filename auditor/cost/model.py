@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.pricing.book import HOURS_PER_MONTH, SECONDS_PER_MONTH, PriceBook, cents, rate
+from auditor.pricing.discounts import Discount
 from auditor.pricing.fargate import FargateSize, cheapest_fitting
 
 LAMBDA_MAX_DURATION_MS = 15 * 60 * 1000
@@ -85,10 +86,21 @@ class Line:
     name: str
     exact: float
     formula: str
+    rates: tuple[str, ...] = ()
+    """The discounts it was priced with (`Discount.label`); none: at list."""
 
     @property
     def usd(self) -> float:
         return cents(self.exact)
+
+
+def at_rates(name: str, list_usd: float, formula: str, discount: Discount | None) -> Line:
+    """A line at list price, or at the effective rate when the book discounts it: then its
+    arithmetic ends with the discount and where it came from."""
+    if discount is None:
+        return Line(name, list_usd, formula)
+    return Line(name, list_usd * (1 - discount.fraction), formula + discount.formula(),
+                (discount.label,))
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,12 @@ class Option:
     def family(self) -> str:
         return FAMILIES.get(self.platform, self.platform)
 
+    @property
+    def rates(self) -> str:
+        """`list`, or `effective: ` and the discounts its lines were priced with."""
+        labels = dict.fromkeys(label for line in self.lines for label in line.rates)
+        return "effective: " + "; ".join(labels) if labels else "list"
+
     def line(self, name: str) -> Line | None:
         return next((line for line in self.lines if line.name == name), None)
 
@@ -132,6 +150,7 @@ class Option:
             "arithmetic": {line.name: line.formula for line in self.lines},
             "shape": dict(self.shape),
             "assumptions": list(self.notes),
+            "rates": self.rates,
         }
 
 
@@ -244,18 +263,19 @@ def lambda_option(prices: PriceBook, traffic: Traffic, shape: LambdaShape, a: As
                       f"{count(n)} x ${rate(per_million)}/M{free_note}"))
 
     on_demand_gb_s = gb_s
+    discount = prices.discount("lambda")
     if shape.provisioned > 0:
         capacity = shape.provisioned * gb * SECONDS_PER_MONTH
         price = prices.provisioned_gb_s(shape.arch)
-        lines.append(Line("provisioned_concurrency", capacity * price,
-                          f"{shape.provisioned} x {gb:g} GB x {count(SECONDS_PER_MONTH)} s x "
-                          f"${rate(price)}/GB-s"))
+        lines.append(at_rates("provisioned_concurrency", capacity * price,
+                              f"{shape.provisioned} x {gb:g} GB x {count(SECONDS_PER_MONTH)} s "
+                              f"x ${rate(price)}/GB-s", discount))
         served = min(gb_s, capacity)
         on_demand_gb_s = gb_s - served
         duration_price = prices.provisioned_duration_gb_s(shape.arch)
-        lines.append(Line("provisioned_duration", served * duration_price,
-                          f"{count(served)} GB-s on provisioned environments x "
-                          f"${rate(duration_price)}/GB-s"))
+        lines.append(at_rates("provisioned_duration", served * duration_price,
+                              f"{count(served)} GB-s on provisioned environments x "
+                              f"${rate(duration_price)}/GB-s", discount))
     price = prices.lambda_gb_s_price(shape.arch)
     billable_gb_s = on_demand_gb_s
     free_note = ""
@@ -266,7 +286,7 @@ def lambda_option(prices: PriceBook, traffic: Traffic, shape: LambdaShape, a: As
         formula = f"{count(on_demand_gb_s)} GB-s above the provisioned x ${rate(price)}/GB-s"
     else:
         formula = f"{count(n)} x {seconds:g} s x {gb:g} GB x ${rate(price)}/GB-s"
-    lines.append(Line("duration", billable_gb_s * price, formula + free_note))
+    lines.append(at_rates("duration", billable_gb_s * price, formula + free_note, discount))
 
     if shape.front_door == "apigw-http":
         lines.append(Line("api_gateway", n / 1e6 * prices.apigw_http_per_million,
@@ -347,10 +367,12 @@ def task_option(prices: PriceBook, shape: TaskShape, *, platform: str, arch: str
     formula = (f"{shape.tasks} task(s) x 730 h x ({shape.vcpu:g} vCPU x ${rate(vcpu_price)}"
                f"/vCPU-h + {shape.memory_gb:g} GB x ${rate(gb_price)}/GB-h)")
     if spot:
+        # Savings Plans do not cover Spot: its own discount is the only one.
         exact *= 1 - prices.fargate_spot_discount
         formula += f" x (1 - {prices.fargate_spot_discount:.0%} Spot discount)"
+    compute = at_rates("compute", exact, formula, None if spot else prices.discount("fargate"))
     return Option(
-        platform, (Line("compute", exact, formula), *extra), tuple(dict.fromkeys(blockers)),
+        platform, (compute, *extra), tuple(dict.fromkeys(blockers)),
         {"tasks": shape.tasks, "vcpu": shape.vcpu, "memory_gb": shape.memory_gb,
          "arch": arch.lower(), "spot": spot, "sizing": shape.basis},
         tuple(notes),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.cost.model import (
@@ -35,6 +35,7 @@ from auditor.cost.model import (
 )
 from auditor.errors import ConfigError
 from auditor.pricing.book import HOURS_PER_MONTH, SECONDS_PER_MONTH, PriceBook
+from auditor.pricing.discounts import effective_rates
 from auditor.pricing.fargate import FargateSize, cheapest_fitting, is_valid
 
 CONTAINER_LINE = "ecs-fargate"
@@ -274,6 +275,19 @@ def _first_root(gap: Callable[[float], float], low: float, high: float) -> float
 # --------------------------------------------------------------------------- assumptions
 
 
+def _against_list(s: Scenario, traffic: Traffic, options: tuple[Option, ...]) -> list[str]:
+    """Said when the discounts make another platform the cheapest than list prices would."""
+    if not s.prices.discounts:
+        return []
+    listed = cheapest(options_at(replace(s, prices=s.prices.at_list()), traffic))
+    best = cheapest(options)
+    if listed is None or best is None or listed.platform == best.platform:
+        return []
+    return [f"Effective rates change the answer: at list prices {listed.platform} would be the "
+            f"cheapest (${listed.monthly_usd:,.2f} a month); with the discounts, "
+            f"{best.platform} is (${best.monthly_usd:,.2f})."]
+
+
 def _assumptions(s: Scenario, traffic: Traffic, options: tuple[Option, ...],
                  crossover: float | None) -> list[str]:
     a = s.assumptions
@@ -284,6 +298,7 @@ def _assumptions(s: Scenario, traffic: Traffic, options: tuple[Option, ...],
         f"Prices: {s.prices.source}, as of {s.prices.as_of}"
         + (f"; set by hand: {s.prices.describe()['overrides']}" if s.prices.overrides else "")
         + "." + ("" if s.prices.free_tier else " Free tiers are not applied."),
+        *([effective_rates(s.prices.discounts)] if s.prices.discounts else []),
         f"Peak rate {traffic.peak_rps:,.2f} req/s: {traffic.peak_basis}.",
         f"Containers: {fargate.shape['sizing']}.",
     ]
@@ -320,4 +335,4 @@ def _assumptions(s: Scenario, traffic: Traffic, options: tuple[Option, ...],
             + ("with the stated task count." if s.tasks is not None else
                "with tasks sized from the peak at each volume.")
             + f" ({count(crossover / HOURS_PER_MONTH / 3600)} req/s on average.)")
-    return notes
+    return [*notes, *_against_list(s, traffic, options)]

@@ -56,6 +56,8 @@ def render_estimate(estimate: Estimate) -> str:
         f"average, peak {traffic.peak_rps:,.2f} req/s), {s.avg_duration_ms:g} ms average",
         f"Prices: {s.prices.source}, as of {s.prices.as_of}"
         + (f"; set by hand: {s.prices.describe()['overrides']}" if s.prices.overrides else ""),
+        *([f"Rates: effective, {s.prices.describe()['discounts']}"] if s.prices.discounts
+          else []),
         "",
     ]
     width = text_width(estimate.options)

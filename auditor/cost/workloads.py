@@ -32,6 +32,7 @@ from auditor.cost.model import (
     TaskShape,
     Traffic,
     alb_line,
+    at_rates,
     cheapest,
     control_plane_line,
     eks_option,
@@ -42,6 +43,7 @@ from auditor.cost.model import (
     task_option,
     tasks_for,
 )
+from auditor.cost.optimizer import OptimizerEvidence, optimizer_evidence
 from auditor.cost.usage import (
     Front,
     Window,
@@ -75,11 +77,14 @@ from auditor.model import (
     LambdaFunction,
     ProvisionedConcurrency,
     Resource,
+    Scope,
     TaskDefinition,
 )
 from auditor.params import Param, ParamValue
 from auditor.pricing import automode
 from auditor.pricing.book import HOURS_PER_MONTH, PriceBook, cents, rate
+from auditor.pricing.commitments import effective_book
+from auditor.pricing.discounts import blend, effective_rates
 from auditor.pricing.ec2 import InstanceSpec, embedded_instance
 from auditor.pricing.fargate import FargateSize, cheapest_fitting
 
@@ -164,6 +169,12 @@ class WorkloadEstimate:
     """The in-place changes, in order, each with the option it leads to (see SAVINGS_KINDS)."""
     idle: bool = False
     """The workload does no work (a Fargate service under the idle CPU threshold)."""
+    rates_flip: Mapping[str, Any] | None = None
+    """When effective rates recommend another platform than list prices would: both, with
+    what each costs on either basis and the discounts that made the difference."""
+    compute_optimizer: OptimizerEvidence | None = None
+    """AWS Compute Optimizer's recommendation beside ours, with `--compute-optimizer`:
+    evidence that enters none of the figures here."""
     recommended: Option = field(init=False)
     savings: Mapping[str, float] = field(init=False)
     """Dollars a month by kind, composed: their sum never exceeds the current cost."""
@@ -225,16 +236,19 @@ class WorkloadEstimate:
             "current": {"platform": self.current.platform,
                         "breakdown": {line.name: line.usd for line in self.current.lines},
                         "arithmetic": {line.name: line.formula for line in self.current.lines},
-                        "shape": dict(self.current.shape)},
+                        "shape": dict(self.current.shape), "rates": self.current.rates},
             "options": [o.to_dict() for o in self.options],
             "recommended_platform": self.recommended.platform,
             "monthly_savings_usd": self.monthly_savings_usd,
             "savings": {kind: self.savings[kind] for kind in SAVINGS_KINDS
                         if kind in self.savings},
             "migration_savings_usd": self.migration_savings_usd,
+            **({"rates_flip": dict(self.rates_flip)} if self.rates_flip else {}),
             "confidence": self.confidence,
             "metric_days": round(self.metric_days, 2),
             "assumptions": list(self.assumptions),
+            **({"compute_optimizer": self.compute_optimizer.to_dict()}
+               if self.compute_optimizer else {}),
         }
 
 
@@ -261,9 +275,16 @@ class _Context:
     a: Assumptions
     now: datetime
     balancer_users: Mapping[str, int]
+    books: Mapping[Scope, PriceBook] = field(default_factory=dict)
+    """Each account and region's book at its effective rates (`effective_book`)."""
 
     def book(self, resource: Resource) -> PriceBook:
-        return self.prices.in_region(resource.region)
+        return self.books.get(resource.scope) or self.prices.in_region(resource.region)
+
+    def at_list(self) -> _Context:
+        """The same workloads priced at list prices, without any discount."""
+        return replace(self, prices=self.prices.at_list(),
+                       books={scope: book.at_list() for scope, book in self.books.items()})
 
     def general(self, book: PriceBook) -> list[str]:
         notes = [
@@ -272,6 +293,9 @@ class _Context:
             + (f" ({book.basis})" if book.basis else "") + "."
             + ("" if book.free_tier else " Free tiers are not applied."),
         ]
+        if book.discounts:
+            notes.append(effective_rates(book.discounts))
+        notes.extend(book.discount_notes)
         if not self.window.metrics.series and self.window.metrics.start is None:
             notes.append("No CloudWatch metrics were read: usage comes from the configuration.")
         return notes
@@ -280,8 +304,11 @@ class _Context:
 def estimate_workloads(inventory: Inventory, metrics: MetricStore, prices: PriceBook,
                        assumptions: Assumptions, lookback_days: int, now: datetime
                        ) -> tuple[WorkloadEstimate, ...]:
+    scopes = {w.scope for w in (*inventory.lambda_functions, *inventory.ecs_services,
+                                *inventory.eks_clusters)}
     ctx = _Context(inventory, Window(lookback_days, metrics), prices, assumptions, now,
-                   balancer_users(inventory))
+                   balancer_users(inventory),
+                   {scope: effective_book(inventory, prices, scope) for scope in scopes})
     found: list[WorkloadEstimate] = []
     found.extend(_lambda(ctx, fn) for fn in inventory.lambda_functions)
     for service in inventory.ecs_services:
@@ -289,8 +316,56 @@ def estimate_workloads(inventory: Inventory, metrics: MetricStore, prices: Price
         if estimate is not None:
             found.append(estimate)
     found.extend(_eks(ctx, cluster) for cluster in inventory.eks_clusters)
+    found = [_against_list(ctx, w) for w in found]
+    found = [replace(w, compute_optimizer=evidence)
+             if (evidence := optimizer_evidence(w, inventory)) else w for w in found]
     return tuple(sorted(found, key=lambda w: (w.resource.account, w.resource.region,
                                               w.resource.arn)))
+
+
+def _against_list(ctx: _Context, estimate: WorkloadEstimate) -> WorkloadEstimate:
+    """The estimate, saying so when its effective rates recommend another platform than list
+    prices would (a Compute Savings Plan takes far more off Fargate than off Lambda)."""
+    if not ctx.book(estimate.resource).discounts:
+        return estimate
+    listed = _estimate(ctx.at_list(), estimate.resource)
+    if listed is None or listed.recommended.platform == estimate.recommended.platform:
+        return estimate
+    was, now = listed.recommended, estimate.recommended
+    rates = "; ".join(dict.fromkeys(label for option in (estimate.current, *estimate.options)
+                                    for line in option.lines for label in line.rates))
+    note = (f"Effective rates change the recommendation: at list prices {was.platform} would "
+            f"be the cheapest ({_usd(was.monthly_usd)} a month; {now.platform} "
+            f"{_usd(_priced_as(listed, now.platform))}); with {rates}, {now.platform} is "
+            f"({_usd(now.monthly_usd)}; {was.platform} "
+            f"{_usd(_priced_as(estimate, was.platform))}).")
+    flip: dict[str, Any] = {
+        basis: {"recommended_platform": best.platform,
+                "monthly_usd": {p: _priced_as(priced, p) for p in (was.platform, now.platform)}}
+        for basis, best, priced in (("at_list", was, listed),
+                                    ("at_effective_rates", now, estimate))}
+    flip.update(rates=rates, note=note)
+    return replace(estimate, rates_flip=flip, assumptions=(*estimate.assumptions, note))
+
+
+def _estimate(ctx: _Context, resource: Resource) -> WorkloadEstimate | None:
+    if isinstance(resource, LambdaFunction):
+        return _lambda(ctx, resource)
+    if isinstance(resource, EcsService):
+        return _ecs(ctx, resource)
+    return _eks(ctx, resource) if isinstance(resource, EksCluster) else None
+
+
+def _priced_as(estimate: WorkloadEstimate, platform: str) -> float | None:
+    """What the workload costs on a platform: as it runs now, or its cheapest feasible
+    option there."""
+    return min((o.monthly_usd for o in (estimate.current, *estimate.options)
+                if o.platform == platform and (o is estimate.current or o.feasible)),
+               default=None)
+
+
+def _usd(value: float | None) -> str:
+    return "not feasible" if value is None else f"${value:,.2f}"
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -743,9 +818,11 @@ def _ec2_current(ctx: _Context, service: EcsService, shape: TaskShape, book: Pri
     share = mine / reserved
     hourly = sum(p or 0.0 for p in prices)
     types = ", ".join(sorted({str(i.instance_type) for i in instances}))
-    line = Line("compute", HOURS_PER_MONTH * hourly * share,
-                f"730 h x ${rate(hourly)}/h for {len(instances)} container instance(s) "
-                f"({types}) x {share:.3g} (its share of the reserved vCPU)")
+    discount = blend([(p or 0.0, book.instance_discount(str(i.instance_type)))
+                      for i, p in zip(instances, prices, strict=True)])
+    line = at_rates("compute", HOURS_PER_MONTH * hourly * share,
+                    f"730 h x ${rate(hourly)}/h for {len(instances)} container instance(s) "
+                    f"({types}) x {share:.3g} (its share of the reserved vCPU)", discount)
     return Option("ecs-ec2", (line, *extra), (), {"tasks": shape.tasks, "vcpu": shape.vcpu,
                                                   "memory_gb": shape.memory_gb})
 
@@ -810,7 +887,12 @@ def _nodes(ctx: _Context, cluster: EksCluster, book: PriceBook,
     if tally.unpriced:
         notes.append("Nodes not priced (instance type not in the price table): "
                      + ", ".join(tally.unpriced) + ".")
-    line = Line("nodes", tally.cost, "; ".join(tally.parts)) if tally.parts else None
+    on_demand = [*(g.instance_types[0] for g in groups
+                   if g.instance_types and g.capacity_type != "SPOT"),
+                 *(n.instance_type for n in others if not n.spot)]
+    rates = tuple(dict.fromkeys(d.label for t in on_demand
+                                if (d := book.instance_discount(t)) is not None))
+    line = Line("nodes", tally.cost, "; ".join(tally.parts), rates) if tally.parts else None
     return _Nodes(tally.count, tally.vcpu, tally.memory_gb, line, fee,
                   {str(kind): n for kind, n in shapes.items()})
 
@@ -875,6 +957,14 @@ def _zones(ctx: _Context, group: EksNodegroup) -> tuple[str, ...]:
                          if s is not None and s.availability_zone}))
 
 
+def _on_demand(book: PriceBook, instance_type: str, hourly: float) -> tuple[float, str]:
+    """An on-demand instance's $/hour at the book's effective rate, and, discounted, how."""
+    discount = book.instance_discount(instance_type)
+    if discount is None:
+        return hourly, ""
+    return hourly * (1 - discount.fraction), f" (${rate(hourly)} on demand{discount.formula()})"
+
+
 def _node_price(ctx: _Context, book: PriceBook, cluster: EksCluster, instance_type: str,
                 spot: bool, zones: Sequence[str], label: str, notes: list[str]
                 ) -> tuple[float, str] | None:
@@ -883,7 +973,7 @@ def _node_price(ctx: _Context, book: PriceBook, cluster: EksCluster, instance_ty
     read. None when the type is not in the price table."""
     on_demand = book.instance_hour(instance_type)
     if not spot:
-        return None if on_demand is None else (on_demand, "")
+        return None if on_demand is None else _on_demand(book, instance_type, on_demand)
     prices = ctx.inventory.spot_prices_of(cluster.scope, instance_type)
     chosen = [prices[zone] for zone in zones if zone in prices]
     if not chosen and prices:

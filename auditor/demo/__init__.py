@@ -19,7 +19,8 @@ eu-west-1:
 - EKS cluster "platform" (1.29) with a node group, add-ons and upgrade insights, and a small
   current cluster "tools" with one node, its clean twin;
 - 14 days of hourly CloudWatch metrics for every service and function (and the ALB); two
-  workloads have flat traffic so their costs can be worked out by hand.
+  workloads have flat traffic so their costs can be worked out by hand;
+- the bill of those days, which moto's Cost Explorer serves (`billing.DemoBill`).
 Each planted problem has a clean twin; `Demo.account` (`DemoAccount`) lists both by check ID.
 
 The emulator is patched in-process while the demo runs, because stock moto cannot serve it:
@@ -30,8 +31,8 @@ The emulator is patched in-process while the demo runs, because stock moto canno
 - its EKS re-reads botocore's partition list for every cluster and node group created
   (`emulator.fast_role_validation` reads it once);
 - it lacks some read APIs (Lambda provisioned concurrency, account settings and the function
-  URL list, EKS add-ons, insights and cluster versions), which `Demo.hook` answers from
-  seeded data;
+  URL list, EKS add-ons, insights and cluster versions, Compute Optimizer), which `Demo.hook`
+  answers from seeded data;
 - it answers listings in one page and takes batches of any size, where AWS pages and refuses
   (`paging.Paging`: ListFunctions 50 a page, DescribeServices 10 services a call, ...).
 Register `Demo.extra_hooks` (the paging hooks, then `Demo.hook`) on every client the scan
@@ -62,6 +63,7 @@ except ModuleNotFoundError as missing:
     raise DemoUnavailable(
         "the demo needs the emulator: pip install 'compute-auditor[demo]'") from missing
 
+from auditor.demo.billing import DemoBill
 from auditor.demo.emulator import (
     MissingApiResponder,
     fast_metric_data,
@@ -69,7 +71,7 @@ from auditor.demo.emulator import (
     unique_list_metrics,
 )
 from auditor.demo.paging import Paging
-from auditor.demo.seed import REGION, DemoAccount, seed_demo_account
+from auditor.demo.seed import LOOKBACK, REGION, DemoAccount, seed_demo_account
 
 __all__ = ["Demo", "DemoAccount", "MissingApiResponder", "demo_environment", "emulated_aws"]
 
@@ -96,6 +98,7 @@ class Demo:
     account: DemoAccount
     responder: MissingApiResponder
     paging: Paging = field(default_factory=Paging)
+    bill: DemoBill = field(default_factory=DemoBill)
 
     @property
     def hook(self) -> Callable[..., Any]:
@@ -106,7 +109,7 @@ class Demo:
     def extra_hooks(self) -> tuple[tuple[str, Callable[..., Any]], ...]:
         """For `ClientFactory(extra_hooks=...)`. Paging first: a page token for a listing
         the responder answered (EKS add-ons, insights) must reach the paging hook."""
-        return (*self.paging.hooks, ("before-call.*.*", self.responder.hook),
+        return (*self.paging.hooks, *self.responder.hooks, *self.bill.hooks,
                 ("before-send", refuse_to_send))
 
 
@@ -131,7 +134,7 @@ def demo_environment(now: datetime | None = None) -> Iterator[Demo]:
     with emulated_aws():
         responder = MissingApiResponder(now=now)
         account = seed_demo_account(now, responder)
-        yield Demo(account, responder)
+        yield Demo(account, responder, bill=DemoBill.seeded(account.now, LOOKBACK))
 
 
 @contextmanager

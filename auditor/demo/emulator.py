@@ -21,7 +21,9 @@ process only, in four ways:
   node group created.
 - `MissingApiResponder` answers read APIs moto does not implement (Lambda provisioned
   concurrency configs, account settings and the function URL list, EKS add-ons, add-on
-  versions, insights and cluster versions) from data seeded into it, or for function URLs
+  versions, insights and cluster versions, Compute Optimizer's enrollment and its Lambda and
+  ECS recommendations, Savings Plans with their rates and coverage, Reserved Instances) from
+  data seeded into it, or for function URLs
   from what moto stores. Its `hook` is a botocore `before-call` handler: returning
   a response from that event makes botocore skip the HTTP request (and so moto) entirely,
   exactly as `botocore.stub.Stubber` does. Responses have the real APIs' shapes. It also
@@ -295,14 +297,21 @@ class _Region:
     provisioned: list[_ProvisionedConcurrency] = field(default_factory=list)
     addons: dict[str, dict[str, _Addon]] = field(default_factory=dict)
     insights: dict[str, list[_Insight]] = field(default_factory=dict)
+    lambda_recommendations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ecs_recommendations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Compute Optimizer's, by function or service ARN, in the API's shape."""
     concurrency_limit: int = 1000
     unreserved_concurrency: int | None = None
     function_count: int = 0
+    reserved_instances: list[dict[str, Any]] = field(default_factory=list)
+    """In `DescribeReservedInstances`' shape."""
 
 
 _Answer = tuple[int, dict[str, Any]]
 _Handler = Callable[[str, Mapping[str, Any]], _Answer]
 HookResult = tuple[AWSResponse, dict[str, Any]]
+_API_PARAMS = "demo_api_params"
+_OPTIMIZER = "compute-optimizer"
 
 
 class MissingApiResponder:
@@ -326,6 +335,13 @@ class MissingApiResponder:
             ("eks", "ListInsights"),
             ("eks", "DescribeInsight"),
             ("eks", "DescribeClusterVersions"),
+            ("ec2", "DescribeReservedInstances"),
+            ("savingsplans", "DescribeSavingsPlans"),
+            ("savingsplans", "DescribeSavingsPlanRates"),
+            ("ce", "GetSavingsPlansCoverage"),
+            (_OPTIMIZER, "GetEnrollmentStatus"),
+            (_OPTIMIZER, "GetLambdaFunctionRecommendations"),
+            (_OPTIMIZER, "GetECSServiceRecommendations"),
         }
     )
 
@@ -338,6 +354,12 @@ class MissingApiResponder:
             lambda: defaultdict(dict)
         )
         self._lock = threading.Lock()
+        # Account-wide, in the APIs' shapes: plans, their rates by plan ID, and the coverage
+        # Cost Explorer reports by service, (covered, total) in dollars.
+        self._plans: list[dict[str, Any]] = []
+        self._plan_rates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._coverage: dict[str, tuple[float, float]] = {}
+        self._enrollment = ("Inactive", "")
         self._handlers: dict[tuple[str, str], _Handler] = {
             ("ec2", "DescribeSpotPriceHistory"): self._spot_price_history,
             ("lambda", "ListProvisionedConcurrencyConfigs"): self._list_provisioned,
@@ -350,6 +372,13 @@ class MissingApiResponder:
             ("eks", "ListInsights"): self._list_insights,
             ("eks", "DescribeInsight"): self._describe_insight,
             ("eks", "DescribeClusterVersions"): self._describe_cluster_versions,
+            ("ec2", "DescribeReservedInstances"): self._reserved_instances,
+            ("savingsplans", "DescribeSavingsPlans"): self._savings_plans,
+            ("savingsplans", "DescribeSavingsPlanRates"): self._savings_plan_rates,
+            ("ce", "GetSavingsPlansCoverage"): self._savings_plans_coverage,
+            (_OPTIMIZER, "GetEnrollmentStatus"): self._enrollment_status,
+            (_OPTIMIZER, "GetLambdaFunctionRecommendations"): self._lambda_recommendations,
+            (_OPTIMIZER, "GetECSServiceRecommendations"): self._ecs_recommendations,
         }
 
     # ---- seeding
@@ -444,11 +473,157 @@ class MissingApiResponder:
                 )
             )
 
+    def seed_optimizer_enrollment(self, status: str = "Active", reason: str = "") -> None:
+        """The account's Compute Optimizer enrollment, the same in every region (it is
+        `Inactive` until seeded, as an account that never opted in)."""
+        with self._lock:
+            self._enrollment = (status, reason)
+
+    def seed_lambda_recommendation(
+        self, region: str, function_name: str, *, finding: str, memory_mb: int,
+        recommended_mb: int | None = None, saving_usd: float = 0.0, saving_percent: float = 0.0,
+        reasons: Sequence[str] = (), invocations: int = 0, lookback_days: float = 14.0,
+    ) -> str:
+        """Compute Optimizer's answer for one function; returns the function ARN."""
+        arn = self.function_arn(region, function_name)
+        options = [] if recommended_mb is None else [{
+            "rank": 1, "memorySize": recommended_mb,
+            "projectedUtilizationMetrics": [
+                {"name": "Duration", "statistic": statistic, "value": value}
+                for statistic, value in (("LowerBound", 90.0), ("UpperBound", 140.0),
+                                         ("Expected", 115.0))],
+            "savingsOpportunity": _savings(saving_usd, saving_percent),
+            "savingsOpportunityAfterDiscounts": _savings(saving_usd, saving_percent),
+        }]
+        with self._lock:
+            self._regions[region].lambda_recommendations[arn] = {
+                "functionArn": arn, "functionVersion": "$LATEST",
+                "accountId": self.account_id, "currentMemorySize": memory_mb,
+                "numberOfInvocations": invocations,
+                "utilizationMetrics": [
+                    {"name": "Duration", "statistic": "Average", "value": 110.0},
+                    {"name": "Memory", "statistic": "Maximum", "value": memory_mb * 0.3}],
+                "lookbackPeriodInDays": lookback_days,
+                "lastRefreshTimestamp": self.now - timedelta(hours=20),
+                "finding": finding, "findingReasonCodes": list(reasons),
+                "memorySizeRecommendationOptions": options,
+                "currentPerformanceRisk": "Low",
+                "effectiveRecommendationPreferences": {
+                    "savingsEstimationMode": {"source": "PublicPricing"}},
+                "tags": [],
+            }
+        return arn
+
+    def seed_ecs_recommendation(
+        self, region: str, service_arn: str, *, finding: str, size: tuple[int, int],
+        recommended: tuple[int, int] | None = None, saving_usd: float = 0.0,
+        saving_percent: float = 0.0, reasons: Sequence[str] = (), lookback_days: float = 14.0,
+    ) -> None:
+        """Compute Optimizer's answer for one Fargate service; sizes are (CPU units, MiB)."""
+        cpu, memory = size
+        options = [] if recommended is None else [{
+            "cpu": recommended[0], "memory": recommended[1],
+            "savingsOpportunity": _savings(saving_usd, saving_percent),
+            "savingsOpportunityAfterDiscounts": _savings(saving_usd, saving_percent),
+            "projectedUtilizationMetrics": [
+                {"name": name, "statistic": "Maximum", "lowerBoundValue": 40.0,
+                 "upperBoundValue": 60.0} for name in ("Cpu", "Memory")],
+            "containerRecommendations": [
+                {"containerName": "app", "cpu": recommended[0],
+                 "memorySizeConfiguration": {"memory": recommended[1]}}],
+        }]
+        with self._lock:
+            self._regions[region].ecs_recommendations[service_arn] = {
+                "serviceArn": service_arn, "accountId": self.account_id,
+                "currentServiceConfiguration": {
+                    "cpu": cpu, "memory": memory,
+                    "containerConfigurations": [
+                        {"containerName": "app", "cpu": cpu,
+                         "memorySizeConfiguration": {"memory": memory}}],
+                    "taskDefinitionArn": service_arn.replace(":service/", ":task-definition/"),
+                },
+                "utilizationMetrics": [
+                    {"name": "Cpu", "statistic": "Maximum", "value": 15.0},
+                    {"name": "Memory", "statistic": "Maximum", "value": 30.0}],
+                "lookbackPeriodInDays": lookback_days, "launchType": "Fargate",
+                "lastRefreshTimestamp": self.now - timedelta(hours=20),
+                "finding": finding, "findingReasonCodes": list(reasons),
+                "serviceRecommendationOptions": options,
+                "currentPerformanceRisk": "VeryLow",
+                "effectiveRecommendationPreferences": {
+                    "savingsEstimationMode": {"source": "PublicPricing"},
+                    "lookBackPeriod": "DAYS_14"},
+                "tags": [],
+            }
+
+    def seed_savings_plan(
+        self, plan_id: str, *, commitment: float, rates: Sequence[SeededRate],
+        plan_type: str = "Compute", payment_option: str = "No Upfront", years: int = 3,
+        region: str = "", instance_family: str = "",
+    ) -> str:
+        """An active Savings Plan and its rates (an EC2 Instance plan's `region` and
+        `instance_family` say what it is for); returns its ARN."""
+        arn = f"arn:aws:savingsplans::{self.account_id}:savingsplan/{plan_id}"
+        products = sorted({rate.product for rate in rates})
+        with self._lock:
+            self._plans.append({
+                **({"region": region, "ec2InstanceFamily": instance_family} if region
+                   else {}),
+                "savingsPlanId": plan_id, "savingsPlanArn": arn, "state": "active",
+                "description": f"{years}-year {payment_option} {plan_type} Savings Plan",
+                "start": (self.now - timedelta(days=200)).isoformat(),
+                "end": (self.now + timedelta(days=365 * years - 200)).isoformat(),
+                "savingsPlanType": plan_type, "paymentOption": payment_option,
+                "productTypes": products, "currency": "USD", "commitment": f"{commitment:g}",
+                "upfrontPaymentAmount": "0", "recurringPaymentAmount": f"{commitment:g}",
+                "termDurationInSeconds": years * 365 * 24 * 3600, "tags": {},
+            })
+            self._plan_rates[plan_id].extend(rate.as_api() for rate in rates)
+        return arn
+
+    def seed_savings_plans_coverage(self, service: str, covered_usd: float,
+                                    total_usd: float) -> None:
+        """Cost Explorer's coverage of one SERVICE over whatever window is asked."""
+        with self._lock:
+            self._coverage[service] = (covered_usd, total_usd)
+
+    def seed_reserved_instance(
+        self, region: str, reservation_id: str, instance_type: str, count: int, *,
+        hourly_price: float, fixed_price: float = 0.0, years: int = 1,
+        offering_type: str = "No Upfront",
+    ) -> None:
+        """An active regional Linux Reserved Instance."""
+        with self._lock:
+            self._regions[region].reserved_instances.append({
+                "ReservedInstancesId": reservation_id, "InstanceType": instance_type,
+                "InstanceCount": count, "State": "active", "Scope": "Region",
+                "ProductDescription": "Linux/UNIX", "InstanceTenancy": "default",
+                "OfferingClass": "standard", "OfferingType": offering_type,
+                "CurrencyCode": "USD", "Duration": years * 365 * 24 * 3600,
+                "FixedPrice": fixed_price, "UsagePrice": 0.0,
+                "RecurringCharges": [{"Amount": hourly_price, "Frequency": "Hourly"}],
+                "Start": self.now - timedelta(days=100),
+                "End": self.now + timedelta(days=365 * years - 100),
+            })
+
     def function_arn(self, region: str, function_name: str, qualifier: str | None = None) -> str:
         arn = f"arn:aws:lambda:{region}:{self.account_id}:function:{function_name}"
         return f"{arn}:{qualifier}" if qualifier else arn
 
-    # ---- the botocore hook
+    # ---- the botocore hooks
+
+    @property
+    def hooks(self) -> tuple[tuple[str, Callable[..., Any]], ...]:
+        """(event, handler) pairs for `ClientFactory(extra_hooks=...)`: `remember` keeps a
+        Compute Optimizer call's parameters (`hook` sees them only encoded for the wire)."""
+        return (("before-parameter-build.*.*", self.remember), ("before-call.*.*", self.hook))
+
+    @staticmethod
+    def remember(params: Mapping[str, Any], model: Any, context: dict[str, Any],
+                 **kwargs: Any) -> None:
+        """botocore `before-parameter-build` handler."""
+        if model.service_model.service_name == _OPTIMIZER:
+            context[_API_PARAMS] = dict(params)
 
     def hook(self, model: Any, params: Mapping[str, Any], context: Mapping[str, Any],
              **kwargs: Any) -> HookResult | None:
@@ -457,6 +632,8 @@ class MissingApiResponder:
         if handler is None:
             return None
         region = context.get("client_region") or _region_from_url(params.get("url", ""))
+        if model.service_model.service_name == _OPTIMIZER:
+            params = context.get(_API_PARAMS, {})
         status, body = handler(region, params)
         metadata = {
             "RequestId": str(uuid.uuid4()),
@@ -713,6 +890,120 @@ class MissingApiResponder:
         if wanted_status:
             selected = [r for r in selected if r["versionStatus"] == wanted_status]
         return 200, {"clusterVersions": list(reversed(selected))}
+
+    # ---- commitments (JSON bodies; EC2's query parameters are ignored: all are active)
+
+    def _reserved_instances(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        with self._lock:
+            return 200, {"ReservedInstances": list(self._regions[region].reserved_instances)}
+
+    def _savings_plans(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        states = json.loads(params.get("body") or b"{}").get("states") or ["active"]
+        with self._lock:
+            return 200, {"savingsPlans": [p for p in self._plans if p["state"] in states]}
+
+    def _savings_plan_rates(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        asked = json.loads(params.get("body") or b"{}")
+        wanted = {f["name"]: set(f["values"]) for f in asked.get("filters") or ()}
+
+        def matches(rate: Mapping[str, Any]) -> bool:
+            fields = {"productType": rate["productType"], "usageType": rate["usageType"],
+                      "serviceCode": rate["serviceCode"], "operation": rate["operation"],
+                      **{p["name"]: p["value"] for p in rate["properties"]}}
+            return all(fields.get(name) in values for name, values in wanted.items())
+
+        with self._lock:
+            rates = [r for r in self._plan_rates.get(asked.get("savingsPlanId", ""), [])
+                     if matches(r)]
+        return 200, {"savingsPlanId": asked.get("savingsPlanId"), "searchResults": rates}
+
+    def _savings_plans_coverage(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        window = json.loads(params.get("body") or b"{}").get("TimePeriod") or {}
+        with self._lock:
+            coverage = sorted(self._coverage.items())
+        return 200, {"SavingsPlansCoverages": [
+            {"Attributes": {"SERVICE": service},
+             "Coverage": {"SpendCoveredBySavingsPlans": f"{covered:.2f}",
+                          "OnDemandCost": f"{total - covered:.2f}",
+                          "TotalCost": f"{total:.2f}",
+                          "CoveragePercentage": f"{covered / total * 100:.2f}" if total else "0"},
+             "TimePeriod": window}
+            for service, (covered, total) in coverage]}
+
+
+    # ---- Compute Optimizer (its calls' own parameters, kept by `remember`)
+
+    def _enrollment_status(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        with self._lock:
+            status, reason = self._enrollment
+        return 200, {"status": status, "statusReason": reason, "memberAccountsEnrolled": False,
+                     "lastUpdatedTimestamp": self.now - timedelta(days=30),
+                     "numberOfMemberAccountsOptedIn": 0}
+
+    def _opted_out(self) -> _Answer | None:
+        with self._lock:
+            active = self._enrollment[0] == "Active"
+        return None if active else _error(
+            400, "OptInRequiredException",
+            "The account is not opted in to AWS Compute Optimizer.")
+
+    def _lambda_recommendations(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        refused = self._opted_out()
+        if refused:
+            return refused
+        asked = set(params.get("functionArns") or ())
+        # AWS leaves `Unavailable` out unless a Finding filter names it.
+        findings = next((set(f.get("values") or ()) for f in params.get("filters") or ()
+                         if f.get("name") == "Finding"), {"Optimized", "NotOptimized"})
+        with self._lock:
+            found = [dict(r) for arn, r in self._regions[region].lambda_recommendations.items()
+                     if (not asked or arn in asked) and r["finding"] in findings]
+        return 200, {"lambdaFunctionRecommendations": found}
+
+    def _ecs_recommendations(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        refused = self._opted_out()
+        if refused:
+            return refused
+        asked = set(params.get("serviceArns") or ())
+        with self._lock:
+            found = [dict(r) for arn, r in self._regions[region].ecs_recommendations.items()
+                     if not asked or arn in asked]
+        return 200, {"ecsServiceRecommendations": found, "errors": []}
+
+
+def _savings(usd: float, percent: float) -> dict[str, Any]:
+    return {"savingsOpportunityPercentage": percent,
+            "estimatedMonthlySavings": {"currency": "USD", "value": usd}}
+
+
+@dataclass(frozen=True)
+class SeededRate:
+    """One usage type's rate under a seeded Savings Plan."""
+
+    product: str
+    """`Lambda`, `Fargate` or `EC2`."""
+    region: str
+    usage_type: str
+    usd: float
+    instance_type: str | None = None
+
+    def as_api(self) -> dict[str, Any]:
+        """In `DescribeSavingsPlanRates`' shape."""
+        service, unit = {"Lambda": ("AWSLambda", "Lambda-GB-Second"),
+                         "Fargate": ("AmazonECS", "Hrs"), "EC2": ("AmazonEC2", "Hrs")}[
+            self.product]
+        properties = [{"name": "region", "value": self.region}]
+        if self.instance_type:
+            properties += [{"name": "instanceType", "value": self.instance_type},
+                           {"name": "instanceFamily",
+                            "value": self.instance_type.partition(".")[0]},
+                           {"name": "productDescription", "value": "Linux/UNIX"},
+                           {"name": "tenancy", "value": "shared"}]
+        return {"rate": f"{self.usd:.10f}".rstrip("0"), "currency": "USD", "unit": unit,
+                "productType": self.product, "serviceCode": service,
+                "usageType": self.usage_type,
+                "operation": "RunInstances" if self.product == "EC2" else "",
+                "properties": properties}
 
 
 def _error(status: int, code: str, message: str) -> _Answer:

@@ -119,6 +119,9 @@ PAGE_SIZES: dict[tuple[str, str], PageSize] = {
     ("rds", "DescribeDBParameters"): _RDS,
     # limit: "If you don't specify a value, the default is up to 50 items" (1-50).
     ("logs", "DescribeLogGroups"): PageSize(50, 50),
+    # maxResults 0-1,000 (service-2.json), no default documented: taken as the most, which
+    # the scan asks for anyway.
+    ("compute-optimizer", "GetLambdaFunctionRecommendations"): PageSize(1000, 1000),
     # PageSize 1-400; ELBv2 documents no default (classic ELB's is 400), so 400.
     ("elbv2", "DescribeLoadBalancers"): PageSize(400, 400),
     ("elbv2", "DescribeTargetGroups"): PageSize(400, 400),

@@ -25,7 +25,8 @@ import boto3
 from botocore.config import Config
 
 from auditor.data import eks_calendar, version_key
-from auditor.demo.emulator import DEFAULT_ACCOUNT, MissingApiResponder
+from auditor.demo.emulator import DEFAULT_ACCOUNT, MissingApiResponder, SeededRate
+from auditor.pricing.book import PriceBook
 
 REGION = "us-east-1"
 SECOND_REGION = "eu-west-1"
@@ -274,6 +275,27 @@ class _Seeder:
         self.eks()
         self.metrics()
         self.cost_plants()
+        self.commitments()
+        self.compute_optimizer()
+
+    def commitments(self) -> None:
+        """What `--bill` reads besides the bill: an EC2 Instance Savings Plan for the m5
+        family in us-east-1 (28% off), which covers the CI runners outside any node group (82%
+        of the EC2 spend), and a Reserved Instance for one of them. No workload the model
+        prices runs on m5, so its figures stay at list (and match the demo's bill); tests
+        that need a plan discounting workloads seed their own."""
+        book = PriceBook()
+        rates = [SeededRate("EC2", REGION, f"BoxUsage:{instance_type}",
+                            round((book.instance_hour(instance_type) or 0.0) * 0.72, 6),
+                            instance_type)
+                 for instance_type in ("m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge")]
+        self.responder.seed_savings_plan("3f7c9e1a-5b2d-4c8e-9a6f-0d1e2b3c4d5e",
+                                         plan_type="EC2Instance", commitment=0.80, rates=rates,
+                                         region=REGION, instance_family="m5", years=1)
+        self.responder.seed_savings_plans_coverage("Amazon Elastic Compute Cloud - Compute",
+                                                   387.10, 472.64)
+        self.responder.seed_reserved_instance(REGION, "a1b2c3d4-ri-0001-runner", "m5.2xlarge",
+                                              1, hourly_price=0.24, offering_type="No Upfront")
 
     def cost_plants(self) -> None:
         """cost.migration_opportunity: steady volume on Lambda that Fargate serves for less (one
@@ -291,6 +313,35 @@ class _Seeder:
                      "lambda.function.checkout-api", "ecs.service.orders-api",
                      "ecs.service.reporting", f"eks.cluster.{CLUSTER_NAME}"):
             self.twin("cost.migration_opportunity", arn[name])
+
+    def compute_optimizer(self) -> None:
+        """What Compute Optimizer answers with `--compute-optimizer`: the account is enrolled,
+        and it would shrink one function and one service, finds one of each optimized, would
+        grow one function for speed, and cannot judge one; for the rest it has nothing."""
+        responder = self.responder
+        responder.seed_optimizer_enrollment("Active")
+        functions = {fn.name: fn for fn in FUNCTIONS}
+        for name, finding, recommended, saving, reasons in (
+            ("checkout-api", "NotOptimized", 512, (41.6, 7.9), ("MemoryOverprovisioned",)),
+            ("events-ingest", "Optimized", None, (0.0, 0.0), ()),
+            ("user-sync", "NotOptimized", 1024, (0.0, 0.0), ("MemoryUnderprovisioned",)),
+            ("edge-auth", "Unavailable", None, (0.0, 0.0), ("Inconclusive",)),
+        ):
+            fn = functions[name]
+            responder.seed_lambda_recommendation(
+                fn.region, name, finding=finding, memory_mb=fn.memory, recommended_mb=recommended,
+                saving_usd=saving[0], saving_percent=saving[1], reasons=reasons,
+                invocations=round(fn.rate_per_s * LOOKBACK.total_seconds()))
+        services = {service.name: service for service in SERVICES}
+        reporting, orders = services["reporting"], services["orders-api"]
+        # Half the size, half the price: 2 tasks x 730 h x (1 vCPU + 2 GB) at Fargate's rates.
+        responder.seed_ecs_recommendation(
+            REGION, self.arns["ecs.service.reporting"], finding="Overprovisioned",
+            size=(reporting.cpu, reporting.memory), recommended=(1024, 2048), saving_usd=72.08,
+            saving_percent=50.0, reasons=("CPUOverprovisioned", "MemoryOverprovisioned"))
+        responder.seed_ecs_recommendation(
+            REGION, self.arns["ecs.service.orders-api"], finding="Optimized",
+            size=(orders.cpu, orders.memory))
 
     # ---- network
 

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from auditor.errors import ConfigError
+from auditor.pricing.discounts import Discount
 from auditor.pricing.ec2 import instance_price
 
 HOURS_PER_MONTH = 730.0
@@ -92,6 +93,12 @@ class PriceBook:
     "as_of": ...}}; regions missing here are derived with `REGION_MULTIPLIERS`."""
     overrides: Mapping[str, float] = field(default_factory=dict)
     """Prices set by hand (`auditor estimate --price`), named in `describe()`."""
+    discounts: Mapping[str, Discount] = field(default_factory=dict)
+    """Off list for a platform family (`lambda`, `fargate`, `ec2`) or an EC2 instance family
+    (`ec2:t3`: Reserved Instances, an EC2 Instance Savings Plan): the book's effective rates.
+    Families without one are at list."""
+    discount_notes: tuple[str, ...] = ()
+    """What the discounts rest on and what was assumed for them, in words."""
     basis: str = ""
     """How this region's prices were obtained, when not the book's own (`in_region`)."""
     parent: PriceBook | None = field(default=None, compare=False, repr=False)
@@ -107,6 +114,9 @@ class PriceBook:
         if self.overrides:
             out["overrides"] = ", ".join(f"{key}={rate(value)}"
                                          for key, value in sorted(self.overrides.items()))
+        if self.discounts:
+            out["discounts"] = "; ".join(self.discounts[key].label
+                                         for key in sorted(self.discounts))
         return out
 
     # ---- regions
@@ -161,6 +171,31 @@ class PriceBook:
         if not record:
             return replace(self, **values)  # type: ignore[arg-type]
         return replace(self, overrides={**self.overrides, **values}, **values)  # type: ignore[arg-type]
+
+    # ---- effective rates
+
+    def discount(self, family: str) -> Discount | None:
+        """What the book takes off a family's list prices (`lambda`, `fargate`), if anything."""
+        return self.discounts.get(family)
+
+    def instance_discount(self, instance_type: str) -> Discount | None:
+        """What the book takes off an instance type's hours: its instance family's discount,
+        else EC2's."""
+        family = instance_type.partition(".")[0]
+        return self.discounts.get(f"ec2:{family}") or self.discounts.get("ec2")
+
+    def with_discounts(self, discounts: Mapping[str, Discount],
+                       notes: tuple[str, ...] = ()) -> PriceBook:
+        """A copy with these discounts, each followed by the one the book already has for its
+        family (a Savings Plan's, then private pricing on what it leaves)."""
+        own = self.discounts
+        return replace(self, discount_notes=(*self.discount_notes, *notes), discounts={
+            **own, **{key: discount.then(own.get(key) or own.get(key.partition(":")[0]))
+                      for key, discount in discounts.items()}})
+
+    def at_list(self) -> PriceBook:
+        """The same book with no discount: list prices throughout."""
+        return replace(self, discounts={}, discount_notes=()) if self.discounts else self
 
     # ---- unit prices the checks and the cost model share
 

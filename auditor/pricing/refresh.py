@@ -83,7 +83,9 @@ _PREFIX = re.compile(r"^[A-Z]{2,4}\d?-")
 """A usage type's region prefix: USE1-, EUW1-, APN1-, EU-..."""
 
 
-def _usage(usagetype: str) -> str:
+def bare_usage(usagetype: str) -> str:
+    """The usage type without its region's billing prefix (`USE1-Fargate-GB-Hours` ->
+    `Fargate-GB-Hours`): the same in every region."""
     return _PREFIX.sub("", usagetype, count=1)
 
 
@@ -126,7 +128,7 @@ def _by_usage(items: Iterable[Mapping[str, Any]]) -> tuple[dict[str, float], str
         usage = attributes.get("usagetype")
         if usage is None or price is None:
             continue
-        prices.setdefault(_usage(str(usage)), price)
+        prices.setdefault(bare_usage(str(usage)), price)
         published = max(published, str(item.get("publicationDate", ""))[:10])
     return prices, published
 

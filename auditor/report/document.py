@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor import __version__
+from auditor.cost.bill import Billing
+from auditor.cost.optimizer import optimizer_summary
 from auditor.cost.totals import cost_totals
 from auditor.findings import SEVERITIES, Finding, Severity
 
@@ -62,6 +64,8 @@ class Report:
     """Tags of the resources the findings name, by ARN (for suppressions and the reports)."""
     baselined: frozenset[str] = frozenset()
     """Fingerprints of findings already in the `--baseline` report: kept, not reported."""
+    billing: Billing | None = None
+    """The model set against the bill, with `--bill`."""
 
     @property
     def active_findings(self) -> list[Finding]:
@@ -161,6 +165,7 @@ def _plain(value: Any) -> Any:
 
 def to_dict(report: Report) -> dict[str, Any]:
     findings = sorted(report.findings, key=_finding_order)
+    optimizer = optimizer_summary(report.workloads)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "compute-auditor", "version": report.tool_version},
@@ -180,6 +185,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "suppressed": sum(1 for f in report.findings if f.suppressed),
             "baselined": len(report.baselined),
             "costs": cost_totals(report.workloads),
+            **({"compute_optimizer": optimizer} if optimizer else {}),
         },
         "findings": [finding_dict(f, report.resource_tags.get(f.resource_arn),
                                   f.fingerprint in report.baselined) for f in findings],
@@ -199,6 +205,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "resources": report.stats.resources,
             "metric_queries": report.stats.metric_queries,
         },
+        **({"billing": report.billing.to_dict()} if report.billing else {}),
     }
 
 

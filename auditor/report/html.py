@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from auditor.cost.bill import PLATFORMS as PLATFORM_NAMES
 from auditor.findings import SEVERITIES, Finding
 from auditor.report.document import Report, iso, sorted_findings
 from auditor.report.table import short_arn
@@ -394,6 +395,33 @@ def workloads_section(report: Report) -> str:
     )
 
 
+def billing_section(report: Report) -> str:
+    """With `--bill`: each platform's billed and modelled cost, in words, and what the model
+    cannot see."""
+    bill = report.billing
+    if bill is None:
+        return ""
+    rows = "".join(
+        f'<tr class="bill" data-platform="{e(row.platform)}"><td>{e(row.account)}/'
+        f"{e(row.region)}</td><td>{e(PLATFORM_NAMES.get(row.platform, row.platform))}</td>"
+        f'<td class="num">{money(row.billed_usd)}</td>'
+        f'<td class="num">{money(row.modelled_usd)}</td><td>{e(sentence)}.</td></tr>'
+        for row, sentence in zip(bill.by_platform, bill.sentences(), strict=True))
+    discounts = bill.discounts()
+    notes = "".join(f"<li>{e(note)}</li>" for note in bill.notes)
+    return (
+        '<section id="billing-section"><h2>The model against the bill</h2>'
+        f'<p class="muted">Billed {e(bill.heading())}. {e(bill.source)}.</p>'
+        + (f"<p>{e(discounts)}</p>" if discounts else "")
+        + '<div class="scroll"><table id="billing"><thead><tr><th>Scope</th><th>Platform</th>'
+        '<th class="num">Billed/mo</th><th class="num">Modelled/mo</th><th>Explained</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+        + (f"<h3>What the model cannot see</h3><ul id=\"billing-notes\">{notes}</ul>"
+           if notes else "")
+        + "</section>"
+    )
+
+
 def errors_section(report: Report) -> str:
     if not report.errors:
         return ('<section id="errors-section"><h2>What could not be checked (0)</h2>'
@@ -479,6 +507,7 @@ def render(report: Report) -> str:
         + summary_section(report)
         + findings_section(report)
         + workloads_section(report)
+        + billing_section(report)
         + errors_section(report)
         + set_aside_section(report)
         + "</main>"

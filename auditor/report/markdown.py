@@ -100,5 +100,14 @@ def render(report: Report) -> str:
             lines.append(_row([code(f"{x.account}/{x.region}"),
                                code(f"{x.service}:{x.operation}"), md(x.code),
                                ", ".join(code(c) for c in x.checks_affected) or "—"]))
+    if report.billing is not None:
+        bill = report.billing
+        lines += ["", "### The model against the bill", "", f"Billed {md(bill.heading())}.", ""]
+        lines += [f"- {md(sentence)}." for sentence in bill.sentences()]
+        discounts = bill.discounts()
+        lines += [f"- {md(discounts)}"] if discounts else []
+        if bill.notes:
+            lines += ["", "What the model cannot see:", ""]
+            lines += [f"- {md(note)}" for note in bill.notes]
     lines += ["", f"<sub>{md(summary_line(report))}</sub>", ""]
     return "\n".join(lines)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from auditor.cost.bill import Billing, Reconciled
 from auditor.errors import ReportError
 from auditor.findings import Category, Finding, Severity
 from auditor.report.document import SCHEMA_VERSION, ErrorEntry, Report, Stats
@@ -125,6 +126,46 @@ def _stats(obj: Mapping[str, Any]) -> Stats:
     )
 
 
+def _day(obj: Mapping[str, Any], key: str, where: str) -> date:
+    text = _get(obj, key, str, where)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Bad(f"{where}.{key}", f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _reconciled(value: Any, where: str) -> Reconciled:
+    obj = _object(value, where)
+    ratio: float | None = _get(obj, "explained_ratio", (int, float, type(None)), where)
+    return Reconciled(
+        account=_get(obj, "account", str, where),
+        region=_get(obj, "region", str, where),
+        platform=_get(obj, "platform", str, where),
+        billed_usd=float(_get(obj, "billed_usd", (int, float), where)),
+        modelled_usd=float(_get(obj, "modelled_usd", (int, float), where)),
+        explained_ratio=None if ratio is None else float(ratio),
+    )
+
+
+def _billing(doc: Mapping[str, Any]) -> Billing | None:
+    obj: dict[str, Any] | None = _get(doc, "billing", (dict, type(None)), "", None)
+    if obj is None:
+        return None
+    window = _get(obj, "window", dict, "billing")
+    discounts = _get(obj, "effective_discount", dict, "billing")
+    return Billing(
+        source=_get(obj, "source", str, "billing"),
+        start=_day(window, "start", "billing.window"),
+        end=_day(window, "end", "billing.window"),
+        calls=_get(obj, "calls", int, "billing"),
+        by_platform=_list(obj, "by_platform", "billing", _reconciled),
+        effective_discount={str(k): float(_get(discounts, k, (int, float),
+                                               "billing.effective_discount"))
+                            for k in discounts},
+        notes=_list(obj, "notes", "billing", _string),
+    )
+
+
 def _generated_at(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -174,6 +215,7 @@ def from_dict(document: Any) -> Report:
         tool_version=_get(tool, "version", str, "tool", "unknown"),
         resource_tags=tags,
         baselined=frozenset(baselined),
+        billing=_billing(doc),
     )
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tabulate import tabulate
 
+from auditor.cost.optimizer import optimizer_summary
 from auditor.findings import SEVERITIES
 from auditor.report.document import Report, sorted_findings
 
@@ -43,9 +47,36 @@ def render(report: Report) -> str:
             headers=["scope", "call", "code", "checks unknown"], tablefmt="simple",
             maxcolwidths=[None, None, None, 60],
         ))
+    lines.extend(_optimizer(report.workloads))
+    if report.billing is not None:
+        lines.append(f"\nBILL: {report.billing.heading()}")
+        lines.extend(f"  {sentence}" for sentence in report.billing.sentences())
+        discounts = report.billing.discounts()
+        lines.extend([f"  {discounts}"] if discounts else [])
+        lines.extend(f"  - {note}" for note in report.billing.notes)
     lines.append("")
     lines.append(summary_line(report))
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _optimizer(workloads: tuple[Mapping[str, Any], ...]) -> list[str]:
+    """With `--compute-optimizer`: its recommendations beside ours, and its notes."""
+    summary = optimizer_summary(workloads)
+    if summary is None:
+        return []
+    entries = [(w, w["compute_optimizer"]) for w in workloads
+               if w.get("compute_optimizer", {}).get("status") == "recommendation"]
+    lines = [f"\nCOMPUTE OPTIMIZER ({len(entries)}): its recommendations beside ours, as "
+             "evidence (its savings are in no total; workloads[].compute_optimizer in the JSON "
+             "report explains each difference)"]
+    if entries:
+        lines.append(tabulate(
+            [[w["name"], w["region"], entry["their_recommendation"],
+              entry["our_recommendation"]] for w, entry in entries],
+            headers=["workload", "region", "Compute Optimizer", "our model"],
+            tablefmt="simple", maxcolwidths=[None, None, 55, 55]))
+    lines.extend(summary["notes"])
+    return lines
 
 
 def summary_line(report: Report) -> str:

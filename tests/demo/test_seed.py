@@ -103,7 +103,7 @@ def test_environment_is_faked_inside_and_restored_after(monkeypatch: pytest.Monk
     # A second mock_aws would reset the module's seeded account; only the env is under test.
     monkeypatch.setattr(demo_module, "mock_aws", contextlib.nullcontext)
     with demo_environment(NOW) as demo:
-        assert demo.extra_hooks == (*demo.paging.hooks, ("before-call.*.*", demo.responder.hook),
+        assert demo.extra_hooks == (*demo.paging.hooks, *demo.responder.hooks, *demo.bill.hooks,
                                     ("before-send", demo_module.refuse_to_send))
     assert seen == {"AWS_PROFILE": None, "AWS_ENDPOINT_URL_ECS": None,
                     "AWS_ACCESS_KEY_ID": "testing", "AWS_DEFAULT_REGION": REGION}

@@ -86,7 +86,8 @@ FALLBACK_OPERATIONS = frozenset({Operation("eks", "DescribeClusterVersions")})
 (`auditor/collect/eks.py`, `_with_version_support`): no entry in `errors` is needed when
 nothing changed."""
 
-SCAN_CONFIG = Config(custom_checks=tuple(_reader(name) for name in _unread_datasets()))
+SCAN_CONFIG = Config(custom_checks=tuple(_reader(name) for name in _unread_datasets()),
+                     compute_optimizer=True, billing=True)
 """The scan both harnesses run: every check, every dataset wanted."""
 
 

@@ -42,7 +42,11 @@ GET_METRIC_DATA = Operation("cloudwatch", "GetMetricData")
 FEWER = {Operation("eks", "DescribeClusterVersions"): (
              "clusterVersions", "clusterVersions", "clusterVersion"),
          Operation("ec2", "DescribeSpotPriceHistory"): (
-             "InstanceTypes", "SpotPriceHistory", "InstanceType")}
+             "InstanceTypes", "SpotPriceHistory", "InstanceType"),
+         Operation("compute-optimizer", "GetLambdaFunctionRecommendations"): (
+             "functionArns", "lambdaFunctionRecommendations", "functionArn"),
+         Operation("compute-optimizer", "GetECSServiceRecommendations"): (
+             "serviceArns", "ecsServiceRecommendations", "serviceArn")}
 """Calls a failure upstream may make for fewer of what they ask about: (parameter, result
 key, the field of a result row that names it)."""
 _MISS = Failure("miss", "FidelityReplayMiss", 500, "the recording holds no answer to this call")

@@ -166,6 +166,13 @@ _BY_MEMBER: Mapping[str, tuple[str, ...]] = {
     "instancetype": ("m5.large", "t3.medium", "x9.huge"),
     "dbinstanceclass": ("db.t3.micro", "db.r6g.large", "db.x.unknown"),
     "logdriver": ("awslogs", "splunk"),
+    # A plan applies in one region or (no member) in all; only one in a scanned region is read
+    # further (its rates, the coverage).
+    "savingsplan.region": REGIONS,
+    "savingsplan.commitment": ("0.5", "12.25"),
+    # What leads to the recommendations calls: an enrolled account with Fargate services.
+    "getenrollmentstatusresponse.status": ("Active", "Active", "Active", "Inactive", "Pending"),
+    "launchtype": ("FARGATE", "FARGATE", "EC2", "EXTERNAL"),
 }
 """Realistic values for members whose name says what they hold: lower-cased `shape.member`
 or, for any shape, `member`."""
@@ -189,7 +196,7 @@ def _string(rng: Random, shape: StringShape, member: str, parent: str, service: 
         return _garbage(rng)
     if shape.enum:
         # AWS adds enum values after a client ships; the scan must take one it never saw.
-        return "NEW_IN_2027" if rng.random() < GARBAGE_RATE else rng.choice(shape.enum)
+        return "NEW_IN_2027" if rng.random() < GARBAGE_RATE else rng.choice(pool or shape.enum)
     if pool:
         return rng.choice(pool)
     if key.endswith(("id", "ids")):
@@ -274,9 +281,19 @@ def paging(operation: Operation) -> Paging | None:
     try:
         config = model.get_paginator(operation.name)
     except ValueError:
-        return None
+        return _token_pages(operation)
     return Paging(_names(config["input_token"]), _names(config["output_token"]),
                   config.get("more_results"))
+
+
+def _token_pages(operation: Operation) -> Paging | None:
+    """Pages botocore ships no paginator for (Savings Plans, Compute Optimizer's ECS calls),
+    which the scan follows itself: a `nextToken` in and out."""
+    model = service_model(operation.service).operation_model(operation.name)
+    if "nextToken" in model.output_shape.members and model.input_shape is not None \
+            and "nextToken" in model.input_shape.members:
+        return Paging(("nextToken",), ("nextToken",), None)
+    return None
 
 
 def page_body(operation: Operation, rng: Random) -> Body:

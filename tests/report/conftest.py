@@ -4,11 +4,12 @@ messages."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from auditor.cost.bill import Billing, Reconciled
 from auditor.findings import Category, Finding, Severity
 from auditor.report.document import ErrorEntry, Report, Stats
 
@@ -94,7 +95,20 @@ def hostile_report() -> Report:
         resource_tags={ROLE_ARN: HOSTILE_TAGS,
                        FN_ARN: {"team": "payments"}},
         baselined=frozenset({findings[4].fingerprint}),
+        billing=BILLING,
     )
+
+
+BILLING = Billing(
+    source="Cost Explorer GetCostAndUsage", start=date(2026, 11, 9), end=date(2026, 11, 23),
+    calls=4,
+    by_platform=(Reconciled(ACCOUNT, "us-east-1", "lambda", 8.15, 8.67, 1.0638),
+                 Reconciled(ACCOUNT, "us-east-1", "ecs-fargate", 800.0, 720.8, 0.901),
+                 Reconciled(ACCOUNT, "us-east-1", "ec2", 912.5, 0.0, 0.0)),
+    effective_discount={"lambda": 0.0, "ecs-fargate": 0.12},
+    # Notes say what the account holds; none of it may become markup.
+    notes=(f"EC2 instance hours not in any node group or ECS cluster: $912.50/month in "
+           f"{ACCOUNT}/us-east-1 {IMG_TAG}",))
 
 
 @pytest.fixture

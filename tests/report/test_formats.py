@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
 from auditor.config import FORMATS
-from auditor.report import csv_, html, markdown, ocsf, sarif
+from auditor.report import csv_, html, markdown, ocsf, sarif, table
 from auditor.report.document import Report, to_dict
 from auditor.report.json_ import schema
 from auditor.report.output import RENDERERS, render
@@ -245,6 +246,26 @@ def test_html_shows_workload_options_with_their_breakdown() -> None:
     assert page.count('class="option"') == 4
     assert "compute $72.08 · load_balancer $21.20" in page
     assert 'data-series="spend"' in page and 'data-series="savings"' in page
+
+
+def test_human_formats_say_how_much_of_the_bill_the_model_explains() -> None:
+    report = hostile_report()
+    said = "The model explains 90% of billed ECS on Fargate in us-east-1 ($720.80 of $800.00"
+    for text in (table.render(report), markdown.render(report), html.render(report)):
+        assert said in text
+        assert "The model explains 0% of billed EC2 instances in us-east-1" in text
+        assert "EC2 instance hours not in any node group or ECS cluster: $912.50/month" in text
+        assert "ECS on Fargate 12%" in text, "the effective discount"
+        assert "4 Cost Explorer request(s) ($0.04)" in text
+    rows = [a for t, a in parsed(report).tags if t == "tr" and a.get("class") == "bill"]
+    assert [r["data-platform"] for r in rows] == ["lambda", "ecs-fargate", "ec2"]
+
+
+def test_a_report_without_the_bill_says_nothing_of_it() -> None:
+    report = replace(hostile_report(), billing=None)
+    assert "billing" not in to_dict(report)
+    for text in (table.render(report), markdown.render(report), html.render(report)):
+        assert "Cost Explorer" not in text and "explains" not in text
 
 
 def test_html_renders_an_empty_report() -> None:
