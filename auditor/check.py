@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from auditor.cost.workloads import Costs
-from auditor.datasets import DATASETS, actions_for
+from auditor.datasets import DATASETS, actions_for, tag_datasets
 from auditor.findings import Category, Finding, Severity
 from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import Inventory, Resource
@@ -69,7 +69,14 @@ class Check(abc.ABC):
 
     @property
     def iam_actions(self) -> frozenset[str]:
-        return actions_for(self.requires)
+        return actions_for(self.requires | self.wants_tags)
+
+    @property
+    def wants_tags(self) -> frozenset[str]:
+        """Where the tags of what it judges come from when their listing carries none
+        (Lambda's): read so that `auditor:ignore` and tag suppressions apply to its findings.
+        Its verdicts do not rest on them unless it `requires` them too."""
+        return tag_datasets(self.subject_kinds)
 
     def requires_for(self, kind: str) -> frozenset[str]:
         """The datasets a verdict on a subject of this kind rests on."""

@@ -19,7 +19,7 @@ from jmespath.exceptions import JMESPathError
 
 from auditor.check import Check, CheckContext
 from auditor.config import CustomCheckSpec
-from auditor.datasets import datasets_listing
+from auditor.datasets import datasets_listing, tag_datasets
 from auditor.errors import ConfigError
 from auditor.findings import Category, Finding, Severity
 from auditor.model import Inventory, Resource
@@ -56,6 +56,11 @@ def build(spec: CustomCheckSpec) -> type[Check]:
     except JMESPathError as exc:
         raise ConfigError(f"{where}: condition is not valid JMESPath: {exc}") from None
 
+    # A condition on `tags` rests on where the tags come from, when that is not the listing
+    # (Lambda's): if they cannot be read, its verdicts are unknown, not judged on no tags.
+    if _reads_field(expression.parsed, "tags"):
+        listing |= tag_datasets((spec.resource_type,))
+
     def evaluate(self: Check, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
         for resource in inventory.of_kind(spec.resource_type):
             try:
@@ -78,3 +83,12 @@ def build(spec: CustomCheckSpec) -> type[Check]:
     check = cast(type[Check], type(f"Custom_{spec.id.replace('.', '_')}", (Check,), attributes))
     check.validate_declaration()
     return check
+
+
+def _reads_field(node: Any, name: str) -> bool:
+    """The parsed JMESPath expression names the field `name` somewhere."""
+    if not isinstance(node, Mapping):
+        return False
+    if node.get("type") == "field" and node.get("value") == name:
+        return True
+    return any(_reads_field(child, name) for child in node.get("children", ()))

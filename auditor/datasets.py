@@ -6,6 +6,7 @@ affects (they report `unknown`), and `auditor iam-policy` knows which actions to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -21,6 +22,11 @@ class Dataset:
     """The API calls behind `iam_actions` (`service:Operation`, botocore's service names)
     where IAM does not name them one to one: API Gateway authorises every read of its REST,
     HTTP and WebSocket APIs as `apigateway:GET`. Empty: the actions are the calls."""
+    tags_of: tuple[str, ...] = ()
+    """The inventory kinds whose tags this dataset reads when their own listing carries none
+    (Lambda's). A check judging one of them wants it: `auditor:ignore` and tag suppressions
+    apply to its findings. Only a check that reads the tags requires it (its verdicts then
+    rest on it)."""
 
     @property
     def calls(self) -> tuple[str, ...]:
@@ -104,6 +110,12 @@ _ALL = (
             "provisioned concurrency, asked only for functions CloudWatch shows using it",
             ("cloudwatch:ListMetrics", "lambda:ListProvisionedConcurrencyConfigs"),
             ("lambda-provisioned-concurrency",)),
+    Dataset("lambda.tags", "resourcegroupstaggingapi",
+            "Lambda functions' tags, for `auditor:ignore`, tag suppressions and custom checks "
+            "on `tags`: one Resource Groups Tagging API listing per region, 100 a page",
+            ("tag:GetResources", "lambda:ListFunctions"),
+            tags_of=("lambda-function", "lambda-alias", "lambda-provisioned-concurrency",
+                     "lambda-function-url", "lambda-event-source-mapping")),
     Dataset("lambda.event_source_mappings", "lambda", "Lambda event source mappings",
             ("lambda:ListEventSourceMappings",), ("lambda-event-source-mapping",)),
     Dataset("lambda.function_urls", "lambda", "Lambda function URLs",
@@ -173,6 +185,14 @@ def actions_for(dataset_names: frozenset[str] | set[str] | tuple[str, ...]) -> f
     return frozenset(
         action for name in dataset_names for action in DATASETS[name].iam_actions
     )
+
+
+def tag_datasets(kinds: Iterable[str]) -> frozenset[str]:
+    """The datasets that read the tags of these kinds where their listings do not: what a
+    check judging them wants, so that `auditor:ignore` and tag suppressions see its
+    findings' tags."""
+    wanted = frozenset(kinds)
+    return frozenset(d.name for d in _ALL if wanted & set(d.tags_of))
 
 
 def datasets_listing(kind: str) -> frozenset[str]:

@@ -271,10 +271,10 @@ def needs_costs(checks: Iterable[Check]) -> bool:
 
 
 def wanted_datasets(checks: Iterable[Check]) -> frozenset[str]:
-    """What to collect: what the checks require, and what the cost model reads when one of
-    them reads costs."""
+    """What to collect: what the checks require, the tags of what they judge (for
+    suppressions), and what the cost model reads when one of them reads costs."""
     checks = list(checks)
-    wanted = frozenset(name for check in checks for name in check.requires)
+    wanted = frozenset(name for check in checks for name in check.requires | check.wants_tags)
     return wanted | COST_DATASETS if needs_costs(checks) else wanted
 
 

@@ -79,12 +79,17 @@ def tags_for(arn: str, tags_by_arn: Mapping[str, Tags]) -> Tags:
 
 
 def resource_tags(inventory: Inventory, findings: Iterable[Finding]) -> dict[str, dict[str, str]]:
-    """The tags of every resource a finding names, by the finding's ARN (from the inventory)."""
+    """The tags of every resource a finding names, by the finding's ARN (from the inventory).
+    A Lambda function's alias, version, provisioned concurrency, URL and event source mapping
+    go by their function's tags, as Lambda keeps them: on the function."""
     found: dict[str, dict[str, str]] = {}
     for finding in findings:
         arn = finding.resource_arn
         qualified = _LAMBDA_QUALIFIED.match(arn)
         resource = inventory.get(arn) or (inventory.get(qualified.group(1)) if qualified else None)
+        if resource is not None and resource.kind.startswith("lambda-") and not hasattr(
+                resource, "tags"):
+            resource = inventory.get(getattr(resource, "function_arn", ""))
         tags = getattr(resource, "tags", None)
         if tags:
             found[arn] = dict(tags)

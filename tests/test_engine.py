@@ -159,7 +159,8 @@ def test_declarative_check_matches_with_jmespath() -> None:
     assert finding.resource_arn == big.arn
     assert finding.evidence == {"condition": "memory_mb > `4096`",
                                 "resource_type": "lambda-function"}
-    assert check.iam_actions == {"lambda:ListFunctions"}
+    # The functions' tags too: `auditor:ignore` and tag suppressions apply to its findings.
+    assert check.iam_actions == {"lambda:ListFunctions", "tag:GetResources"}
 
 
 def test_declarative_check_with_bad_jmespath_is_a_config_error() -> None:

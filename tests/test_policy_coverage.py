@@ -15,7 +15,8 @@ from auditor.report.document import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 # botocore's service name where IAM's action prefix differs.
-IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing"}
+IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing",
+              "resourcegroupstaggingapi": "tag"}
 # Declared actions a run on the demo account cannot reach, each with why.
 NOT_REACHED_BY_THE_DEMO = {
     # Container instances exist only behind EC2-launched services; the demo is all Fargate.

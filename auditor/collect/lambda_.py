@@ -4,7 +4,8 @@
 Lambda only answers per function, so it is asked only where a check can use it: reserved
 concurrency for functions in a VPC or behind an SQS queue, provisioned concurrency and aliases
 for the functions CloudWatch shows using provisioned concurrency (one `ListMetrics` pass finds
-them), function URLs only when that dataset is wanted.
+them), function URLs only when that dataset is wanted. Their tags come from the Resource
+Groups Tagging API, one listing per region (`auditor.collect.tagging`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from botocore import xform_name
 
 from auditor.collect.base import ScopeCollector, paginate, parse_time
+from auditor.collect.tagging import LAMBDA_TAGS, with_lambda_tags
 from auditor.model import (
     EventSourceMapping,
     FunctionUrl,
@@ -25,7 +27,8 @@ from auditor.model import (
     ProvisionedConcurrency,
 )
 
-_NEED_FUNCTIONS = ("lambda.functions", "lambda.concurrency", "lambda.function_urls")
+_NEED_FUNCTIONS = ("lambda.functions", "lambda.concurrency", "lambda.function_urls",
+                   LAMBDA_TAGS)
 _NEED_MAPPINGS = ("lambda.event_source_mappings", "lambda.concurrency")
 _NEED_PROVISIONED = ("lambda.provisioned_concurrency", "lambda.aliases")
 _DATASETS = (*_NEED_FUNCTIONS, *_NEED_MAPPINGS, *_NEED_PROVISIONED)
@@ -42,6 +45,7 @@ def collect(ctx: ScopeCollector) -> Inventory:
     if ctx.wants(*_NEED_FUNCTIONS):
         functions = _listing(ctx, client, _NEED_FUNCTIONS, "ListFunctions", "Functions",
                              lambda raw: _function(raw, ctx))
+        functions = with_lambda_tags(ctx, functions)
     if ctx.wants(*_NEED_MAPPINGS):
         mappings = _listing(ctx, client, _NEED_MAPPINGS, "ListEventSourceMappings",
                             "EventSourceMappings", lambda raw: _mapping(raw, ctx))

@@ -103,6 +103,9 @@ PAGE_SIZES: dict[tuple[str, str], PageSize] = {
     ("lambda", "ListProvisionedConcurrencyConfigs"): PageSize(50, 50),
     # No page size is documented; 50, the smallest of Lambda's per-function listings.
     ("lambda", "ListAliases"): PageSize(50, 50),
+    # ResourcesPerPage: "a minimum of 1 and a maximum value of 100"; no default documented:
+    # taken as the most, which the scan asks for anyway.
+    ("resourcegroupstaggingapi", "GetResources"): PageSize(100, 100),
     # "Up to 500 results are returned for any one call."
     ("cloudwatch", "ListMetrics"): PageSize(500, 500),
     # Datapoints, not results: "as many as 100,800 data points" a call; MaxDatapoints "If you

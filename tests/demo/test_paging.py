@@ -35,8 +35,9 @@ START = END - timedelta(days=14)
 def _scan_operations() -> set[tuple[str, str]]:
     """(botocore service, operation) of every call the scan may make."""
     actions = {a for d in DATASETS.values() for a in d.calls} | set(ACCOUNT_ACTIONS)
-    # IAM names ELBv2's actions after the service's old prefix.
-    services = {"elasticloadbalancing": "elbv2"}
+    # IAM names ELBv2's actions after the service's old prefix, and the Resource Groups
+    # Tagging API's `tag`.
+    services = {"elasticloadbalancing": "elbv2", "tag": "resourcegroupstaggingapi"}
     return {(services.get(prefix, prefix), name)
             for prefix, name in (action.split(":") for action in actions)}
 

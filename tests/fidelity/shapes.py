@@ -98,6 +98,8 @@ _ARN_MEMBERS: Mapping[str, tuple[str, str]] = {
     "noderole": ("iam", "role"),
     # A Lambda target group's target is the function.
     "targetdescription.id": ("lambda", "function"),
+    # The scan lists the tags of Lambda functions only (ResourceTypeFilters).
+    "resourcetagmapping.resourcearn": ("lambda", "function"),
 }
 """Members that hold an ARN though their name does not say so: (service, resource kind)."""
 
@@ -173,6 +175,8 @@ _BY_MEMBER: Mapping[str, tuple[str, ...]] = {
     # What leads to the recommendations calls: an enrolled account with Fargate services.
     "getenrollmentstatusresponse.status": ("Active", "Active", "Active", "Inactive", "Pending"),
     "launchtype": ("FARGATE", "FARGATE", "EC2", "EXTERNAL"),
+    # What leads to the Spot price history: node groups on Spot.
+    "nodegroup.capacitytype": ("SPOT", "SPOT", "ON_DEMAND", "CAPACITY_BLOCK"),
 }
 """Realistic values for members whose name says what they hold: lower-cased `shape.member`
 or, for any shape, `member`."""
