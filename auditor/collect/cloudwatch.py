@@ -1,4 +1,4 @@
-"""The metrics pass: every query the checks declared, as few `GetMetricData` calls as AWS allows.
+"""The metrics pass: every query the checks declared, 500 to a `GetMetricData` call.
 
 One batch fails, one batch is lost: each call stands alone, and a query CloudWatch answers
 with a status other than `Complete` (after following `NextToken` through `PartialData`) is
@@ -7,22 +7,18 @@ recorded with its reason. Either way only the verdicts that read those series ar
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from auditor.collect.base import Recorder, parse_time
+from auditor.collect.base import Recorder, chunks, parse_time
 from auditor.metrics import MetricQuery, MetricStore, Series
 from auditor.model import CollectionError, Scope
 from auditor.session import ClientFactory, worker_pool
 
 MAX_QUERIES_PER_CALL = 500
-MAX_DATAPOINTS_PER_CALL = 100_800
-"""A call answers at most this many datapoints and pages the rest under `NextToken`: a batch
-past it costs a second call for what one more batch would have held."""
 
 
 @dataclass
@@ -48,7 +44,7 @@ def fetch_metrics(
         scope, scoped = item
         client = clients[scope.account].client("cloudwatch", scope.region)
         fetched = _Fetched()
-        for batch in _batches(scoped, start, end):
+        for batch in chunks(scoped, MAX_QUERIES_PER_CALL):
             try:
                 series, statuses = _fetch_batch(client, batch, start, end)
             except Exception as exc:
@@ -72,25 +68,6 @@ def fetch_metrics(
             store.update(part.series)
             failed.update(part.failed)
     return MetricStore(store, start, end, failed)
-
-
-def _batches(queries: Sequence[MetricQuery], start: datetime, end: datetime
-             ) -> Iterator[list[MetricQuery]]:
-    """Consecutive batches of at most `MAX_QUERIES_PER_CALL` queries whose datapoints over the
-    window (one a period) add up to at most `MAX_DATAPOINTS_PER_CALL`."""
-    window = (end - start).total_seconds()
-    batch: list[MetricQuery] = []
-    points = 0
-    for query in queries:
-        expected = max(1, math.ceil(window / query.period))
-        if batch and (len(batch) == MAX_QUERIES_PER_CALL
-                      or points + expected > MAX_DATAPOINTS_PER_CALL):
-            yield batch
-            batch, points = [], 0
-        batch.append(query)
-        points += expected
-    if batch:
-        yield batch
 
 
 def _subjects(queries: Sequence[MetricQuery]) -> tuple[str, ...]:

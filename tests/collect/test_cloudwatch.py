@@ -7,14 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from auditor.collect.base import Recorder
-from auditor.collect.cloudwatch import (
-    MAX_DATAPOINTS_PER_CALL,
-    MAX_QUERIES_PER_CALL,
-    fetch_metrics,
-)
+from auditor.collect.cloudwatch import MAX_QUERIES_PER_CALL, fetch_metrics
 from auditor.metrics import MetricQuery, lambda_query
 from auditor.session import CallStats, ClientFactory
 from tests import factories as f
@@ -48,15 +44,13 @@ def stubbed() -> tuple[dict[str, ClientFactory], Stubber]:
 
 
 def test_one_failed_batch_loses_only_its_own_series() -> None:
-    # A day's hourly series: 24 datapoints each, so 500 fit a call's 100,800.
     wanted = queries(MAX_QUERIES_PER_CALL + 3)
     clients, stubber = stubbed()
     stubber.add_client_error("get_metric_data", "Throttling", "Rate exceeded")
     stubber.add_response("get_metric_data", answer(MAX_QUERIES_PER_CALL, 3))
     recorder = Recorder()
     with stubber:
-        store = fetch_metrics(clients, wanted, f.NOW - timedelta(days=1), f.NOW, recorder,
-                              max_workers=1)
+        store = fetch_metrics(clients, wanted, START, f.NOW, recorder, max_workers=1)
     first, second = wanted[:MAX_QUERIES_PER_CALL], wanted[MAX_QUERIES_PER_CALL:]
     assert all(store.failed[q] == "Throttling" for q in first)
     assert all(q in store.series and q not in store.failed for q in second)
@@ -97,22 +91,3 @@ def test_partial_data_is_followed_to_the_end_and_a_series_left_partial_is_not_tr
     assert store.series[wanted[0]].values == (0.0, 10.0)
     assert store.failed == {wanted[1]: "PartialData"}
     assert [e.code for e in recorder.errors] == ["PartialData"]
-
-
-def test_a_call_asks_for_no_more_datapoints_than_one_answer_holds() -> None:
-    # 14 days of hourly series: 336 datapoints each, so 300 to a call, not 500 (500 would
-    # come back as 100,800 datapoints and a NextToken: a second call for the same batch).
-    wanted = queries(700)
-    per_call = MAX_DATAPOINTS_PER_CALL // (14 * 24)
-    clients, stubber = stubbed()
-    for first in range(0, len(wanted), per_call):
-        count = min(per_call, len(wanted) - first)
-        stubber.add_response("get_metric_data", answer(first, count),
-                             {"MetricDataQueries": [ANY] * count, "StartTime": START,
-                              "EndTime": f.NOW, "ScanBy": "TimestampAscending"})
-    recorder = Recorder()
-    with stubber:
-        store = fetch_metrics(clients, wanted, START, f.NOW, recorder, max_workers=1)
-    stubber.assert_no_pending_responses()
-    assert recorder.errors == []
-    assert set(store.series) == set(wanted)
