@@ -49,7 +49,15 @@ from auditor.model import GLOBAL_REGION, CollectionError, Scope
 from auditor.pricing.cache import load_price_book
 from auditor.pricing.discounts import private
 from auditor.report.document import ErrorEntry, Report, Stats
-from auditor.session import CallStats, ClientFactory, Hook, RetryPolicy, resume_calls
+from auditor.session import (
+    UNREACHABLE,
+    CallStats,
+    ClientFactory,
+    Hook,
+    RetryPolicy,
+    resume_calls,
+    unreachable_message,
+)
 from auditor.suppress import resource_tags
 
 DEFAULT_REGION = "us-east-1"
@@ -107,9 +115,11 @@ def _session(config: Config, env: Environment) -> boto3.session.Session:
                           "drop --profile") from None
 
 
-def _account_id(factory: ClientFactory, region: str) -> str:
-    """The account the factory's credentials act in (botocore errors propagate)."""
-    account = factory.client("sts", region).get_caller_identity().get("Account")
+def _account_id(factory: ClientFactory, region: str, first: bool = False) -> str:
+    """The account the factory's credentials act in (botocore errors propagate). The scan's
+    `first` call waits less for an endpoint that does not answer."""
+    sts = factory.first_contact("sts", region) if first else factory.client("sts", region)
+    account = sts.get_caller_identity().get("Account")
     if not isinstance(account, str) or not account:
         raise NothingCollected("sts:GetCallerIdentity answered without an account ID; check "
                                "the endpoint the credentials point at (AWS_ENDPOINT_URL)")
@@ -118,7 +128,11 @@ def _account_id(factory: ClientFactory, region: str) -> str:
 
 def _identify(factory: ClientFactory, region: str) -> str:
     try:
-        return _account_id(factory, region)
+        return _account_id(factory, region, first=True)
+    except UNREACHABLE as exc:
+        # No endpoint answered: credentials are not the problem, the endpoint is.
+        raise NothingCollected(
+            unreachable_message(exc, factory.first_contact("sts", region))) from None
     except (ClientError, BotoCoreError) as exc:
         raise NothingCollected(
             f"cannot identify the AWS account ({type(exc).__name__}: {exc}); configure "

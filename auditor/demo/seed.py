@@ -6,6 +6,11 @@ check looks at, so the demo (and the tests over it) show both what is flagged an
 
 Seeding writes, so it uses plain boto3 clients, never the auditor's read-only factory. It must
 run inside an active `mock_aws()` with fake credentials in the environment.
+
+The account is the same every run: the IDs moto makes up (VPCs, subnets, security groups, the
+event source mappings' UUIDs, which their ARNs carry) come from moto's random generator seeded
+with the demo's seed while it seeds, so a finding's fingerprint is the same from run to run
+and the demo against its own baseline reports nothing new.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import random
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from moto.moto_api._internal import mock_random
 
 from auditor.data import eks_calendar, version_key
 from auditor.demo.emulator import DEFAULT_ACCOUNT, MissingApiResponder, SeededRate
@@ -222,7 +229,8 @@ def seed_demo_account(
     started = time.perf_counter()
     now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
     seeder = _Seeder(now, responder, random.Random(seed))
-    seeder.run()
+    with _moto_ids_from(seed):
+        seeder.run()
     return DemoAccount(
         account_id=ACCOUNT,
         regions=(REGION, SECOND_REGION),
@@ -232,6 +240,19 @@ def seed_demo_account(
         arns=dict(sorted(seeder.arns.items())),
         seed_seconds=time.perf_counter() - started,
     )
+
+
+@contextmanager
+def _moto_ids_from(seed: int) -> Iterator[None]:
+    """moto's IDs made from `seed` for the block: the same account every run. Its generator
+    is process-wide, so it is given back as it was (a test's own account, made after the
+    demo's, gets the IDs it would have)."""
+    state = mock_random.getstate()
+    mock_random.seed(seed)
+    try:
+        yield
+    finally:
+        mock_random.setstate(state)
 
 
 class _Seeder:
