@@ -9,19 +9,22 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.cost.workloads import MODEL_PARAMETERS
 from auditor.errors import ConfigError
 from auditor.findings import SEVERITIES, Category
 from auditor.params import ParamValue
 from auditor.pricing.discounts import FAMILIES
+from auditor.settings import (
+    COST_PARAMETERS,
+    FORMATS,  # noqa: F401  (re-exported: the formats' old home)
+    SETTINGS,
+    Setting,
+)
 from auditor.suppress import Suppression
-
-FORMATS = ("table", "json", "csv", "markdown", "html", "sarif", "ocsf")
 
 
 @dataclass(frozen=True)
@@ -39,84 +42,74 @@ class CustomCheckSpec:
     rationale: str
 
 
+def _default(name: str) -> Any:
+    return SETTINGS[name].default
+
+
 @dataclass(frozen=True)
 class Config:
-    regions: tuple[str, ...] = ()
-    profile: str | None = None
-    lookback_days: int = 14
-    checks: tuple[str, ...] = ()
-    skip_checks: tuple[str, ...] = ()
-    checks_dirs: tuple[Path, ...] = ()
-    formats: tuple[str, ...] = ("table",)
-    output: str | None = None
-    fail_on: str | None = None
-    allow_unknown: bool = False
+    """A scan's settings: those of `auditor.settings.SETTINGS` (their defaults from there),
+    and the config's structured tables."""
+
+    regions: tuple[str, ...] = _default("regions")
+    profile: str | None = _default("profile")
+    lookback_days: int = _default("lookback_days")
+    checks: tuple[str, ...] = _default("checks")
+    skip_checks: tuple[str, ...] = _default("skip_checks")
+    checks_dirs: tuple[Path, ...] = _default("checks_dirs")
+    formats: tuple[str, ...] = _default("formats")
+    output: str | None = _default("output")
+    fail_on: str | None = _default("fail_on")
+    allow_unknown: bool = _default("allow_unknown")
     """Exit 0 though verdicts at or above `fail_on` are unknown (a scan that lost access)."""
-    max_workers: int = 8
-    max_attempts: int = 8
-    read_timeout: float = 30.0
+    max_workers: int = _default("max_workers")
+    max_attempts: int = _default("max_attempts")
+    read_timeout: float = _default("read_timeout")
     """Seconds to wait for a response before the call is retried (then recorded as failed)."""
     thresholds: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
     cost: Mapping[str, ParamValue] = field(default_factory=dict)
-    """`[cost]`: the cost model's assumptions (see `auditor.cost.workloads.MODEL_PARAMETERS`)."""
+    """`[cost]`: the cost model's assumptions (see `auditor.settings.COST_PARAMETERS`)."""
     custom_checks: tuple[CustomCheckSpec, ...] = ()
-    baseline: str | None = None
+    baseline: str | None = _default("baseline")
+    """A previous JSON report: `scan()` marks the findings it already had as baselined."""
     suppressions: tuple[Suppression, ...] = ()
-    pricing_cache: str | None = None
+    """`[[suppressions]]`: `scan()` marks the findings they match as suppressed."""
+    pricing_cache: str | None = _default("pricing_cache")
     """`[pricing] cache`: the price cache to read (default: where `pricing refresh` writes)."""
-    free_tier: bool = False
+    free_tier: bool = _default("free_tier")
     """`[pricing] free_tier`: subtract Lambda's monthly free tier from each function."""
     discounts: Mapping[str, float] = field(default_factory=dict)
     """`[pricing.discounts]`: private pricing, a fraction off list by platform family
     (`lambda`, `fargate`, `ec2`), applied to every workload's options and current cost."""
-    billing: bool = False
+    billing: bool = _default("billing")
     """`[billing] enabled` / `--bill`: read what the account was billed (Cost Explorer) and
     what it pays (Savings Plans, Reserved Instances), and set the model against them."""
-    compute_optimizer: bool = False
+    compute_optimizer: bool = _default("compute_optimizer")
     """`[compute_optimizer] enabled` / `--compute-optimizer`: put Compute Optimizer's
     recommendations beside the cost model's in each workload's evidence."""
-    all_regions: bool = False
+    all_regions: bool = _default("all_regions")
     """Scan every region enabled for each account (from ec2:DescribeRegions)."""
-    org: bool = False
+    org: bool = _default("org")
     """Scan every ACTIVE account of the organization, assuming `role_name` in each."""
-    role_name: str | None = None
-    account_roles: tuple[str, ...] = ()
+    role_name: str | None = _default("role_name")
+    account_roles: tuple[str, ...] = _default("account_roles")
     """Role ARNs to assume, one account each."""
-    external_id: str | None = None
-    shard: str | None = None
+    external_id: str | None = _default("external_id")
+    shard: str | None = _default("shard")
     """`I/N`, or `N` with I from JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX."""
 
 
-# key -> (type wanted, how to describe it)
-_TOP: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "regions": (list, "a list of region names"),
-    "profile": (str, "a profile name"),
-    "lookback_days": (int, "a whole number of days"),
-    "checks": (list, "a list of check IDs or globs"),
-    "skip_checks": (list, "a list of check IDs or globs"),
-    "checks_dirs": (list, "a list of directories"),
-    "format": (list, f"a list of formats ({', '.join(FORMATS)})"),
-    "output": (str, "a file path"),
-    "fail_on": (str, f"a severity ({', '.join(SEVERITIES)})"),
-    "allow_unknown": (bool, "true or false"),
-    "max_workers": (int, "a whole number"),
-    "max_attempts": (int, "a whole number"),
-    "read_timeout": ((int, float), "a number of seconds"),
+_TABLES: dict[str, tuple[type, str]] = {
     "thresholds": (dict, 'a table of tables, [thresholds."check.id"]'),
     "cost": (dict, "a table of the cost model's assumptions, [cost]"),
-    "custom_checks": (list, "an array of tables"),
-    "baseline": (str, "the path of a previous JSON report"),
+    "custom_checks": (list, "an array of tables, [[custom_checks]]"),
     "suppressions": (list, "an array of tables, [[suppressions]]"),
-    "pricing": (dict, "a table, [pricing]"),
-    "billing": (dict, "a table, [billing]"),
-    "compute_optimizer": (dict, "a table, [compute_optimizer]"),
-    "all_regions": (bool, "true or false"),
-    "org": (bool, "true or false"),
-    "role_name": (str, "the role name to assume in each account"),
-    "account_roles": (list, "a list of role ARNs"),
-    "external_id": (str, "the external ID the roles' trust policy requires"),
-    "shard": (str, 'a shard, "I/N" or "N"'),
 }
+"""The structured top-level keys, each parsed by its own function below."""
+_SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS.values() if s.section))
+"""Tables of settings: `[pricing]`, `[billing]`, `[compute_optimizer]`."""
+_SECTION_TABLES = {("pricing", "discounts"): "a table of fractions off list, [pricing.discounts]"}
+"""Structured tables inside a table of settings."""
 _CUSTOM_REQUIRED = ("id", "title", "severity", "resource_type", "condition")
 _CUSTOM_OPTIONAL = ("category", "message", "remediation", "rationale")
 
@@ -155,64 +148,69 @@ def load(path: Path) -> Config:
 
 
 def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
-    values: dict[str, Any] = dict(raw)
-    for key, value in values.items():
-        if key not in _TOP:
-            raise _unknown_key(where, key, list(_TOP))
-        wanted, what = _TOP[key]
-        _expect(where, key, value, wanted, what)
-
-    lookback = values.get("lookback_days", 14)
-    if not 1 <= lookback <= 455:
-        raise ConfigError(f"{where}: lookback_days must be between 1 and 455 (CloudWatch keeps "
-                          f"hourly data 455 days), got {lookback}")
-    formats = _strings(where, "format", values.get("format", ["table"]))
-    for fmt in formats:
-        if fmt not in FORMATS:
-            raise ConfigError(f"{where}: format {fmt!r} is not one of {', '.join(FORMATS)}")
-    fail_on = values.get("fail_on")
-    if fail_on is not None and fail_on not in SEVERITIES:
-        raise ConfigError(f"{where}: fail_on must be one of {', '.join(SEVERITIES)}, "
-                          f"got {fail_on!r}")
-    for key in ("max_workers", "max_attempts"):
-        if key in values and not 1 <= values[key] <= 64:
-            raise ConfigError(f"{where}: {key} must be between 1 and 64, got {values[key]}")
-    if "read_timeout" in values and not 0 < values["read_timeout"] <= 600:
-        raise ConfigError(f"{where}: read_timeout must be more than 0 and at most 600 seconds, "
-                          f"got {values['read_timeout']}")
+    top = {s.config_key: s for s in SETTINGS.values() if s.section is None}
+    known = [*top, *_TABLES, *_SECTIONS]
+    for key, value in raw.items():
+        if key not in known:
+            raise _unknown_key(where, key, known)
+        if key in _TABLES:
+            _expect(where, key, value, *_TABLES[key])
+        elif key in _SECTIONS:
+            _expect(where, key, value, dict, f"a table, [{key}]")
+    values = {setting.name: _setting(where, setting, raw[key])
+              for key, setting in top.items() if key in raw}
+    for section in _SECTIONS:
+        values.update(_section(where, section, raw.get(section, {})))
+    pricing = raw.get("pricing", {})
     return Config(
-        regions=_strings(where, "regions", values.get("regions", [])),
-        profile=values.get("profile"),
-        lookback_days=lookback,
-        checks=_strings(where, "checks", values.get("checks", [])),
-        skip_checks=_strings(where, "skip_checks", values.get("skip_checks", [])),
-        checks_dirs=tuple(Path(p) for p in _strings(where, "checks_dirs",
-                                                     values.get("checks_dirs", []))),
-        formats=formats,
-        output=values.get("output"),
-        fail_on=fail_on,
-        allow_unknown=values.get("allow_unknown", False),
-        max_workers=values.get("max_workers", 8),
-        max_attempts=values.get("max_attempts", 8),
-        read_timeout=float(values.get("read_timeout", 30.0)),
-        thresholds=_thresholds(where, values.get("thresholds", {})),
-        cost=_cost(where, values.get("cost", {})),
+        **values,
+        thresholds=_thresholds(where, raw.get("thresholds", {})),
+        cost=_cost(where, raw.get("cost", {})),
         custom_checks=tuple(_custom(where, i, entry)
-                            for i, entry in enumerate(values.get("custom_checks", []))),
-        baseline=values.get("baseline"),
+                            for i, entry in enumerate(raw.get("custom_checks", []))),
         suppressions=tuple(_suppression(where, i, entry)
-                           for i, entry in enumerate(values.get("suppressions", []))),
-        **_pricing(where, values.get("pricing", {})),
-        billing=_enabled(where, "billing", values.get("billing", {})),
-        compute_optimizer=_enabled(where, "compute_optimizer",
-                                   values.get("compute_optimizer", {})),
-        all_regions=values.get("all_regions", False),
-        org=values.get("org", False),
-        role_name=values.get("role_name"),
-        account_roles=_strings(where, "account_roles", values.get("account_roles", [])),
-        external_id=values.get("external_id"),
-        shard=values.get("shard"),
+                           for i, entry in enumerate(raw.get("suppressions", []))),
+        discounts=discount_fractions(f"{where}: [pricing.discounts]",
+                                     pricing.get("discounts", {})),
     )
+
+
+def _setting(where: str, setting: Setting, value: Any) -> Any:
+    problem = setting.problem(value)
+    if problem:
+        raise ConfigError(f"{where}: {setting.place} {problem}")
+    return setting.value(value)
+
+
+def _section(where: str, section: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    """A table of settings (`[billing] enabled`), and the tables it holds, checked here and
+    parsed by their own function."""
+    settings = {s.config_key: s for s in SETTINGS.values() if s.section == section}
+    inner = {key: what for (owner, key), what in _SECTION_TABLES.items() if owner == section}
+    values = {}
+    for key, value in table.items():
+        if key in inner:
+            _expect(f"{where}: [{section}]", key, value, dict, inner[key])
+        elif key not in settings:
+            raise _unknown_key(f"{where}: [{section}]", key, [*settings, *inner])
+        else:
+            values[settings[key].name] = _setting(where, settings[key], value)
+    return values
+
+
+def with_flags(config: Config, flags: Mapping[str, Any]) -> Config:
+    """The config with what was given on the command line, by setting name (a value of None
+    or an empty list: not given). Flags win, except a setting that `extends` the config's."""
+    changes: dict[str, Any] = {}
+    for name, given in flags.items():
+        if given is None or given == ():
+            continue
+        setting = SETTINGS[name]
+        value = setting.value(tuple(part.strip() for item in given
+                                    for part in item.split(",") if part.strip())
+                              if setting.commas else given)
+        changes[name] = getattr(config, name) + value if setting.extends else value
+    return replace(config, **changes)
 
 
 def _thresholds(where: str, tables: Mapping[str, Any]) -> dict[str, dict[str, ParamValue]]:
@@ -231,12 +229,11 @@ def _thresholds(where: str, tables: Mapping[str, Any]) -> dict[str, dict[str, Pa
 def _cost(where: str, table: Mapping[str, Any]) -> dict[str, ParamValue]:
     place = f"{where}: [cost]"
     for key, value in table.items():
-        if key not in MODEL_PARAMETERS:
-            raise _unknown_key(place, key, list(MODEL_PARAMETERS))
-        default = MODEL_PARAMETERS[key].default
-        wanted: type | tuple[type, ...] = (int, float) if isinstance(default, int | float) \
-            else type(default)
-        _expect(place, key, value, wanted, f"a {type(default).__name__}")
+        if key not in COST_PARAMETERS:
+            raise _unknown_key(place, key, list(COST_PARAMETERS))
+        problem = COST_PARAMETERS[key].problem(value)
+        if problem:
+            raise ConfigError(f"{place}: {key} {problem}")
     return dict(table)
 
 
@@ -307,34 +304,6 @@ def _suppression(where: str, index: int, entry: Any) -> Suppression:
         tags=dict(tags),
         expires=expires,
     )
-
-
-def _enabled(where: str, section: str, table: Mapping[str, Any]) -> bool:
-    """`[billing]`, `[compute_optimizer]`: `enabled` (a boolean)."""
-    place = f"{where}: [{section}]"
-    for key, value in table.items():
-        if key != "enabled":
-            raise _unknown_key(place, key, ["enabled"])
-        _expect(place, key, value, bool, "true or false")
-    return bool(table.get("enabled", False))
-
-
-_PRICING = {"cache": (str, "the path of a price cache file"),
-            "free_tier": (bool, "true or false"),
-            "discounts": (dict, "a table of fractions off list, [pricing.discounts]")}
-
-
-def _pricing(where: str, table: Mapping[str, Any]) -> dict[str, Any]:
-    """`[pricing]`: `cache` (a price cache path), `free_tier` (a boolean) and `discounts`."""
-    place = f"{where}: [pricing]"
-    for key, value in table.items():
-        if key not in _PRICING:
-            raise _unknown_key(place, key, list(_PRICING))
-        wanted, what = _PRICING[key]
-        _expect(place, key, value, wanted, what)
-    return {"pricing_cache": table.get("cache"), "free_tier": table.get("free_tier", False),
-            "discounts": discount_fractions(f"{where}: [pricing.discounts]",
-                                            table.get("discounts", {}))}
 
 
 def discount_fractions(where: str, table: Mapping[str, Any]) -> dict[str, float]:

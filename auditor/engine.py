@@ -212,22 +212,11 @@ def instantiate(
                     f"; it takes {', '.join(known)}" if known else "; it takes no parameters"
                 )
                 raise ConfigError(f"[thresholds.\"{cls.id}\"] has unknown key {name!r}{also}")
-            default = cls.parameters[name].default
-            if not _same_type(default, value):
-                raise ConfigError(
-                    f"[thresholds.\"{cls.id}\"] {name} must be {type(default).__name__}, "
-                    f"got {value!r}"
-                )
+            problem = cls.parameters[name].problem(value)
+            if problem:
+                raise ConfigError(f"[thresholds.\"{cls.id}\"] {name} {problem}")
         checks.append(cls(given))
     return checks
-
-
-def _same_type(default: ParamValue, value: object) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float)
-    return isinstance(value, type(default))
 
 
 # --------------------------------------------------------------------------- running

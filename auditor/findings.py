@@ -67,7 +67,7 @@ class Finding:
     remediation: str
     monthly_savings_usd: float | None = None
     savings_kind: str | None = None
-    """What the saving comes from (`auditor.cost.workloads.SAVINGS_KINDS`): the cost model
+    """What the saving comes from (`auditor.cost.priced.SAVINGS_KINDS`): the cost model
     composes each workload's savings by kind, so findings never claim one dollar twice."""
     sub_key: str = ""
     """Distinguishes several findings of one check on one resource (e.g. one per subnet)."""

@@ -31,6 +31,31 @@ def _unique(items: Iterable[Any], key: Any) -> list[Any]:
 
 
 def merge(reports: Sequence[Report]) -> Report:
+    _require_one_scan(reports)
+    first = reports[0]
+    return Report(
+        generated_at=max(r.generated_at for r in reports),
+        accounts=_sorted_union(r.accounts for r in reports),
+        regions=_sorted_union(r.regions for r in reports),
+        lookback_days=first.lookback_days,
+        findings=_joined_findings(reports),
+        errors=tuple(_unique((e for r in reports for e in r.errors), _error_key)),
+        stats=_joined_stats(reports),
+        checks_run=_sorted_union(r.checks_run for r in reports),
+        pricing=first.pricing,
+        workloads=tuple(_unique((w for r in reports for w in r.workloads),
+                                lambda w: w.arn)),
+        demo=any(r.demo for r in reports),
+        tool_version=first.tool_version,
+        resource_tags=_joined_tags(reports),
+        baselined=frozenset().union(*(r.baselined for r in reports)),
+        billing=combine([r.billing for r in reports]),
+    )
+
+
+def _require_one_scan(reports: Sequence[Report]) -> None:
+    """Refuses reports that are not shards of one scan: none at all, or ones that looked back
+    over different windows or were priced with different price books."""
     if not reports:
         raise ReportError("nothing to merge: give at least one JSON report")
     lookbacks = {r.lookback_days for r in reports}
@@ -41,43 +66,41 @@ def merge(reports: Sequence[Report]) -> Report:
     if len(prices) > 1:
         raise ReportError("the reports were priced with different price books; merge reports "
                           "of one scan (or refresh prices before scanning every shard)")
+
+
+def _sorted_union(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    return tuple(sorted({item for group in groups for item in group}))
+
+
+def _joined_findings(reports: Sequence[Report]) -> tuple[Finding, ...]:
+    """Each finding once by fingerprint, a `fail` preferred to an `unknown`."""
     findings: dict[str, Finding] = {}
     for report in reports:
         for finding in report.findings:
             kept = findings.get(finding.fingerprint)
             findings[finding.fingerprint] = finding if kept is None else _prefer(kept, finding)
+    return tuple(findings.values())
+
+
+def _joined_stats(reports: Sequence[Report]) -> Stats:
     by_operation: Counter[str] = Counter()
     for report in reports:
         by_operation.update(report.stats.api_calls_by_operation)
+    return Stats(
+        api_calls=sum(r.stats.api_calls for r in reports),
+        api_calls_by_operation=dict(sorted(by_operation.items())),
+        # Shards run side by side: the scan took as long as its slowest shard.
+        duration_s=max(r.stats.duration_s for r in reports),
+        resources=sum(r.stats.resources for r in reports),
+        metric_queries=sum(r.stats.metric_queries for r in reports),
+    )
+
+
+def _joined_tags(reports: Sequence[Report]) -> dict[str, Any]:
     tags: dict[str, Any] = {}
     for report in reports:
         tags.update(report.resource_tags)
-    first = reports[0]
-    return Report(
-        generated_at=max(r.generated_at for r in reports),
-        accounts=tuple(sorted({a for r in reports for a in r.accounts})),
-        regions=tuple(sorted({g for r in reports for g in r.regions})),
-        lookback_days=first.lookback_days,
-        findings=tuple(findings.values()),
-        errors=tuple(_unique((e for r in reports for e in r.errors), _error_key)),
-        stats=Stats(
-            api_calls=sum(r.stats.api_calls for r in reports),
-            api_calls_by_operation=dict(sorted(by_operation.items())),
-            # Shards run side by side: the scan took as long as its slowest shard.
-            duration_s=max(r.stats.duration_s for r in reports),
-            resources=sum(r.stats.resources for r in reports),
-            metric_queries=sum(r.stats.metric_queries for r in reports),
-        ),
-        checks_run=tuple(sorted({c for r in reports for c in r.checks_run})),
-        pricing=first.pricing,
-        workloads=tuple(_unique((w for r in reports for w in r.workloads),
-                                lambda w: w.get("arn"))),
-        demo=any(r.demo for r in reports),
-        tool_version=first.tool_version,
-        resource_tags=tags,
-        baselined=frozenset().union(*(r.baselined for r in reports)),
-        billing=combine([r.billing for r in reports]),
-    )
+    return tags
 
 
 def _error_key(error: ErrorEntry) -> tuple[str, ...]:

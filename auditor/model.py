@@ -357,12 +357,6 @@ class EcsService(Resource):
         return _ended(self.status, frozenset({"INACTIVE", "DRAINING"}))
 
     @property
-    def scaled_to_zero(self) -> bool:
-        """No task runs or is wanted: nothing to price or measure. Its configuration is still
-        judged: a service scaled to zero at night ships the same settings in the morning."""
-        return self.desired_count == 0 and self.running_count == 0
-
-    @property
     def cluster_name(self) -> str:
         return self.cluster_arn.rsplit("/", 1)[-1]
 
@@ -1149,13 +1143,6 @@ class Inventory:
 
     def nat_gateway(self, scope: Scope, nat_gateway_id: str) -> NatGateway | None:
         return self._nat_gateways.get((scope.account, scope.region, nat_gateway_id))
-
-    @cached_property
-    def _internet_gateways(self) -> dict[tuple[str, str, str], InternetGateway]:
-        return {(g.account, g.region, g.internet_gateway_id): g for g in self.internet_gateways}
-
-    def internet_gateway(self, scope: Scope, igw_id: str) -> InternetGateway | None:
-        return self._internet_gateways.get((scope.account, scope.region, igw_id))
 
     def endpoints_in_vpc(self, scope: Scope, vpc_id: str) -> tuple[VpcEndpoint, ...]:
         return self._endpoints_by_vpc.get((scope.account, scope.region, vpc_id), ())

@@ -1,11 +1,13 @@
 """One scan, top to bottom: collect -> model -> checks -> cost -> report.
 
-This is the library entry point the CLI calls; it never exits and never prints.
+This is the library entry point the CLI calls; it never exits and never prints, and the report
+it returns is the one the command puts out (suppressions and the baseline applied).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from auditor.accounts import (
     organization_accounts,
     parse_shard,
 )
+from auditor.baseline import apply_baseline
 from auditor.check import Check
 from auditor.collect.base import Recorder
 from auditor.collect.billing import collect_bills
@@ -30,6 +33,7 @@ from auditor.collect.commitments import DATASETS as COMMITMENT_DATASETS
 from auditor.collect.runner import Target, collect_inventory
 from auditor.config import Config
 from auditor.cost.bill import SOURCE, reconcile
+from auditor.cost.priced import PricedWorkload
 from auditor.cost.workloads import Costs, assumptions_from
 from auditor.datasets import BILLING_DATASETS, OPTIMIZER_DATASETS
 from auditor.engine import (
@@ -48,6 +52,7 @@ from auditor.metrics import MetricStore
 from auditor.model import GLOBAL_REGION, CollectionError, Scope
 from auditor.pricing.cache import load_price_book
 from auditor.pricing.discounts import private
+from auditor.report import read
 from auditor.report.document import ErrorEntry, Report, Stats
 from auditor.session import (
     UNREACHABLE,
@@ -58,7 +63,7 @@ from auditor.session import (
     resume_calls,
     unreachable_message,
 )
-from auditor.suppress import resource_tags
+from auditor.suppress import Suppression, apply_suppressions, resource_tags
 
 DEFAULT_REGION = "us-east-1"
 
@@ -217,6 +222,23 @@ def _regions(config: Config, factory: ClientFactory, home: Scope, recorder: Reco
 
 
 def scan(config: Config, env: Environment | None = None, now: datetime | None = None) -> Report:
+    """Scan as `config` says, and judge the findings by its suppressions and its baseline:
+    the report `auditor scan` puts out. The baseline is read first, so that a bad file fails
+    before any call."""
+    baseline = read.load(Path(config.baseline)) if config.baseline else None
+    return judged(_scan(config, env, now), config.suppressions, baseline)
+
+
+def judged(report: Report, suppressions: Sequence[Suppression], baseline: Report | None
+           ) -> Report:
+    """Suppressions first, then the baseline: a finding suppressed tonight is suppressed,
+    not baselined (see `auditor.baseline.apply_baseline`)."""
+    report = replace(report, findings=apply_suppressions(
+        report.findings, suppressions, report.resource_tags, report.generated_at))
+    return report if baseline is None else apply_baseline(report, baseline)
+
+
+def _scan(config: Config, env: Environment | None, now: datetime | None) -> Report:
     env = env or Environment()
     resume_calls()  # an earlier scan in this process may have been interrupted
     started = time.monotonic()
@@ -269,7 +291,7 @@ def scan(config: Config, env: Environment | None = None, now: datetime | None = 
                    tuple(checks_affected(e, checks, plan)), (*e.unread, *e.resources))
         for e in (*inventory.errors, *run.errors)
     )
-    workloads = tuple(w.to_dict() for w in costs.estimates)
+    workloads = tuple(PricedWorkload.of(w) for w in costs.estimates)
     return Report(
         generated_at=now,
         accounts=inventory.accounts,

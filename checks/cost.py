@@ -9,6 +9,7 @@ from auditor.check import Check, CheckContext, Param
 from auditor.cost.workloads import COST_DATASETS, SUBJECT_DATASETS, WorkloadEstimate
 from auditor.findings import Category, Finding, Severity
 from auditor.model import Inventory
+from auditor.params import COUNT, PERCENT
 
 
 class MigrationOpportunity(Check):
@@ -34,8 +35,9 @@ class MigrationOpportunity(Check):
     reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "min_monthly_savings_usd": Param(20.0, "report when moving saves more than this a "
-                                               "month"),
-        "min_savings_percent": Param(20.0, "... and more than this share of the current cost"),
+                                               "month", COUNT),
+        "min_savings_percent": Param(20.0, "... and more than this share of the current cost",
+                                     PERCENT),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:

@@ -12,12 +12,8 @@ from auditor.cost.workloads import WorkloadEstimate
 from auditor.findings import Category, Finding, Severity
 from auditor.metrics import MetricQuery, ecs_query
 from auditor.model import EcsService, Inventory
+from auditor.params import HOURS_OF_DATA, PERCENT, SOME_PERCENT, at_least
 from auditor.secrets import find_secrets
-
-
-def _tasks(service: EcsService) -> int:
-    """Tasks the service runs now: the desired count, or more while a deployment overlaps."""
-    return max(service.desired_count, service.running_count)
 
 
 class TaskOverprovisioned(Check):
@@ -40,10 +36,13 @@ class TaskOverprovisioned(Check):
     subject_kinds = ("ecs-service",)
     reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
-        "cpu_percentile": Param(99.0, "percentile of hourly Maximum CPUUtilization compared"),
-        "cpu_max_percent": Param(40.0, "flag when that CPU percentile is below this"),
-        "memory_max_percent": Param(50.0, "flag when the Maximum MemoryUtilization is below this"),
-        "min_hours_of_data": Param(72, "hourly datapoints needed before judging"),
+        "cpu_percentile": Param(99.0, "percentile of hourly Maximum CPUUtilization compared",
+                                PERCENT),
+        "cpu_max_percent": Param(40.0, "flag when that CPU percentile is below this",
+                                 SOME_PERCENT),
+        "memory_max_percent": Param(50.0, "flag when the Maximum MemoryUtilization is below this",
+                                    SOME_PERCENT),
+        "min_hours_of_data": Param(72, "hourly datapoints needed before judging", HOURS_OF_DATA),
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
@@ -190,7 +189,8 @@ class SingleTaskService(Check):
     requires = frozenset({"ecs.services"})
     subject_kinds = ("ecs-service",)
     parameters: ClassVar[Mapping[str, Param]] = {
-        "min_tasks": Param(2, "flag a REPLICA service whose desiredCount is below this"),
+        "min_tasks": Param(2, "flag a REPLICA service whose desiredCount is below this",
+                           at_least(1)),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
@@ -307,7 +307,7 @@ class UnboundedAutoscaling(Check):
     subject_kinds = ("ecs-service",)
     parameters: ClassVar[Mapping[str, Param]] = {
         "max_capacity": Param(50, "flag when the scalable target's maximum task count is "
-                                  "above this"),
+                                  "above this", at_least(1)),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:

@@ -14,6 +14,7 @@ from auditor.cost.model import extended_support_extra
 from auditor.data import SupportWindow, eks_calendar, eks_support_window, version_key
 from auditor.findings import Category, Finding, Severity
 from auditor.model import ClusterNode, EksCluster, EksNodegroup, FargateProfile, Inventory
+from auditor.params import COUNT
 
 _OPEN = ("0.0.0.0/0", "::/0")
 
@@ -50,7 +51,7 @@ class ExtendedSupport(Check):
     reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "warn_days": Param(90, "also flag clusters whose standard support ends within this "
-                               "many days"),
+                               "many days", COUNT),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
@@ -382,9 +383,10 @@ class UnderusedControlPlane(Check):
     parameters: ClassVar[Mapping[str, Param]] = {
         "max_nodes": Param(1, "flag when the cluster runs at most this many nodes (managed "
                               "node groups' desired sizes, plus Auto Mode, Karpenter and "
-                              "self-managed nodes seen in EC2)"),
+                              "self-managed nodes seen in EC2)", COUNT),
         "max_fargate_profiles": Param(0, "and the cluster has at most this many Fargate "
-                                         "profiles (their pods are not visible to the check)"),
+                                         "profiles (their pods are not visible to the check)",
+                                      COUNT),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:

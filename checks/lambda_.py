@@ -25,6 +25,7 @@ from auditor.model import (
     Resource,
 )
 from auditor.network import ingress_paths
+from auditor.params import COUNT, HOURS_OF_DATA, PERCENT, SOME_PERCENT, Range
 from auditor.secrets import find_secrets
 
 
@@ -51,8 +52,9 @@ class ProvisionedConcurrencyWaste(Check):
     reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
         "max_utilization": Param(0.3, "flag when the kept percentile of hourly peak "
-                                      "utilisation is below this (0-1)"),
-        "min_hours_of_data": Param(72, "hourly datapoints needed before judging"),
+                                      "utilisation is below this (0-1)",
+                                 Range(0, 1, low_open=True)),
+        "min_hours_of_data": Param(72, "hourly datapoints needed before judging", HOURS_OF_DATA),
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
@@ -146,7 +148,8 @@ class DbConnectionStorm(Check):
     subject_kinds = ("lambda-function",)
     parameters: ClassVar[Mapping[str, Param]] = {
         "connection_budget_percent": Param(
-            100.0, "share of the database's max_connections one function may hold"),
+            100.0, "share of the database's max_connections one function may hold",
+            SOME_PERCENT),
     }
 
     def requires_for_subject(self, subject: Resource) -> frozenset[str]:
@@ -333,7 +336,7 @@ class NearTimeout(Check):
     subject_kinds = ("lambda-function",)
     parameters: ClassVar[Mapping[str, Param]] = {
         "max_percent_of_timeout": Param(80.0, "flag when the hourly Maximum Duration exceeds "
-                                              "this share of the timeout"),
+                                              "this share of the timeout", SOME_PERCENT),
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
@@ -388,8 +391,10 @@ class HighErrorRate(Check):
     requires = frozenset({"lambda.functions", "cloudwatch.metrics"})
     subject_kinds = ("lambda-function",)
     parameters: ClassVar[Mapping[str, Param]] = {
-        "max_error_percent": Param(10.0, "flag a day whose Errors/Invocations exceeds this"),
-        "min_daily_invocations": Param(10, "ignore days with fewer invocations than this"),
+        "max_error_percent": Param(10.0, "flag a day whose Errors/Invocations exceeds this",
+                                   PERCENT),
+        "min_daily_invocations": Param(10, "ignore days with fewer invocations than this",
+                                       COUNT),
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
@@ -450,11 +455,12 @@ class LongRunningCandidate(Check):
     subject_kinds = ("lambda-function",)
     reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
-        "min_avg_duration_ms": Param(1000.0, "flag when the average Duration is at least this"),
+        "min_avg_duration_ms": Param(1000.0, "flag when the average Duration is at least this",
+                                       COUNT),
         "min_avg_concurrency": Param(1.0, "and at least this many environments are busy on "
-                                          "average (execution seconds per second)"),
+                                          "average (execution seconds per second)", COUNT),
         "min_active_hours_percent": Param(95.0, "and this share of the lookback's hours had "
-                                                "invocations (steady traffic)"),
+                                                "invocations (steady traffic)", PERCENT),
     }
 
     def metric_queries(self, inventory: Inventory, ctx: CheckContext) -> Iterable[MetricQuery]:
@@ -518,7 +524,8 @@ class X86Arm64Candidate(Check):
     subject_kinds = ("lambda-function",)
     reads_costs = True
     parameters: ClassVar[Mapping[str, Param]] = {
-        "min_monthly_savings_usd": Param(1.0, "flag when the monthly saving is at least this"),
+        "min_monthly_savings_usd": Param(1.0, "flag when the monthly saving is at least this",
+                                           COUNT),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
@@ -580,7 +587,8 @@ class DeprecatedRuntime(Check):
     requires = frozenset({"lambda.functions"})
     subject_kinds = ("lambda-function",)
     parameters: ClassVar[Mapping[str, Param]] = {
-        "warn_days": Param(120, "flag (medium) runtimes deprecated within this many days"),
+        "warn_days": Param(120, "flag (medium) runtimes deprecated within this many days",
+                           COUNT),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
@@ -598,7 +606,9 @@ class DeprecatedRuntime(Check):
             days = (runtime.deprecation - ctx.now).days
             if ctx.now >= runtime.deprecation:
                 severity = Severity.HIGH
-                when = (f"was deprecated on {runtime.deprecation.date()} ({-days} days ago): "
+                # Whole days passed: -(deprecation - now).days would round a part day up.
+                ago = (ctx.now - runtime.deprecation).days
+                when = (f"was deprecated on {runtime.deprecation.date()} ({ago} days ago): "
                         "it no longer gets security patches")
             elif days <= warn_days:
                 severity = Severity.MEDIUM

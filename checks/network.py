@@ -25,6 +25,7 @@ from auditor.network import (
     subnet_egress,
     workload_needs,
 )
+from auditor.params import at_least
 
 WORKLOAD_KINDS = ("ecs-service", "lambda-function", "eks-nodegroup")
 _LISTINGS = {"ecs-service": "ecs.services", "lambda-function": "lambda.functions",
@@ -150,7 +151,8 @@ class SingleAz(Check):
         kind: frozenset({listing, "ec2.network"}) for kind, listing in _LISTINGS.items()
     }
     parameters: ClassVar[Mapping[str, Param]] = {
-        "min_azs": Param(2, "flag when the subnets span fewer Availability Zones than this"),
+        "min_azs": Param(2, "flag when the subnets span fewer Availability Zones than this",
+                         at_least(1)),
     }
 
     def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import boto3
 import click
 import pytest
+from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from auditor.cli import main
+from auditor.config import Config
+from auditor.findings import Category, Finding, Severity
+from auditor.report import json_
+from auditor.report.document import Report, Stats
 
 
 def commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -77,3 +85,196 @@ def test_no_credentials_exits_3_with_one_line(monkeypatch: pytest.MonkeyPatch,
     assert result.exit_code == 3
     assert "cannot identify the AWS account" in result.stderr
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------- putting the report out
+
+SCANNED_AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+STAMP = "20261123T020000Z"
+
+
+def canned(demo: bool = False) -> Report:
+    """What a scan returned: one high finding."""
+    finding = Finding("network.private_subnet_no_egress", "No way out", Severity.HIGH,
+                      Category.NETWORK, "fail", "arn:aws:ecs:us-east-1:1:service/prod/api",
+                      "ecs-service", "1", "us-east-1", "m", {}, "r")
+    return Report(SCANNED_AT, ("123456789012",), ("us-east-1",), 14, (finding,), (),
+                  Stats(0, {}, 0.0, 0, 0), (), {}, demo=demo)
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[Config]:
+    """`auditor scan` returns `canned()` without calling AWS; the configs it scanned with."""
+    seen: list[Config] = []
+
+    def scanned(config: Config, hooks: Any, demo: bool) -> Report:
+        seen.append(config)
+        return canned(demo)
+
+    monkeypatch.setattr("auditor.cli.scan._scan", scanned)
+    return seen
+
+
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_s3_output_without_credentials_fails_before_the_scan(
+        scans: list[Config], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    no_credentials(monkeypatch, tmp_path)
+    result = CliRunner().invoke(main, ["scan", "--format", "json",
+                                       "--output", "s3://audit-reports/nightly/"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "auditor: error: --output s3://audit-reports/nightly/: no AWS credentials to upload "
+        "with; configure credentials (AWS_PROFILE, --profile or the environment) or write to "
+        "a local path"]
+    assert scans == [], "nothing was scanned"
+
+
+@pytest.mark.usefixtures("aws")
+def test_s3_output_to_a_bucket_that_does_not_exist_fails_before_the_scan(
+        scans: list[Config]) -> None:
+    result = CliRunner().invoke(main, ["scan", "--format", "json",
+                                       "--output", "s3://no-such-bucket/nightly/"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "auditor: error: --output s3://no-such-bucket/nightly/: bucket 'no-such-bucket' does "
+        "not exist (s3:GetBucketLocation: NoSuchBucket); create it or fix the name"]
+    assert scans == []
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_upload_that_fails_after_the_scan_keeps_the_report_locally_and_says_where(
+        scans: list[Config], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    boto3.client("s3").create_bucket(Bucket="audit-reports")
+
+    class Refused:
+        def put_object(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}},
+                              "PutObject")
+
+    monkeypatch.setattr("auditor.report.output.report_upload_client", lambda _session: Refused())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["scan", "--format", "json",
+                                       "--output", "s3://audit-reports/nightly/"])
+    assert result.exit_code == 2, result.output
+    kept = tmp_path / f"report-{STAMP}.json"
+    assert result.stderr.splitlines() == [
+        f"auditor: error: cannot upload the report to s3://audit-reports/nightly/report-"
+        f"{STAMP}.json: An error occurred (AccessDenied) when calling the PutObject operation: "
+        f"Access Denied; the report is kept in {kept}"]
+    assert json.loads(kept.read_text())["tool"]["name"] == "compute-auditor"
+
+
+@pytest.mark.parametrize("output", ["out.json", "s3://audit-reports/out.json"])
+def test_several_formats_to_a_file_looking_path_are_refused_in_one_line(
+        scans: list[Config], output: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """It used to make a directory named `out.json`."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["scan", "--format", "json", "--format", "html",
+                                       "--output", output])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"auditor: error: --output {output} looks like one file, but 2 formats were asked "
+        f"for; give a directory ({output}/ would do, one file each) or one --format"]
+    assert scans == [] and list(tmp_path.iterdir()) == []
+
+
+def test_several_formats_to_a_directory_still_write_one_file_each(
+        scans: list[Config], tmp_path: Path) -> None:
+    for output in (tmp_path / "nightly", f"{tmp_path / 'out.json'}/"):
+        result = CliRunner().invoke(main, ["scan", "--format", "json", "--format", "html",
+                                           "--output", str(output)])
+        assert result.exit_code == 0, result.output
+        written = sorted(p.name for p in Path(output).iterdir())
+        assert written == [f"report-{STAMP}.html", f"report-{STAMP}.json"]
+
+
+def test_quiet_says_nothing_on_stderr_not_even_where_it_wrote(
+        scans: list[Config], tmp_path: Path) -> None:
+    out = tmp_path / "audit.json"
+    loud = CliRunner().invoke(main, ["scan", "--format", "json", "--output", str(out)])
+    assert loud.stderr.splitlines()[0] == f"wrote {out}"
+    quiet = CliRunner().invoke(main, ["scan", "--format", "json", "--output", str(out),
+                                      "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    assert out.exists()
+
+
+@pytest.mark.parametrize(("args", "on_stderr"), [
+    ((), False),                          # the table on stdout ends with the summary line
+    (("--format", "json"), True),
+    (("--format", "table", "--output", "{tmp}/audit.txt"), True),
+])
+def test_the_summary_line_goes_to_stderr_the_same_way_with_or_without_a_baseline(
+        scans: list[Config], tmp_path: Path, args: tuple[str, ...], on_stderr: bool) -> None:
+    baseline = tmp_path / "last.json"
+    baseline.write_text(json_.render(canned()))
+    args = tuple(arg.format(tmp=tmp_path) for arg in args)
+    for extra in ((), ("--baseline", str(baseline))):
+        result = CliRunner().invoke(main, ["scan", *args, *extra])
+        assert result.exit_code == 0, result.output
+        summary = [line for line in result.stderr.splitlines()
+                   if line.startswith("compute-auditor: ")]
+        assert len(summary) == (1 if on_stderr else 0), (extra, result.stderr)
+        if not args:
+            assert "compute-auditor: 1 findings" in result.stdout
+
+
+def test_the_demo_on_a_terminal_ends_with_what_to_try_next(
+        scans: list[Config], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("auditor.cli.scan._stdout_is_terminal", lambda: True)
+    shown = CliRunner().invoke(main, ["scan", "--demo"])
+    assert shown.exit_code == 0, shown.output
+    tail = shown.stdout.rstrip().splitlines()[-4:]
+    assert tail[0] == "What to try next:"
+    assert "auditor scan --demo --format html --output report.html" in tail[1]
+    assert "auditor iam-policy" in tail[2]
+    assert "auditor scan --profile NAME" in tail[3]
+    assert scans[0].billing, "the demo sets its model against its bill"
+    for args in (["--quiet"], ["--format", "json"]):
+        assert "What to try next" not in CliRunner().invoke(
+            main, ["scan", "--demo", *args]).stdout
+    monkeypatch.setattr("auditor.cli.scan._stdout_is_terminal", lambda: False)
+    assert "What to try next" not in CliRunner().invoke(main, ["scan", "--demo"]).stdout
+    assert "What to try next" not in CliRunner().invoke(main, ["scan"]).stdout
+
+
+def test_every_command_with_an_output_puts_it_out_through_the_one_helper(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = tmp_path / "audit.json"
+    saved.write_text(json_.render(canned()))
+    wrote: list[str] = []
+    monkeypatch.setattr("auditor.cli.common._wrote",
+                        lambda places, quiet: wrote.extend(places))
+    runs = {"report": ["report", str(saved), "--format", "csv"],
+            "diff": ["diff", str(saved), str(saved), "--format", "json"],
+            "merge": ["merge", str(saved)],
+            "trend": ["trend", str(saved), "--format", "json"]}
+    for name, args in runs.items():
+        out = tmp_path / f"{name}.out"
+        result = CliRunner().invoke(main, [*args, "--output", str(out)])
+        assert result.exit_code == 0, (name, result.output)
+        assert wrote[-1] == str(out) and out.stat().st_size > 0, name
+        printed = CliRunner().invoke(main, args)
+        assert printed.stdout == out.read_text(), f"{name}: the file holds what stdout shows"
+    having_output = {path[-1] for path in commands()
+                     if path and any("--output" in p.opts for p in _command(path).params
+                                     if isinstance(p, click.Option))}
+    assert having_output <= {*runs, "scan", "refresh"}, "a new command with --output: add it"
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = main
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command

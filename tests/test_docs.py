@@ -13,6 +13,7 @@ from auditor.config import load
 from auditor.cost.workloads import MODEL_PARAMETERS
 from auditor.docs import checks_markdown, thresholds_toml
 from auditor.engine import Registry
+from auditor.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = Registry.build(include_entry_points=False)
@@ -55,7 +56,20 @@ def test_the_thresholds_print_as_a_config_that_loads_and_holds_every_default(
 
 
 def test_the_example_config_states_only_defaults() -> None:
+    """Every setting of the table (`auditor.settings.SETTINGS`) is in the example: set to its
+    default, or commented out when it has none; every threshold stated is at its default."""
+    text = (ROOT / "config.example.toml").read_text()
+    raw = tomllib.loads(text)
     example = load(ROOT / "config.example.toml")
+    for setting in SETTINGS.values():
+        table = raw.get(setting.section, {}) if setting.section else raw
+        if setting.default is None:
+            assert setting.config_key not in table, f"{setting.place} has no default to state"
+            assert f"\n# {setting.config_key} = " in text, f"{setting.place} is not shown"
+        else:
+            assert setting.config_key in table, f"{setting.place} is not stated"
+            assert getattr(example, setting.name) == setting.default, setting.place
+    assert example.cost == {name: p.default for name, p in MODEL_PARAMETERS.items()}
     for check_id, given in example.thresholds.items():
         defaults = {n: p.default for n, p in REGISTRY.get(check_id).parameters.items()}
         assert given == {name: defaults[name] for name in given}, check_id

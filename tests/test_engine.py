@@ -49,7 +49,7 @@ def test_unknown_threshold_name_is_rejected_with_did_you_mean() -> None:
 
 
 def test_threshold_of_the_wrong_type_is_rejected() -> None:
-    with pytest.raises(ConfigError, match="cpu_max_percent must be float"):
+    with pytest.raises(ConfigError, match=r"cpu_max_percent must be a number, got 'forty'"):
         instantiate([Registry.build().get("ecs.task_overprovisioned")],
                     {"ecs.task_overprovisioned": {"cpu_max_percent": "forty"}})
 

@@ -64,6 +64,9 @@ def test_0_when_the_only_finding_at_fail_on_is_suppressed(tmp_path: Path,
     (("--format", "pdf"), "Invalid value for '--format'"),
     (("--baseline", "missing.json"), "missing.json: no such report file"),
     (("--config", "missing.toml"), "missing.toml: no such config file"),
+    (("--lookback-days", "0"), "'--lookback-days': must be between 1 and 455"),
+    (("--format", "json", "--format", "csv", "--output", "out.json"),
+     "--output out.json looks like one file, but 2 formats were asked for"),
 ])
 def test_2_on_a_usage_or_config_error(args: tuple[str, ...], message: str) -> None:
     result = run(*NETWORK, *args)

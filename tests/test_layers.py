@@ -14,11 +14,11 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "metrics data policy secrets session accounts suppress network databases",
     "collect pricing progress",
     "cost",
-    "check config",
+    "check config settings",
     "checks custom",
     "engine",
     "report",
-    "scan baseline merge",
+    "scan baseline merge deliver",
     "cli demo docs",
 ))
 """Bottom to top: a unit may import its own layer and those below it."""

@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from auditor.config import parse
+from auditor.cli import main
+from auditor.config import Config, parse
 from auditor.errors import ConfigError
 from auditor.findings import Finding, Severity
 from auditor.model import Inventory
+from auditor.report import json_
+from auditor.scan import scan
 from auditor.suppress import Suppression, apply_suppressions, ignored_checks, resource_tags
 from tests import factories
+from tests.conftest import isolated_ecs_service
 from tests.report.conftest import FN_ARN, ROLE_ARN, SERVICE_ARN, finding
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -137,3 +144,26 @@ def test_bad_suppressions_are_one_clear_line(text: str, message: str) -> None:
         config(text)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_library_scan_returns_the_report_the_command_prints(tmp_path: Path) -> None:
+    """Suppressions and the baseline are applied by `auditor.scan.scan()`, not by the CLI."""
+    service = isolated_ecs_service()
+    config = Config(regions=("us-east-1",), checks=("network.private_subnet_no_egress",))
+    first = scan(config)
+    [plain] = [f for f in first.findings if f.status == "fail"]
+    assert not plain.suppressed and first.baselined == frozenset()
+
+    accepted = replace(config, suppressions=(Suppression("a batch job", resources=(service,)),))
+    [held] = [f for f in scan(accepted).findings if f.status == "fail"]
+    assert (held.suppressed, held.suppression_reason) == (True, "a batch job")
+
+    last = tmp_path / "last.json"
+    last.write_text(json_.render(first))
+    assert scan(replace(config, baseline=str(last))).baselined == {plain.fingerprint}
+    printed = CliRunner().invoke(main, ["scan", "--region", "us-east-1", "--checks",
+                                        "network.private_subnet_no_egress", "--baseline",
+                                        str(last), "--format", "json"])
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout)["summary"]["baselined"] == 1

@@ -13,6 +13,7 @@ from auditor.cli.estimate import estimate_command, pricing_group
 from auditor.cli.merge import merge_command
 from auditor.cli.report import diff_command, report_command
 from auditor.cli.scan import scan_command
+from auditor.cli.trend import trend_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,3 +31,4 @@ main.add_command(diff_command)
 main.add_command(estimate_command)
 main.add_command(pricing_group)
 main.add_command(merge_command)
+main.add_command(trend_command)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 from tabulate import tabulate
 
-from auditor.cli.common import fails_cleanly, load_config, selection_options, with_selection
+from auditor.cli.common import fails_cleanly, load_config, option, selection_options
+from auditor.config import with_flags
 from auditor.datasets import ACCOUNT_ACTIONS, actions_for
 from auditor.docs import checks_markdown, thresholds_toml
 from auditor.scan import (
@@ -28,10 +29,9 @@ from auditor.scan import (
               help="markdown: the full catalogue as a page; toml: every threshold with its "
                    "default, as the config file takes it.")
 @fails_cleanly
-def checks_command(config_path: Path | None, checks: tuple[str, ...],
-                   skip_checks: tuple[str, ...], checks_dirs: tuple[Path, ...], fmt: str) -> None:
+def checks_command(config_path: Path | None, fmt: str, **selection: Any) -> None:
     """List the checks: id, severity, category, title and the IAM actions each needs."""
-    config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
+    config = with_flags(load_config(config_path), selection)
     registry = registry_for(config)
     selected = registry.select(config.checks, config.skip_checks)
     if fmt in ("markdown", "toml"):
@@ -59,21 +59,13 @@ def checks_command(config_path: Path | None, checks: tuple[str, ...],
 
 @click.command("iam-policy")
 @selection_options
-@click.option("--compute-optimizer/--no-compute-optimizer", "compute_optimizer", default=None,
-              help="Include what `scan --compute-optimizer` reads.")
-@click.option("--bill/--no-bill", "billing", default=None,
-              help="Include what `scan --bill` reads (Cost Explorer, Savings Plans, Reserved "
-                   "Instances).")
+@option("compute_optimizer", help="Include what `scan --compute-optimizer` reads.")
+@option("billing", help="Include what `scan --bill` reads (Cost Explorer, Savings Plans, "
+                        "Reserved Instances).")
 @fails_cleanly
-def iam_policy_command(config_path: Path | None, checks: tuple[str, ...],
-                       skip_checks: tuple[str, ...], checks_dirs: tuple[Path, ...],
-                       compute_optimizer: bool | None, billing: bool | None) -> None:
+def iam_policy_command(config_path: Path | None, **flags: Any) -> None:
     """Print the least-privilege, read-only IAM policy the selected checks need."""
-    config = with_selection(load_config(config_path), checks, skip_checks, checks_dirs)
-    if compute_optimizer is not None:
-        config = replace(config, compute_optimizer=compute_optimizer)
-    if billing is not None:
-        config = replace(config, billing=billing)
+    config = with_flags(load_config(config_path), flags)
     selected = select_checks(config)
     actions = set(ACCOUNT_ACTIONS) | actions_for(optimizer_datasets(config, selected)
                                                  | billing_datasets(config)

@@ -1,4 +1,5 @@
-"""What every command shares: clean failure, config loading and the check-selection options."""
+"""What every command shares: clean failure, config loading, the options of the settings table
+(`auditor.settings`) and putting a report out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +17,12 @@ import click
 from auditor import config as config_module
 from auditor.config import Config
 from auditor.errors import AuditorError
+from auditor.files import write_atomic
+from auditor.report import table
+from auditor.report.document import Report
+from auditor.report.output import deliver, render
 from auditor.session import stop_calls
+from auditor.settings import Setting, flagged
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,37 +77,106 @@ def _stopped_by_signals() -> Iterator[list[int]]:
             signal.signal(wanted, handler)
 
 
-def globs(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
 def load_config(path: Path | None) -> Config:
     return config_module.load(path) if path else Config()
 
 
+def _in_range(setting: Setting) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Refuse a number out of the setting's range in the same words as the config file."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        problem = None if value is None else setting.problem(value)
+        if problem:
+            raise click.BadParameter(problem, ctx, param)
+        return value
+
+    return check
+
+
+def _help(setting: Setting) -> str:
+    default = setting.default
+    shown = ", ".join(default) if isinstance(default, tuple) else default
+    stated = shown is not None and shown is not False and shown != ""
+    notes = [note for note in ("repeatable" if setting.repeatable else "",
+                               f"default {shown}" if stated else "") if note]
+    if not notes:
+        return setting.help
+    text, stop = (setting.help[:-1], ".") if setting.help.endswith(".") else (setting.help, "")
+    return f"{text} ({'; '.join(notes)}){stop}"
+
+
+def option(name: str, **changes: Any) -> Callable[[F], F]:
+    """The click option of a setting of `auditor.settings.SETTINGS`: its flag, type, range
+    or choices and help, from the table. Its value is None (or empty) when not given, so
+    that the config's value stands (`auditor.config.with_flags`)."""
+    setting = flagged(name)
+    assert setting.flag is not None
+    flag = f"{setting.flag}/--no-{setting.flag[2:]}" if setting.negatable else setting.flag
+    kwargs: dict[str, Any] = {"help": _help(setting), "default": None,
+                              "multiple": setting.repeatable}
+    if setting.choices:
+        kwargs["type"] = click.Choice(setting.choices)
+    elif setting.kind in ("integer", "number"):
+        kwargs["type"] = int if setting.kind == "integer" else float
+        kwargs["callback"] = _in_range(setting)
+    elif setting.kind == "paths":
+        kwargs["type"] = click.Path(path_type=Path)
+    elif setting.kind == "boolean" and not setting.negatable:
+        kwargs["is_flag"] = True
+    if setting.repeatable:
+        kwargs["default"] = ()
+    kwargs.update(changes)
+    return click.option(flag, name, **kwargs)
+
+
+def options(*names: str) -> Callable[[F], F]:
+    """Several settings' options, in the order given."""
+    def decorate(command: F) -> F:
+        for name in reversed(names):
+            command = option(name)(command)
+        return command
+
+    return decorate
+
+
 config_option = click.option("--config", "config_path", type=click.Path(path_type=Path),
                              help="TOML config file (see config.example.toml).")
-checks_option = click.option("--checks", "checks", multiple=True,
-                             help="Only these checks: IDs or globs, comma-separated.")
-skip_option = click.option("--skip-checks", "skip_checks", multiple=True,
-                           help="Skip these checks: IDs or globs, comma-separated.")
-dir_option = click.option("--checks-dir", "checks_dirs", multiple=True,
-                          type=click.Path(path_type=Path),
-                          help="Directory of extra check modules (repeatable).")
 
-
-def with_selection(config: Config, checks: Sequence[str], skip_checks: Sequence[str],
-                   checks_dirs: Sequence[Path]) -> Config:
-    return replace(
-        config,
-        checks=globs(checks) or config.checks,
-        skip_checks=globs(skip_checks) or config.skip_checks,
-        checks_dirs=config.checks_dirs + tuple(checks_dirs),
-    )
+SELECTION = ("checks", "skip_checks", "checks_dirs")
 
 
 def selection_options(command: F) -> F:
     """--config, --checks, --skip-checks and --checks-dir, for every command that selects."""
-    for option in (dir_option, skip_option, checks_option, config_option):
-        command = option(command)
-    return command
+    return config_option(options(*SELECTION)(command))
+
+
+def emit(report: Report, formats: Sequence[str], output: str | None, profile: str | None,
+         quiet: bool = False) -> None:
+    """The one way a command puts out a report: to `--output` (a file, a directory or S3),
+    else each format on standard output."""
+    if output:
+        _wrote(deliver(report, formats, output, profile), quiet)
+        return
+    for fmt in formats:
+        if fmt == "table":
+            # Fitted only to a terminal: a pipe or a log keeps a finding to a line, for grep.
+            click.echo(table.render(report, table.terminal_width(sys.stdout)), nl=False)
+        else:
+            click.echo(render(report, fmt), nl=False)
+
+
+def emit_text(text: str, output: Path | None, what: str, quiet: bool = False) -> None:
+    """The same for a document that is not a report (a diff, a trend): to the file
+    `--output`, atomically, else on standard output."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_atomic(output, text, what)
+    _wrote([str(output)], quiet)
+
+
+def _wrote(places: Sequence[str], quiet: bool) -> None:
+    """`wrote PATH` on stderr for each file written, unless quiet."""
+    for where in places:
+        if not quiet:
+            click.echo(f"wrote {where}", err=True)

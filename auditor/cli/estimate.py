@@ -26,6 +26,7 @@ from auditor.pricing.cache import default_cache_path, load_price_book, write_cac
 from auditor.pricing.discounts import Discount, private
 from auditor.pricing.refresh import PRICING_REGION, refresh
 from auditor.session import CallStats, ClientFactory
+from auditor.settings import COST_PARAMETERS
 
 _SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
 _COUNT = re.compile(r"^(?P<number>\d+(\.\d*)?|\.\d+)(e(?P<exp>\d+))?\s*(?P<suffix>[kKmMbBgGtT]?)$")
@@ -148,8 +149,8 @@ def estimate_command(requests: str | None, duration: str, memory_mb: str, arch: 
     _choice("--format", fmt, ("table", "json"))
     defaults = Assumptions()
     assumptions = Assumptions(
-        peak_factor=_positive("--peak-factor", peak_factor, defaults.peak_factor),
-        rps_per_vcpu=_positive("--rps-per-vcpu", rps_per_vcpu, defaults.rps_per_vcpu),
+        peak_factor=_assumption("--peak-factor", peak_factor, defaults.peak_factor),
+        rps_per_vcpu=_assumption("--rps-per-vcpu", rps_per_vcpu, defaults.rps_per_vcpu),
         interruptible=interruptible,
     )
     book: PriceBook = load_price_book(price_cache, use_cache=not embedded_prices,
@@ -182,12 +183,14 @@ def _required(flag: str, text: str) -> float:
     return value
 
 
-def _positive(flag: str, text: str | None, default: float) -> float:
+def _assumption(flag: str, text: str | None, default: float) -> float:
+    """A cost model assumption stated by flag, within the range `[cost]` declares for it."""
     value = parse_number(flag, text)
     if value is None:
         return default
-    if value <= 0:
-        raise ConfigError(f"{flag} must be above 0, got {text}")
+    problem = COST_PARAMETERS[flag.removeprefix("--").replace("-", "_")].problem(value)
+    if problem:
+        raise ConfigError(f"{flag} {problem}")
     return value
 
 

@@ -9,13 +9,12 @@ import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.cli.common import fails_cleanly
-from auditor.config import FORMATS
+from auditor.cli.common import emit, fails_cleanly, option
 from auditor.errors import ReportError
 from auditor.merge import merge
 from auditor.report import read
 from auditor.report.document import Report
-from auditor.report.output import check_destination, deliver, parse_s3, render
+from auditor.report.output import check_destination, parse_s3
 from auditor.session import CallStats, ClientFactory
 
 
@@ -40,27 +39,19 @@ def _s3_reports(url: str, profile: str | None) -> Iterator[Report]:
 
 @click.command("merge")
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--format", "formats", multiple=True, default=("json",), show_default=True,
-              type=click.Choice(FORMATS),
-              help="Output format (repeatable).")
-@click.option("--output", help="Write here: a file, a directory or s3://BUCKET/PREFIX/.")
-@click.option("--profile", help="AWS profile for s3:// sources or output.")
+@option("formats", default=("json",), help="Output format (repeatable; default json).")
+@option("output", help="Write here: a file, a directory or s3://BUCKET/PREFIX/.")
+@option("profile", help="AWS profile for s3:// sources or output.")
 @fails_cleanly
 def merge_command(sources: tuple[str, ...], formats: tuple[str, ...], output: str | None,
                   profile: str | None) -> None:
     """Join shard or per-account JSON reports (files, or every .json under s3://BUCKET/PREFIX/)
     into one report: findings deduplicated by fingerprint, totals recomputed."""
-    check_destination(formats, output)
+    check_destination(formats, output, profile)
     reports: list[Report] = []
     for source in sources:
         if source.startswith("s3://"):
             reports.extend(_s3_reports(source, profile))
         else:
             reports.append(read.load(Path(source)))
-    merged = merge(reports)
-    if output:
-        for where in deliver(merged, formats, output, profile):
-            click.echo(f"wrote {where}", err=True)
-        return
-    for fmt in formats:
-        click.echo(render(merged, fmt), nl=False)
+    emit(merge(reports), formats, output, profile)

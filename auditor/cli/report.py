@@ -10,11 +10,10 @@ import click
 from tabulate import tabulate
 
 from auditor.baseline import Diff, diff
-from auditor.cli.common import fails_cleanly
-from auditor.config import FORMATS
+from auditor.cli.common import emit, emit_text, fails_cleanly, option
 from auditor.findings import SEVERITIES, Finding, Severity
 from auditor.report import read
-from auditor.report.output import check_destination, deliver, render
+from auditor.report.output import check_destination
 from auditor.report.table import short_arn
 
 report_path = click.Path(path_type=Path, dir_okay=False)
@@ -22,24 +21,16 @@ report_path = click.Path(path_type=Path, dir_okay=False)
 
 @click.command("report")
 @click.argument("file", type=report_path)
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Output format (repeatable; default table).")
-@click.option("--output",
-              help="Write here: a file, a directory (one file per format) or s3://BUCKET/PREFIX/.")
-@click.option("--profile", help="AWS profile for an s3:// output.")
+@option("formats")
+@option("output")
+@option("profile", help="AWS profile for an s3:// output.")
 @fails_cleanly
 def report_command(file: Path, formats: tuple[str, ...], output: str | None,
                    profile: str | None) -> None:
     """Re-render a saved JSON report in other formats."""
     formats = formats or ("table",)
-    check_destination(formats, output)
-    report = read.load(file)
-    if output:
-        for where in deliver(report, formats, output, profile):
-            click.echo(f"wrote {where}", err=True)
-        return
-    for fmt in formats:
-        click.echo(render(report, fmt), nl=False)
+    check_destination(formats, output, profile)
+    emit(read.load(file), formats, output, profile)
 
 
 def _rows(findings: tuple[Finding, ...]) -> list[list[str]]:
@@ -67,17 +58,18 @@ def _table(result: Diff) -> str:
 @click.argument("new", type=report_path)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file instead of standard output.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 1 when a new finding is at or above this severity.")
 @fails_cleanly
-def diff_command(old: Path, new: Path, fmt: str, fail_on: str | None) -> None:
+def diff_command(old: Path, new: Path, fmt: str, output: Path | None,
+                 fail_on: str | None) -> None:
     """Findings new, resolved and unchanged between two JSON reports (by fingerprint), and the
     change in monthly spend and savings."""
     result = diff(read.load(old), read.load(new))
-    if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    else:
-        click.echo(_table(result), nl=False)
+    text = json.dumps(result.to_dict(), indent=2) + "\n" if fmt == "json" else _table(result)
+    emit_text(text, output, "the diff")
     if fail_on and any(f.status == "fail" and f.severity.rank >= Severity(fail_on).rank
                        and not f.suppressed for f in result.new):
         sys.exit(1)

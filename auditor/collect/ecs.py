@@ -50,31 +50,30 @@ def collect(ctx: ScopeCollector) -> Inventory:
     with ctx.loading(ctx.wanted_among(_DATASETS), "ecs", "ListClusters"):
         cluster_arns = identifiers(paginate(ecs, "list_clusters", "clusterArns", **_PAGE))
     if ctx.wants("ecs.clusters"):
-        for batch in chunks(cluster_arns, 100):
-            with ctx.describing("ecs.clusters", "ecs", "DescribeClusters", unread=batch):
-                response = ecs.describe_clusters(clusters=batch, include=["SETTINGS", "TAGS"])
-                _record_failures(ctx, response, "ecs.clusters", "DescribeClusters")
-                clusters += ctx.parse_each(response.get("clusters", []),
-                                           lambda raw: _cluster(raw, ctx), ("ecs.clusters",),
-                                           "ecs", "DescribeClusters")
+        clusters = _clusters(ctx, ecs, cluster_arns)
     if ctx.wants(*_NEED_SERVICES):
         services = _services(ctx, ecs, cluster_arns)
     if ctx.wants("ecs.task_definitions"):
         task_definitions = _task_definitions(ctx, ecs, services)
     if ctx.wants("ecs.container_instances"):
-        for cluster_arn in dict.fromkeys(s.cluster_arn for s in services if _on_ec2(s)):
-            with ctx.loading("ecs.container_instances", "ecs", "ListContainerInstances"):
-                arns = identifiers(paginate(ecs, "list_container_instances",
-                                            "containerInstanceArns", cluster=cluster_arn,
-                                            **_PAGE))
-                for batch in chunks(arns, 100):
-                    response = ecs.describe_container_instances(cluster=cluster_arn,
-                                                                containerInstances=batch)
-                    instances.extend(_instance(i, cluster_arn, ctx)
-                                     for i in response.get("containerInstances", []))
+        instances = _container_instances(ctx, ecs, services)
     return Inventory(ecs_clusters=tuple(clusters), ecs_services=tuple(services),
                      task_definitions=tuple(task_definitions),
                      container_instances=tuple(instances))
+
+
+def _clusters(ctx: ScopeCollector, ecs: Any, cluster_arns: list[str]) -> list[EcsCluster]:
+    """The clusters described a hundred at a time (the API's limit), with their settings and
+    tags."""
+    clusters: list[EcsCluster] = []
+    for batch in chunks(cluster_arns, 100):
+        with ctx.describing("ecs.clusters", "ecs", "DescribeClusters", unread=batch):
+            response = ecs.describe_clusters(clusters=batch, include=["SETTINGS", "TAGS"])
+            _record_failures(ctx, response, "ecs.clusters", "DescribeClusters")
+            clusters += ctx.parse_each(response.get("clusters", []),
+                                       lambda raw: _cluster(raw, ctx), ("ecs.clusters",),
+                                       "ecs", "DescribeClusters")
+    return clusters
 
 
 def _services(ctx: ScopeCollector, ecs: Any, cluster_arns: list[str]) -> list[EcsService]:
@@ -117,6 +116,24 @@ def _task_definitions(ctx: ScopeCollector, ecs: Any, services: list[EcsService]
             response = ecs.describe_task_definition(taskDefinition=arn)
             found.append(_task_definition(response["taskDefinition"], arn, ctx))
     return found
+
+
+def _container_instances(ctx: ScopeCollector, ecs: Any, services: list[EcsService]
+                         ) -> list[ContainerInstance]:
+    """The container instances of each cluster that runs a service on EC2, listed and
+    described a hundred at a time; a failure costs the dataset for the whole region."""
+    instances: list[ContainerInstance] = []
+    for cluster_arn in dict.fromkeys(s.cluster_arn for s in services if _on_ec2(s)):
+        with ctx.loading("ecs.container_instances", "ecs", "ListContainerInstances"):
+            arns = identifiers(paginate(ecs, "list_container_instances",
+                                        "containerInstanceArns", cluster=cluster_arn,
+                                        **_PAGE))
+            for batch in chunks(arns, 100):
+                response = ecs.describe_container_instances(cluster=cluster_arn,
+                                                            containerInstances=batch)
+                instances.extend(_instance(i, cluster_arn, ctx)
+                                 for i in response.get("containerInstances", []))
+    return instances
 
 
 def _record_failures(ctx: ScopeCollector, response: Mapping[str, Any],

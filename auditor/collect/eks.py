@@ -48,7 +48,6 @@ def collect(ctx: ScopeCollector) -> Inventory:
     if not ctx.wants(*_DATASETS):
         return Inventory()
     eks = ctx.client("eks")
-    acct, region = ctx.scope.account, ctx.scope.region
     names: list[str] = []
     clusters: list[EksCluster] = []
     nodegroups: list[EksNodegroup] = []
@@ -62,15 +61,8 @@ def collect(ctx: ScopeCollector) -> Inventory:
     # and its failure costs that cluster (or part) alone. A part listing that fails leaves the
     # cluster and every part of that kind of it (`.../nodegroup/CLUSTER/*`) unknown.
     for name in names:
-        cluster_arn = _arn(acct, region, "cluster", name)
         if ctx.wants(*_NEED_DESCRIBED):
-            # Its parts are read, but without the cluster their verdicts (an add-on's
-            # default version, a node group's endpoint needs) cannot be reached.
-            parts = tuple(_arn(acct, region, part.arn_kind, name, "*")
-                          for part in (_NODEGROUPS, _PROFILES, _ADDONS))
-            with ctx.describing(ctx.wanted_among(_NEED_DESCRIBED), "eks", "DescribeCluster",
-                                unread=(cluster_arn,), resources=parts):
-                clusters.append(_cluster(eks.describe_cluster(name=name)["cluster"], name, ctx))
+            clusters += _described_cluster(ctx, eks, name)
         if ctx.wants("eks.nodegroups"):
             nodegroups += _parts(ctx, eks, "eks.nodegroups", name, _NODEGROUPS, _nodegroup)
         if ctx.wants("eks.fargate_profiles"):
@@ -78,10 +70,7 @@ def collect(ctx: ScopeCollector) -> Inventory:
         if ctx.wants(*_NEED_ADDONS):
             addons += _parts(ctx, eks, ctx.wanted_among(_NEED_ADDONS), name, _ADDONS, _addon)
         if ctx.wants("eks.insights"):
-            with ctx.describing("eks.insights", "eks", "ListInsights",
-                                resources=(cluster_arn,)):
-                insights.extend(_insight(raw, name, ctx) for raw in paginate(
-                    eks, "list_insights", "insights", clusterName=name))
+            insights += _insights(ctx, eks, name)
     versions = {c.name: c.version for c in clusters}
     addons = [replace(a, cluster_version=versions.get(a.cluster_name)) for a in addons]
     if ctx.wants("eks.addon_versions") and addons:
@@ -91,6 +80,29 @@ def collect(ctx: ScopeCollector) -> Inventory:
     return Inventory(eks_clusters=tuple(clusters), eks_nodegroups=tuple(nodegroups),
                      fargate_profiles=tuple(profiles), eks_addons=tuple(addons),
                      eks_insights=tuple(insights))
+
+
+def _described_cluster(ctx: ScopeCollector, eks: Any, name: str) -> list[EksCluster]:
+    """The cluster, or nothing when it cannot be described. Its parts are read all the same,
+    but without the cluster their verdicts (an add-on's default version, a node group's
+    endpoint needs) cannot be reached."""
+    acct, region = ctx.scope.account, ctx.scope.region
+    parts = tuple(_arn(acct, region, part.arn_kind, name, "*")
+                  for part in (_NODEGROUPS, _PROFILES, _ADDONS))
+    found: list[EksCluster] = []
+    with ctx.describing(ctx.wanted_among(_NEED_DESCRIBED), "eks", "DescribeCluster",
+                        unread=(_arn(acct, region, "cluster", name),), resources=parts):
+        found.append(_cluster(eks.describe_cluster(name=name)["cluster"], name, ctx))
+    return found
+
+
+def _insights(ctx: ScopeCollector, eks: Any, cluster: str) -> list[EksInsight]:
+    found: list[EksInsight] = []
+    cluster_arn = _arn(ctx.scope.account, ctx.scope.region, "cluster", cluster)
+    with ctx.describing("eks.insights", "eks", "ListInsights", resources=(cluster_arn,)):
+        found.extend(_insight(raw, cluster, ctx) for raw in paginate(
+            eks, "list_insights", "insights", clusterName=cluster))
+    return found
 
 
 @dataclass(frozen=True)

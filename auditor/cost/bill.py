@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from auditor.collect.billing import API_GATEWAY, EC2, ECS, EKS, ELB, LAMBDA, Bill, BilledCost
+from auditor.cost.priced import PricedWorkload
 from auditor.pricing.book import HOURS_PER_MONTH, cents
 
 PLATFORMS: Mapping[str, str] = {
@@ -123,21 +124,18 @@ def _where(row: Reconciled, with_account: bool) -> str:
 # --------------------------------------------------------------------------- the model's side
 
 
-def modelled(workloads: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], float]:
+def modelled(workloads: Iterable[PricedWorkload]) -> dict[tuple[str, str, str], float]:
     """(account, region, platform) -> the workloads' current monthly cost billed there."""
     found: dict[tuple[str, str, str], float] = defaultdict(float)
     for workload in workloads:
-        account, region = str(workload.get("account")), str(workload.get("region"))
-        own = str(workload.get("platform"))
-        current = workload.get("current")
-        breakdown = current.get("breakdown") if isinstance(current, Mapping) else None
-        lines = {str(name): float(usd) for name, usd in (breakdown or {}).items()
-                 if isinstance(usd, int | float) and not isinstance(usd, bool)}
-        for name, usd in lines.items():
-            found[(account, region, _LINE_PLATFORMS.get(name, _platform_of(own)))] += usd
+        account, region = workload.account, workload.region
+        own = _platform_of(workload.platform)
+        lines = workload.current.lines if workload.current is not None else ()
+        for line in lines:
+            found[(account, region, _LINE_PLATFORMS.get(line.name, own))] += line.usd
         # Lines are rounded to the cent: what they leave of the total is the workload's own.
-        total = float(workload.get("current_monthly_usd") or 0.0)
-        found[(account, region, _platform_of(own))] += total - sum(lines.values())
+        found[(account, region, own)] += (workload.current_monthly_usd
+                                          - sum(line.usd for line in lines))
     return found
 
 
@@ -194,7 +192,7 @@ def _month_scale(billed: _Billed, end: date) -> float:
 # --------------------------------------------------------------------------- reconciling
 
 
-def reconcile(bills: Sequence[Bill], workloads: Sequence[Mapping[str, Any]], start: date,
+def reconcile(bills: Sequence[Bill], workloads: Sequence[PricedWorkload], start: date,
               end: date, source: str = SOURCE) -> Billing:
     model = modelled(workloads)
     rows: list[Reconciled] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from auditor.pricing.book import HOURS_PER_MONTH, SECONDS_PER_MONTH, PriceBook, cents, rate
@@ -35,10 +36,21 @@ FRONT_DOORS: Mapping[str, str] = {
     "none": "direct invocation or an event source",
 }
 LAMBDA_PLATFORMS = {"x86_64": "lambda", "arm64": "lambda-arm"}
-FAMILIES = {"lambda": "lambda", "lambda-arm": "lambda", "ecs-fargate": "ecs",
-            "ecs-fargate-arm": "ecs", "ecs-fargate-spot": "ecs", "ecs-ec2": "ecs", "eks": "eks",
-            "eks-fargate": "eks"}
-"""Platforms grouped by the service that runs them: a change of family is a migration."""
+
+
+class Family(StrEnum):
+    """The service that runs a workload: a change of family is a migration."""
+
+    LAMBDA = "lambda"
+    ECS = "ecs"
+    EKS = "eks"
+
+
+FAMILIES: Mapping[str, Family] = {
+    "lambda": Family.LAMBDA, "lambda-arm": Family.LAMBDA, "ecs-fargate": Family.ECS,
+    "ecs-fargate-arm": Family.ECS, "ecs-fargate-spot": Family.ECS, "ecs-ec2": Family.ECS,
+    "eks": Family.EKS, "eks-fargate": Family.EKS}
+"""Every platform the model prices, by family."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +140,8 @@ class Option:
         return not self.blockers
 
     @property
-    def family(self) -> str:
-        return FAMILIES.get(self.platform, self.platform)
+    def family(self) -> Family:
+        return FAMILIES[self.platform]
 
     @property
     def rates(self) -> str:

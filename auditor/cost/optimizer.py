@@ -22,6 +22,7 @@ from auditor.model import (
 )
 
 if TYPE_CHECKING:
+    from auditor.cost.priced import PricedWorkload
     from auditor.cost.workloads import WorkloadEstimate
 
 STATUSES = ("recommendation", "no_recommendation", "not_enrolled", "unread", "not_covered")
@@ -117,21 +118,19 @@ def optimizer_evidence(estimate: WorkloadEstimate, inventory: Inventory
         found, None, theirs, ours, estimate.monthly_savings_usd)
 
 
-def optimizer_summary(workloads: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+def optimizer_summary(workloads: Iterable[PricedWorkload]) -> dict[str, Any] | None:
     """For the report's summary: the entries counted by status, and one note per account
     that is not enrolled (rather than one per workload). None when no region was asked."""
     counts: dict[str, int] = {}
     unenrolled: dict[str, dict[str, str]] = {}
     for workload in workloads:
-        entry = workload.get("compute_optimizer")
-        if not isinstance(entry, Mapping):
+        entry = workload.compute_optimizer
+        if entry is None:
             continue
-        status = str(entry.get("status"))
-        counts[status] = counts.get(status, 0) + 1
-        if status == "not_enrolled":
-            enrollment = entry.get("enrollment") or {}
-            unenrolled.setdefault(str(workload.get("account")), {})[
-                str(workload.get("region"))] = str(enrollment.get("status", "Inactive"))
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+        if entry.status == "not_enrolled":
+            unenrolled.setdefault(workload.account, {})[workload.region] = (
+                entry.enrollment.status if entry.enrollment else "Inactive")
     if not counts:
         return None
     notes = [

@@ -5,15 +5,16 @@ the report has one savings total, what its findings claim (`Report.savings_by_ki
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from auditor.cost.priced import PricedWorkload
 from auditor.pricing.book import cents
 
 
-def _add(into: dict[str, Any], workload: Mapping[str, Any]) -> None:
+def _add(into: dict[str, Any], workload: PricedWorkload) -> None:
     into["workloads"] += 1
-    into["current_monthly_usd"] += float(workload.get("current_monthly_usd") or 0.0)
+    into["current_monthly_usd"] += workload.current_monthly_usd
 
 
 def _empty() -> dict[str, Any]:
@@ -25,17 +26,17 @@ def _rounded(entry: dict[str, Any]) -> dict[str, Any]:
             for key, value in entry.items()}
 
 
-def cost_totals(workloads: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def cost_totals(workloads: Iterable[PricedWorkload]) -> dict[str, Any]:
     total = _empty()
     platforms: dict[str, dict[str, Any]] = defaultdict(_empty)
     scopes: dict[tuple[str, str], dict[str, Any]] = defaultdict(_empty)
     recommended: dict[str, int] = defaultdict(int)
     for workload in workloads:
         _add(total, workload)
-        _add(platforms[str(workload.get("platform"))], workload)
-        _add(scopes[(str(workload.get("account")), str(workload.get("region")))], workload)
-        if float(workload.get("monthly_savings_usd") or 0.0) > 0:
-            recommended[str(workload.get("recommended_platform"))] += 1
+        _add(platforms[workload.platform], workload)
+        _add(scopes[(workload.account, workload.region)], workload)
+        if (workload.monthly_savings_usd or 0.0) > 0:
+            recommended[str(workload.recommended_platform)] += 1
     return {
         **_rounded(total),
         "by_platform": {name: _rounded(entry) for name, entry in sorted(platforms.items())},

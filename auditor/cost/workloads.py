@@ -44,6 +44,7 @@ from auditor.cost.model import (
     tasks_for,
 )
 from auditor.cost.optimizer import OptimizerEvidence, optimizer_evidence
+from auditor.cost.priced import PricedWorkload
 from auditor.cost.usage import (
     Front,
     Window,
@@ -123,14 +124,6 @@ MODEL_PARAMETERS: Mapping[str, Param] = {
 """The cost model's assumptions, set in the config's `[cost]` table. Every dollar figure of a
 report comes from the one model they configure, checks' savings included."""
 
-SAVINGS_KINDS = ("idle", "right_size", "arm64", "provisioned_concurrency", "extended_support",
-                 "migration")
-"""What a saving comes from. A workload's savings compose, each counted once: idle is the
-whole cost and nothing more; otherwise each in-place step (trimmed provisioned concurrency,
-right-sizing, arm64, a supported version) saves on what the step before left, and migration
-saves what moving platform does beyond the best in place."""
-
-
 def assumptions_from(params: Mapping[str, ParamValue]) -> Assumptions:
     """The model's assumptions from `[cost]` (defaults for what it leaves out)."""
     defaults = Assumptions()
@@ -166,7 +159,8 @@ class WorkloadEstimate:
     assumptions: tuple[str, ...]
     metric_days: float
     steps: tuple[tuple[str, Option], ...] = ()
-    """The in-place changes, in order, each with the option it leads to (see SAVINGS_KINDS)."""
+    """The in-place changes, in order, each with the option it leads to (see
+    `auditor.cost.priced.SAVINGS_KINDS`)."""
     idle: bool = False
     """The workload does no work (a Fargate service under the idle CPU threshold)."""
     rates_flip: Mapping[str, Any] | None = None
@@ -225,31 +219,8 @@ class WorkloadEstimate:
         return self.savings.get("migration", 0.0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "arn": self.resource.arn,
-            "name": self.name,
-            "platform": self.platform,
-            "account": self.resource.account,
-            "region": self.resource.region,
-            "usage": dict(self.usage),
-            "current_monthly_usd": self.current.monthly_usd,
-            "current": {"platform": self.current.platform,
-                        "breakdown": {line.name: line.usd for line in self.current.lines},
-                        "arithmetic": {line.name: line.formula for line in self.current.lines},
-                        "shape": dict(self.current.shape), "rates": self.current.rates},
-            "options": [o.to_dict() for o in self.options],
-            "recommended_platform": self.recommended.platform,
-            "monthly_savings_usd": self.monthly_savings_usd,
-            "savings": {kind: self.savings[kind] for kind in SAVINGS_KINDS
-                        if kind in self.savings},
-            "migration_savings_usd": self.migration_savings_usd,
-            **({"rates_flip": dict(self.rates_flip)} if self.rates_flip else {}),
-            "confidence": self.confidence,
-            "metric_days": round(self.metric_days, 2),
-            "assumptions": list(self.assumptions),
-            **({"compute_optimizer": self.compute_optimizer.to_dict()}
-               if self.compute_optimizer else {}),
-        }
+        """The report's entry for it (`auditor.cost.priced.PricedWorkload`)."""
+        return PricedWorkload.of(self).to_dict()
 
 
 @dataclass(frozen=True)
@@ -695,55 +666,103 @@ def _ecs(ctx: _Context, service: EcsService) -> WorkloadEstimate | None:
     if service.scheduling_strategy == "DAEMON":
         return None
     book, a = ctx.book(service), ctx.a
-    td = ctx.inventory.task_definition(service.task_definition_arn)
-    cpu_units, memory_mib, size_basis = _task_size(td)
-    arch = td.cpu_architecture if td else "X86_64"
-    tasks = max(service.desired_count, service.running_count)
+    run = _service_tasks(ctx, service)
     notes = ctx.general(book)
-    notes.append(f"Tasks: {tasks} (the larger of desired and running count); size: "
-                 f"{size_basis}.")
-    used = _utilization(ctx, service, tasks)
+    notes.append(f"Tasks: {run.tasks} (the larger of desired and running count); size: "
+                 f"{run.size_basis}.")
+    used = _utilization(ctx, service, run.tasks)
     front = albs_of(ctx.inventory, service.target_group_arns)
     seen = _requests(ctx, service, front, used, notes)
-    traffic = seen.traffic
-
-    on_spot = any(p == "FARGATE_SPOT" for p in service.capacity_providers) and not any(
-        p == "FARGATE" for p in service.capacity_providers)
-    alb = _alb(ctx, book, front, traffic)
+    on_spot = _fargate_spot_only(service)
+    alb = _alb(ctx, book, front, seen.traffic)
     extra = [alb] if alb else []
-    current_shape = TaskShape(tasks, cpu_units / 1024, memory_mib / 1024, "as configured")
-    if service.on_fargate:
-        label = "ecs-fargate-spot" if on_spot else (
-            "ecs-fargate-arm" if arch.upper() == "ARM64" else "ecs-fargate")
-        current = task_option(book, current_shape, platform=label, arch=arch, spot=on_spot,
-                              extra=extra)
-    else:
-        current = _ec2_current(ctx, service, current_shape, book, extra, notes)
-
-    def month(size: FargateSize) -> float:
-        return book.fargate_task_month(size.vcpu, size.memory_gb, arch)
-
-    best, sizing = right_size(cpu_units, memory_mib, used.cpu_peak, used.memory_peak,
-                              a.target_utilization, month)
-    shape = TaskShape(tasks, best.vcpu, best.memory_gb, f"{tasks} task(s) as now; {sizing}")
+    current = _ecs_current(ctx, service, run, book, on_spot, extra, notes)
+    shape = _right_sized_shape(book, a, run, used)
     options = fargate_options(book, shape, a, extra=extra, on_spot=on_spot)
-    steps: list[tuple[str, Option]] = []
-    if service.on_fargate:
-        # Right-sizing keeps the capacity type and architecture; arm64 is the next step.
-        right = {o.platform: o for o in options}
-        steps.append(("right_size", right[current.platform]))
-        if current.platform == "ecs-fargate":
-            steps.append(("arm64", right["ecs-fargate-arm"]))
+    steps = _fargate_steps(service, current, options)
     options.append(eks_option(book, shape, control_plane=_eks_share(ctx, service, book),
                               extra=extra))
-    options.extend(_ecs_on_lambda(ctx, book, front, traffic, seen.measured, seen.max_s,
-                                  cpu_units, memory_mib, alb, notes))
-    measured = seen.measured
-    usage = {
-        "tasks": tasks,
-        "vcpu": cpu_units / 1024,
-        "memory_mb": memory_mib,
-        "architecture": arch,
+    options.extend(_ecs_on_lambda(ctx, book, front, seen.traffic, seen.measured, seen.max_s,
+                                  run.cpu_units, run.memory_mib, alb, notes))
+    usage = _ecs_usage(a, run, front, used, seen)
+    # An EC2-backed service's instances may run other work: idle, it is reported, but its
+    # share of them is not promised back.
+    return _finish(service, service.name, "ecs-fargate" if service.on_fargate else "ecs-ec2",
+                   usage, current, options, _days(used.cpu_max), used.cpu_max is not None,
+                   notes, steps, used.idle and service.on_fargate)
+
+
+@dataclass(frozen=True)
+class _ServiceTasks:
+    """What an ECS service runs: how many tasks, of what size and architecture."""
+
+    tasks: int
+    cpu_units: int
+    memory_mib: int
+    size_basis: str
+    arch: str
+
+
+def _service_tasks(ctx: _Context, service: EcsService) -> _ServiceTasks:
+    td = ctx.inventory.task_definition(service.task_definition_arn)
+    cpu_units, memory_mib, size_basis = _task_size(td)
+    return _ServiceTasks(max(service.desired_count, service.running_count), cpu_units,
+                         memory_mib, size_basis, td.cpu_architecture if td else "X86_64")
+
+
+def _fargate_spot_only(service: EcsService) -> bool:
+    """Whether the service runs on Fargate Spot and not on Fargate at all."""
+    return any(p == "FARGATE_SPOT" for p in service.capacity_providers) and not any(
+        p == "FARGATE" for p in service.capacity_providers)
+
+
+def _ecs_current(ctx: _Context, service: EcsService, run: _ServiceTasks, book: PriceBook,
+                 on_spot: bool, extra: list[Line], notes: list[str]) -> Option:
+    """The service as configured: on its Fargate capacity type and architecture, or its share
+    of the cluster's container instances."""
+    shape = TaskShape(run.tasks, run.cpu_units / 1024, run.memory_mib / 1024, "as configured")
+    if not service.on_fargate:
+        return _ec2_current(ctx, service, shape, book, extra, notes)
+    label = "ecs-fargate-spot" if on_spot else (
+        "ecs-fargate-arm" if run.arch.upper() == "ARM64" else "ecs-fargate")
+    return task_option(book, shape, platform=label, arch=run.arch, spot=on_spot, extra=extra)
+
+
+def _right_sized_shape(book: PriceBook, a: Assumptions, run: _ServiceTasks,
+                       used: _Utilization) -> TaskShape:
+    """As many tasks as now, each the cheapest Fargate size that keeps the observed peaks at
+    the target utilisation."""
+
+    def month(size: FargateSize) -> float:
+        return book.fargate_task_month(size.vcpu, size.memory_gb, run.arch)
+
+    best, sizing = right_size(run.cpu_units, run.memory_mib, used.cpu_peak, used.memory_peak,
+                              a.target_utilization, month)
+    return TaskShape(run.tasks, best.vcpu, best.memory_gb,
+                     f"{run.tasks} task(s) as now; {sizing}")
+
+
+def _fargate_steps(service: EcsService, current: Option, fargate: Sequence[Option]
+                   ) -> list[tuple[str, Option]]:
+    """The savings steps of a Fargate service: right-sizing keeps the capacity type and
+    architecture; arm64 is the next step."""
+    if not service.on_fargate:
+        return []
+    right = {o.platform: o for o in fargate}
+    steps = [("right_size", right[current.platform])]
+    if current.platform == "ecs-fargate":
+        steps.append(("arm64", right["ecs-fargate-arm"]))
+    return steps
+
+
+def _ecs_usage(a: Assumptions, run: _ServiceTasks, front: Front, used: _Utilization,
+               seen: _Requests) -> dict[str, Any]:
+    traffic, measured = seen.traffic, seen.measured
+    return {
+        "tasks": run.tasks,
+        "vcpu": run.cpu_units / 1024,
+        "memory_mb": run.memory_mib,
+        "architecture": run.arch,
         "requests_per_month": round(traffic.requests_per_month) if measured else None,
         "avg_duration_ms": round(traffic.avg_duration_ms, 1) if seen.avg_s is not None
         else None,
@@ -756,11 +775,6 @@ def _ecs(ctx: _Context, service: EcsService) -> WorkloadEstimate | None:
         "idle_rule": (f"hourly peak CPU below {a.idle_cpu_max_percent:g}% in every hour, with at "
                       f"least {a.min_hours_of_data} hours of data"),
     }
-    # An EC2-backed service's instances may run other work: idle, it is reported, but its
-    # share of them is not promised back.
-    return _finish(service, service.name, "ecs-fargate" if service.on_fargate else "ecs-ec2",
-                   usage, current, options, _days(used.cpu_max), used.cpu_max is not None,
-                   notes, steps, used.idle and service.on_fargate)
 
 
 def _round(value: float | None) -> float | None:
@@ -872,11 +886,7 @@ def _nodes(ctx: _Context, cluster: EksCluster, book: PriceBook,
     tally = _Tally()
     for group in groups:
         _price_group(ctx, cluster, book, group, tally, notes)
-    # A managed node group's instances carry the cluster's tags too: priced above from its
-    # desired size, they are not counted again (nor those of an ended node group, draining).
-    others = [n for n in ctx.inventory.cluster_nodes
-              if n.cluster_name == cluster.name and n.scope == cluster.scope
-              and n.provisioner != "managed-nodegroup"]
+    others = _outside_node_groups(ctx, cluster)
     fee = _price_others(ctx, cluster, book, others, tally, notes)
     shapes = Counter(n.provisioner for n in others)
     if others:
@@ -887,14 +897,29 @@ def _nodes(ctx: _Context, cluster: EksCluster, book: PriceBook,
     if tally.unpriced:
         notes.append("Nodes not priced (instance type not in the price table): "
                      + ", ".join(tally.unpriced) + ".")
-    on_demand = [*(g.instance_types[0] for g in groups
-                   if g.instance_types and g.capacity_type != "SPOT"),
-                 *(n.instance_type for n in others if not n.spot)]
-    rates = tuple(dict.fromkeys(d.label for t in on_demand
-                                if (d := book.instance_discount(t)) is not None))
+    rates = _on_demand_rates(book, groups, others)
     line = Line("nodes", tally.cost, "; ".join(tally.parts), rates) if tally.parts else None
     return _Nodes(tally.count, tally.vcpu, tally.memory_gb, line, fee,
                   {str(kind): n for kind, n in shapes.items()})
+
+
+def _outside_node_groups(ctx: _Context, cluster: EksCluster) -> list[ClusterNode]:
+    """The cluster's instances that no managed node group launched. A managed node group's
+    instances carry the cluster's tags too: priced from its desired size, they are not counted
+    again (nor those of an ended node group, draining)."""
+    return [n for n in ctx.inventory.cluster_nodes
+            if n.cluster_name == cluster.name and n.scope == cluster.scope
+            and n.provisioner != "managed-nodegroup"]
+
+
+def _on_demand_rates(book: PriceBook, groups: Sequence[EksNodegroup],
+                     others: Sequence[ClusterNode]) -> tuple[str, ...]:
+    """The labels of the discounts on the on-demand nodes' instance types."""
+    on_demand = [*(g.instance_types[0] for g in groups
+                   if g.instance_types and g.capacity_type != "SPOT"),
+                 *(n.instance_type for n in others if not n.spot)]
+    return tuple(dict.fromkeys(d.label for t in on_demand
+                               if (d := book.instance_discount(t)) is not None))
 
 
 def _price_group(ctx: _Context, cluster: EksCluster, book: PriceBook, group: EksNodegroup,
@@ -1020,33 +1045,13 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
     mem = window.series(eks_query(cluster, "node_memory_utilization"))
     cpu_peak = cpu.percentile(99) if cpu is not None and not cpu.empty else None
     mem_peak = mem.maximum() if mem is not None and not mem.empty else None
-    options: list[Option] = []
     standard = Option("eks", (control_plane_line(book, basis="this cluster, on a version in "
                                                  "standard support"), *lines[1:]), (),
                       current.shape, ("upgraded to a version in standard support",)) \
         if extended else current
-    options.append(standard)
-    if nodes.count and vcpu:
-        per_vcpu, per_gb = vcpu / nodes.count, memory / nodes.count
-
-        def month(size: FargateSize) -> float:
-            return book.fargate_task_month(size.vcpu, size.memory_gb)
-
-        units, mib = round(per_vcpu * 1024), round(per_gb * 1024)
-        size = cheapest_fitting(units, mib, month) or FargateSize(units, mib)
-        best, sizing = right_size(size.cpu_units, size.memory_mib, cpu_peak, mem_peak,
-                                  a.target_utilization, month)
-        if cpu_peak is None:
-            sizing = (f"{best}, a node's capacity (no Container Insights node metrics: the "
-                      "nodes are assumed fully used)")
-        shape = TaskShape(nodes.count, best.vcpu, best.memory_gb,
-                          f"one Fargate task per node's worth of pods; {sizing}")
-        options.extend(fargate_options(book, shape, a, notes=(
-            "the cluster's Kubernetes workloads rewritten as ECS services",)))
-    else:
-        notes.append("No priced nodes: no ECS option (the pods' size is unknown).")
-    options.append(Option("lambda", (), ("a cluster's pods are not visible to the auditor; "
-                                         "move its services to Lambda one at a time",)))
+    options = [standard, *_eks_on_fargate(book, a, nodes, cpu_peak, mem_peak, notes),
+               Option("lambda", (), ("a cluster's pods are not visible to the auditor; "
+                                     "move its services to Lambda one at a time",))]
     steps = [("extended_support", standard)] if extended else []
     usage = {
         "nodes": nodes.count, "vcpu": vcpu, "memory_gb": memory,
@@ -1058,6 +1063,31 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
     }
     return _finish(cluster, cluster.name, "eks", usage, current, options, _days(cpu),
                    cpu is not None, notes, steps)
+
+
+def _eks_on_fargate(book: PriceBook, a: Assumptions, nodes: _Nodes, cpu_peak: float | None,
+                    memory_peak: float | None, notes: list[str]) -> list[Option]:
+    """The cluster's workloads as ECS services on Fargate: one task per node's worth of pods,
+    right-sized to the nodes' observed peaks; none when no node was priced."""
+    if not (nodes.count and nodes.vcpu):
+        notes.append("No priced nodes: no ECS option (the pods' size is unknown).")
+        return []
+
+    def month(size: FargateSize) -> float:
+        return book.fargate_task_month(size.vcpu, size.memory_gb)
+
+    units = round(nodes.vcpu / nodes.count * 1024)
+    mib = round(nodes.memory_gb / nodes.count * 1024)
+    size = cheapest_fitting(units, mib, month) or FargateSize(units, mib)
+    best, sizing = right_size(size.cpu_units, size.memory_mib, cpu_peak, memory_peak,
+                              a.target_utilization, month)
+    if cpu_peak is None:
+        sizing = (f"{best}, a node's capacity (no Container Insights node metrics: the "
+                  "nodes are assumed fully used)")
+    shape = TaskShape(nodes.count, best.vcpu, best.memory_gb,
+                      f"one Fargate task per node's worth of pods; {sizing}")
+    return fargate_options(book, shape, a, notes=(
+        "the cluster's Kubernetes workloads rewritten as ECS services",))
 
 
 # --------------------------------------------------------------------------- finishing

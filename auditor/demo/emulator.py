@@ -51,7 +51,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from moto.cloudwatch.models import CloudWatchBackend, MetricDatumBase, Statistics
 
-from auditor.data import eks_calendar, version_key
+from auditor.data import EksVersionWindow, eks_calendar, version_key
 
 DEFAULT_ACCOUNT = "123456789012"
 """moto's default account ID."""
@@ -844,52 +844,20 @@ class MissingApiResponder:
         }}
 
     def _describe_cluster_versions(self, region: str, params: Mapping[str, Any]) -> _Answer:
-        query = params.get("query_string", {})
-        asked = query.get("clusterVersions") or []
-        if isinstance(asked, str):
-            asked = [asked]
-        include_all = str(query.get("includeAll", "")).lower() == "true"
-        default_only = str(query.get("defaultOnly", "")).lower() == "true"
-        wanted_status = query.get("versionStatus") or (
-            str(query["status"]).upper().replace("-", "_") if query.get("status") else None
-        )
-        rows = []
-        # The calendar the auditor ships, so the demo's API and its fallback agree.
-        for version, window in eks_calendar().versions.items():
-            if self.now < window.release:
-                continue
-            if self.now < window.end_of_standard_support:
-                status = "STANDARD_SUPPORT"
-            elif self.now < window.end_of_extended_support:
-                status = "EXTENDED_SUPPORT"
-            else:
-                status = "UNSUPPORTED"
-            rows.append({
-                "clusterVersion": version,
-                "clusterType": "eks",
-                "defaultPlatformVersion": "eks.1",
-                "defaultVersion": False,
-                "releaseDate": window.release,
-                "endOfStandardSupportDate": window.end_of_standard_support,
-                "endOfExtendedSupportDate": window.end_of_extended_support,
-                "status": status.lower().replace("_", "-"),
-                "versionStatus": status,
-                "kubernetesPatchVersion": f"{version}.0",
-            })
-        # The default for new clusters is the second-newest version in standard support.
+        query = _VersionQuery.of(params.get("query_string", {}))
+        return 200, {"clusterVersions": list(reversed(query.select(self._cluster_versions())))}
+
+    def _cluster_versions(self) -> list[dict[str, Any]]:
+        """Every released version of the calendar the auditor ships (so the demo's API and its
+        fallback agree), oldest first, with its support status today; the default for new
+        clusters is the second-newest version in standard support."""
+        rows = [_cluster_version(version, window, _support_status(window, self.now))
+                for version, window in eks_calendar().versions.items()
+                if self.now >= window.release]
         standard = [r for r in rows if r["versionStatus"] == "STANDARD_SUPPORT"]
         if standard:
             standard[-2 if len(standard) > 1 else -1]["defaultVersion"] = True
-        selected = [
-            r for r in rows
-            if (asked and r["clusterVersion"] in asked)
-            or (not asked and (include_all or r["versionStatus"] != "UNSUPPORTED"))
-        ]
-        if default_only:
-            selected = [r for r in selected if r["defaultVersion"]]
-        if wanted_status:
-            selected = [r for r in selected if r["versionStatus"] == wanted_status]
-        return 200, {"clusterVersions": list(reversed(selected))}
+        return rows
 
     # ---- commitments (JSON bodies; EC2's query parameters are ignored: all are active)
 
@@ -1008,6 +976,65 @@ class SeededRate:
 
 def _error(status: int, code: str, message: str) -> _Answer:
     return status, {"Error": {"Code": code, "Message": message}, "message": message}
+
+
+def _support_status(window: EksVersionWindow, now: datetime) -> str:
+    if now < window.end_of_standard_support:
+        return "STANDARD_SUPPORT"
+    if now < window.end_of_extended_support:
+        return "EXTENDED_SUPPORT"
+    return "UNSUPPORTED"
+
+
+def _cluster_version(version: str, window: EksVersionWindow, status: str) -> dict[str, Any]:
+    """One entry of EKS `DescribeClusterVersions`, not yet the default."""
+    return {
+        "clusterVersion": version,
+        "clusterType": "eks",
+        "defaultPlatformVersion": "eks.1",
+        "defaultVersion": False,
+        "releaseDate": window.release,
+        "endOfStandardSupportDate": window.end_of_standard_support,
+        "endOfExtendedSupportDate": window.end_of_extended_support,
+        "status": status.lower().replace("_", "-"),
+        "versionStatus": status,
+        "kubernetesPatchVersion": f"{version}.0",
+    }
+
+
+@dataclass(frozen=True)
+class _VersionQuery:
+    """What a `DescribeClusterVersions` call asks for, from its query string."""
+
+    asked: Sequence[str]
+    include_all: bool
+    default_only: bool
+    status: str | None
+
+    @classmethod
+    def of(cls, query: Mapping[str, Any]) -> _VersionQuery:
+        asked = query.get("clusterVersions") or []
+        # `status` is the older, deprecated name of `versionStatus` (`standard-support`).
+        status = query.get("versionStatus") or (
+            str(query["status"]).upper().replace("-", "_") if query.get("status") else None
+        )
+        return cls([asked] if isinstance(asked, str) else asked,
+                   str(query.get("includeAll", "")).lower() == "true",
+                   str(query.get("defaultOnly", "")).lower() == "true", status)
+
+    def select(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The versions named, else the supported ones (every one with `includeAll`); then
+        only the default, and only those of the status, when asked."""
+        if self.asked:
+            selected = [r for r in rows if r["clusterVersion"] in self.asked]
+        else:
+            selected = [r for r in rows
+                        if self.include_all or r["versionStatus"] != "UNSUPPORTED"]
+        if self.default_only:
+            selected = [r for r in selected if r["defaultVersion"]]
+        if self.status:
+            selected = [r for r in selected if r["versionStatus"] == self.status]
+        return selected
 
 
 def _path_part(url_path: str, index: int) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from auditor import __version__
 from auditor.cost.bill import Billing
 from auditor.cost.optimizer import optimizer_summary
+from auditor.cost.priced import PricedWorkload
 from auditor.cost.totals import cost_totals
 from auditor.findings import SEVERITIES, Finding, Severity
 
@@ -55,7 +56,7 @@ class Report:
     stats: Stats
     checks_run: tuple[str, ...]
     pricing: Mapping[str, str]
-    workloads: tuple[Mapping[str, Any], ...] = ()
+    workloads: tuple[PricedWorkload, ...] = ()
     demo: bool = False
     shard: str | None = None
     """`I/N` when this report covers one shard of a larger scan (see `auditor merge`)."""
@@ -112,7 +113,7 @@ class Report:
 
     @property
     def total_current_monthly_usd(self) -> float:
-        return round(sum(float(w.get("current_monthly_usd", 0.0)) for w in self.workloads), 2)
+        return round(sum(w.current_monthly_usd for w in self.workloads), 2)
 
 
 def iso(moment: datetime) -> str:
@@ -189,7 +190,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         },
         "findings": [finding_dict(f, report.resource_tags.get(f.resource_arn),
                                   f.fingerprint in report.baselined) for f in findings],
-        "workloads": [dict(w) for w in report.workloads],
+        "workloads": [w.to_dict() for w in report.workloads],
         "errors": [
             {"account": e.account, "region": e.region, "service": e.service,
              "operation": e.operation, "code": e.code, "message": e.message,

@@ -18,14 +18,16 @@ from html import escape
 from typing import Any
 
 from auditor.cost.bill import PLATFORMS as PLATFORM_NAMES
+from auditor.cost.model import Family, Option
+from auditor.cost.priced import KIND_FAMILIES, PricedWorkload
 from auditor.findings import SEVERITIES, Finding
 from auditor.report.document import Report, iso, sorted_findings
 from auditor.report.table import short_arn
 
 SEVERITY_COLOURS = {"critical": "#7f1d1d", "high": "#dc2626", "medium": "#d97706",
                     "low": "#2563eb", "info": "#6b7280"}
-PLATFORMS = ("lambda", "ecs", "eks", "other")
-PLATFORM_LABELS = {"lambda": "Lambda", "ecs": "ECS", "eks": "EKS", "other": "Other"}
+PLATFORMS = (*Family, "other")
+PLATFORM_LABELS = {Family.LAMBDA: "Lambda", Family.ECS: "ECS", Family.EKS: "EKS", "other": "Other"}
 SPEND_COLOUR = "#475569"
 SAVINGS_COLOUR = "#16a34a"
 
@@ -74,8 +76,9 @@ td.nowrap{white-space:nowrap}
 .scroll{overflow-x:auto}
 table.options{margin:2px 0 4px;font-size:12px}
 table.options th,table.options td{padding:2px 6px}
-table.options td:first-child,#workloads>tbody>tr>td:nth-child(-n+5){white-space:nowrap}
-#workloads>tbody>tr>td:last-child{min-width:480px}
+table.options td:first-child{white-space:nowrap}
+#workloads>tbody>tr>td:first-child{overflow-wrap:anywhere;min-width:90px}
+#workloads>tbody>tr>td:last-child{min-width:360px}
 table.options tr.current td{background:#f1f5f9}
 details summary{cursor:pointer;color:#1d4ed8}
 pre{background:#0f172a;color:#e2e8f0;padding:8px;border-radius:6px;overflow:auto;
@@ -165,13 +168,6 @@ def money(value: Any) -> str:
     return f"${value:,.2f}"
 
 
-def platform_of(arn_or_platform: str) -> str:
-    """Lambda, ECS, EKS or other, from a finding's ARN or a workload's platform name."""
-    text = arn_or_platform.lower()
-    service = text.split(":")[2] if text.startswith("arn:") and text.count(":") >= 2 else text
-    return next((p for p in ("lambda", "ecs", "eks") if service.startswith(p)), "other")
-
-
 # --------------------------------------------------------------------------- charts
 
 
@@ -216,16 +212,18 @@ def severity_chart(report: Report) -> str:
 
 
 def spend_by_platform(report: Report) -> dict[str, tuple[float, float]]:
-    """(current monthly spend from the workloads, savings from the findings) by platform."""
+    """(current monthly spend from the workloads, savings from the findings) by platform
+    family. A finding's family is its workload's, else its resource kind's, else `other`."""
     spend: dict[str, float] = defaultdict(float)
     savings: dict[str, float] = defaultdict(float)
+    families = {workload.arn: workload.family for workload in report.workloads}
     for workload in report.workloads:
-        current = workload.get("current_monthly_usd")
-        if isinstance(current, int | float):
-            spend[platform_of(str(workload.get("platform", "")))] += float(current)
+        spend[workload.family] += workload.current_monthly_usd
     for finding in report.findings:
         if finding.status == "fail" and not finding.suppressed and finding.monthly_savings_usd:
-            savings[platform_of(finding.resource_arn)] += finding.monthly_savings_usd
+            family = (families.get(finding.resource_arn)
+                      or KIND_FAMILIES.get(finding.resource_type) or "other")
+            savings[family] += finding.monthly_savings_usd
     return {p: (round(spend[p], 2), round(savings[p], 2)) for p in PLATFORMS
             if spend[p] or savings[p]}
 
@@ -322,42 +320,44 @@ def findings_section(report: Report) -> str:
     )
 
 
-def _breakdown(breakdown: Any) -> str:
-    if not isinstance(breakdown, Mapping) or not breakdown:
+def _breakdown(option: Option) -> str:
+    if not option.lines:
         return '<span class="muted">—</span>'
-    return " · ".join(f"{e(k)} {money(v) if isinstance(v, int | float) else e(v)}"
-                      for k, v in breakdown.items())
+    return " · ".join(f"{e(line.name)} {money(line.usd)}" for line in option.lines)
 
 
-def _option_rows(workload: Mapping[str, Any]) -> str:
+def _option_rows(workload: PricedWorkload) -> str:
     """The current cost (when the workload says it) and every option, each with its
     breakdown; infeasible options say why."""
-    options = workload.get("options")
-    if not isinstance(options, list | tuple) or not options:
+    if not workload.options:
         return '<p class="muted">No options estimated.</p>'
     rows = []
-    current = workload.get("current")
-    if isinstance(current, Mapping):
+    current = workload.current
+    if current is not None:
         rows.append(
             '<tr class="current"><td><b>now</b></td>'
-            f'<td class="num">{money(workload.get("current_monthly_usd"))}</td>'
-            f"<td>{e(current.get('platform', workload.get('platform', '')))}</td>"
-            f"<td>{_breakdown(current.get('breakdown'))}</td></tr>")
-    for option in options:
-        if not isinstance(option, Mapping):
-            continue
-        blockers = option.get("blockers") or []
-        feasible = ("" if option.get("feasible") else
-                    f'<br><span class="muted">not feasible: {e("; ".join(map(str, blockers)))}'
-                    "</span>")
-        rows.append(
-            f'<tr class="option" data-platform="{e(option.get("platform", ""))}">'
-            f"<td>{e(option.get('platform', '?'))}</td>"
-            f'<td class="num">{money(option.get("monthly_usd"))}</td>'
-            f"<td></td><td>{_breakdown(option.get('breakdown'))}{feasible}</td></tr>")
+            f'<td class="num">{money(workload.current_monthly_usd)}</td>'
+            f"<td>{e(current.platform)}</td><td>{_breakdown(current)}</td></tr>")
+    rows += [_option_row(option) for option in workload.options]
     return ('<table class="options"><thead><tr><th>Option</th><th class="num">Monthly</th>'
             "<th></th><th>Breakdown</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _option_row(option: Option) -> str:
+    """An option and its cost; an infeasible one says so instead of a monthly figure, and
+    why, under its lines (none when it could not be priced at all)."""
+    if option.feasible:
+        return (f'<tr class="option" data-platform="{e(option.platform)}">'
+                f"<td>{e(option.platform)}</td>"
+                f'<td class="num">{money(option.monthly_usd)}</td>'
+                f"<td></td><td>{_breakdown(option)}</td></tr>")
+    lines = f"{_breakdown(option)}<br>" if option.monthly_usd else ""
+    return (f'<tr class="option" data-platform="{e(option.platform)}" data-feasible="false">'
+            f"<td>{e(option.platform)}</td>"
+            '<td class="num muted">not feasible</td>'
+            f'<td></td><td>{lines}<span class="muted">not feasible: '
+            f'{e("; ".join(option.blockers))}</span></td></tr>')
 
 
 def workloads_section(report: Report) -> str:
@@ -367,23 +367,20 @@ def workloads_section(report: Report) -> str:
                 '<table id="workloads"><tbody></tbody></table></section>')
     rows = []
     for workload in report.workloads:
-        assumptions = workload.get("assumptions") or []
-        usage = workload.get("usage") or {}
         rows.append(
-            f'<tr class="workload" data-platform="{e(workload.get("platform", ""))}">'
-            f'<td><span title="{e(workload.get("arn", ""))}">{e(workload.get("name", "?"))}'
-            f"</span></td>"
-            f"<td>{e(workload.get('platform', '?'))}</td>"
-            f"<td>{e(workload.get('region', ''))}</td>"
-            f'<td class="num">{money(workload.get("current_monthly_usd"))}</td>'
-            f"<td>{e(workload.get('recommended_platform') or '—')}</td>"
-            f'<td class="num">{money(workload.get("monthly_savings_usd"))}</td>'
-            f"<td>{e(workload.get('confidence', ''))}</td>"
+            f'<tr class="workload" data-platform="{e(workload.platform)}">'
+            f'<td><span title="{e(workload.arn)}">{e(workload.name)}</span></td>'
+            f"<td>{e(workload.platform)}</td>"
+            f"<td>{e(workload.region)}</td>"
+            f'<td class="num">{money(workload.current_monthly_usd)}</td>'
+            f"<td>{e(workload.recommended_platform or '—')}</td>"
+            f'<td class="num">{money(workload.monthly_savings_usd)}</td>'
+            f"<td>{e(workload.confidence.value)}</td>"
             f"<td>{_option_rows(workload)}"
             "<details><summary>usage and assumptions</summary>"
-            + (f"<pre>{_evidence(usage)}</pre>" if usage else "")
-            + ("<ul>" + "".join(f"<li>{e(a)}</li>" for a in assumptions) + "</ul>"
-               if assumptions else "")
+            + (f"<pre>{_evidence(workload.usage)}</pre>" if workload.usage else "")
+            + ("<ul>" + "".join(f"<li>{e(a)}</li>" for a in workload.assumptions) + "</ul>"
+               if workload.assumptions else "")
             + "</details></td></tr>")
     return (
         f'<section id="workloads-section"><h2>Workloads ({len(report.workloads)})</h2>'

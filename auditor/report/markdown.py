@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from auditor.findings import SEVERITIES
+from auditor.findings import SEVERITIES, Finding
 from auditor.report.document import Report, sorted_findings
 from auditor.report.html import money
 from auditor.report.table import short_arn, summary_line
@@ -42,9 +42,14 @@ def _row(cells: list[str]) -> str:
 
 
 def render(report: Report) -> str:
-    findings = sorted_findings(report.active_findings)
+    lines = [*_summary(report), *_findings(report), *_workloads(report), *_errors(report),
+             *_billing(report), "", f"<sub>{md(summary_line(report))}</sub>", ""]
+    return "\n".join(lines)
+
+
+def _summary(report: Report) -> list[str]:
     counts = report.counts_by_severity("fail")
-    lines = [
+    return [
         "## compute-auditor report" + (" (demo account)" if report.demo else ""),
         "",
         f"**{sum(counts.values())} findings** ("
@@ -57,20 +62,29 @@ def render(report: Report) -> str:
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
         "",
     ]
+
+
+def _finding_row(report: Report, f: Finding) -> str:
+    tags = report.resource_tags.get(f.resource_arn, {})
+    resource = code(short_arn(f.resource_arn)) + "".join(
+        f"<br>{code(f'{k}={v}')}" for k, v in sorted(tags.items()))
+    note = f" _{md(f.suppression_reason)}_" if f.suppression_reason else ""
+    return _row([
+        f"**{f.severity.value}**", f.status, code(f.check_id), resource, md(f.region),
+        money(f.monthly_savings_usd) if f.monthly_savings_usd is not None else "",
+        md(f.message) + note,
+    ])
+
+
+def _findings(report: Report) -> list[str]:
+    """The reported findings, at most `MAX_ROWS`, and how many were set aside."""
+    findings = sorted_findings(report.active_findings)
+    lines: list[str] = []
     if findings:
         lines += [_row(["Severity", "Status", "Check", "Resource", "Region", "Saving/mo",
                         "Finding"]),
                   "|---|---|---|---|---|---:|---|"]
-        for f in findings[:MAX_ROWS]:
-            tags = report.resource_tags.get(f.resource_arn, {})
-            resource = code(short_arn(f.resource_arn)) + "".join(
-                f"<br>{code(f'{k}={v}')}" for k, v in sorted(tags.items()))
-            note = f" _{md(f.suppression_reason)}_" if f.suppression_reason else ""
-            lines.append(_row([
-                f"**{f.severity.value}**", f.status, code(f.check_id), resource, md(f.region),
-                money(f.monthly_savings_usd) if f.monthly_savings_usd is not None else "",
-                md(f.message) + note,
-            ]))
+        lines += [_finding_row(report, f) for f in findings[:MAX_ROWS]]
         if len(findings) > MAX_ROWS:
             lines.append(f"\n… and {len(findings) - MAX_ROWS} more findings; see the JSON "
                          "report.")
@@ -81,33 +95,44 @@ def render(report: Report) -> str:
         suppressed = sum(1 for f in report.findings if f.suppressed)
         lines += ["", f"{suppressed} suppressed and {set_aside - suppressed} baselined "
                   "findings are not listed."]
-    if report.workloads:
-        lines += ["", f"<details><summary>Workloads ({len(report.workloads)})</summary>", "",
-                  _row(["Workload", "Platform", "Now/mo", "Cheapest", "Saving/mo",
-                        "Confidence"]),
-                  "|---|---|---:|---|---:|---|"]
-        for w in report.workloads:
-            lines.append(_row([code(w.get("name", "?")), md(w.get("platform", "")),
-                               money(w.get("current_monthly_usd")),
-                               md(w.get("recommended_platform") or "—"),
-                               money(w.get("monthly_savings_usd")),
-                               md(w.get("confidence", ""))]))
-        lines += ["", "</details>"]
-    if report.errors:
-        lines += ["", f"### What could not be checked ({len(report.errors)})", "",
-                  _row(["Scope", "Call", "Code", "Checks left unknown"]), "|---|---|---|---|"]
-        for x in report.errors:
-            lines.append(_row([code(f"{x.account}/{x.region}"),
-                               code(f"{x.service}:{x.operation}"), md(x.code),
-                               ", ".join(code(c) for c in x.checks_affected) or "—"]))
-    if report.billing is not None:
-        bill = report.billing
-        lines += ["", "### The model against the bill", "", f"Billed {md(bill.heading())}.", ""]
-        lines += [f"- {md(sentence)}." for sentence in bill.sentences()]
-        discounts = bill.discounts()
-        lines += [f"- {md(discounts)}"] if discounts else []
-        if bill.notes:
-            lines += ["", "What the model cannot see:", ""]
-            lines += [f"- {md(note)}" for note in bill.notes]
-    lines += ["", f"<sub>{md(summary_line(report))}</sub>", ""]
-    return "\n".join(lines)
+    return lines
+
+
+def _workloads(report: Report) -> list[str]:
+    if not report.workloads:
+        return []
+    return [
+        "", f"<details><summary>Workloads ({len(report.workloads)})</summary>", "",
+        _row(["Workload", "Platform", "Now/mo", "Cheapest", "Saving/mo", "Confidence"]),
+        "|---|---|---:|---|---:|---|",
+        *(_row([code(w.name), md(w.platform), money(w.current_monthly_usd),
+                md(w.recommended_platform or "—"), money(w.monthly_savings_usd),
+                md(w.confidence.value)]) for w in report.workloads),
+        "", "</details>",
+    ]
+
+
+def _errors(report: Report) -> list[str]:
+    if not report.errors:
+        return []
+    return [
+        "", f"### What could not be checked ({len(report.errors)})", "",
+        _row(["Scope", "Call", "Code", "Checks left unknown"]), "|---|---|---|---|",
+        *(_row([code(f"{x.account}/{x.region}"), code(f"{x.service}:{x.operation}"),
+                md(x.code), ", ".join(code(c) for c in x.checks_affected) or "—"])
+          for x in report.errors),
+    ]
+
+
+def _billing(report: Report) -> list[str]:
+    bill = report.billing
+    if bill is None:
+        return []
+    lines = ["", "### The model against the bill", "", f"Billed {md(bill.heading())}.", ""]
+    lines += [f"- {md(sentence)}." for sentence in bill.sentences()]
+    discounts = bill.discounts()
+    lines += [f"- {md(discounts)}"] if discounts else []
+    if bill.notes:
+        lines += ["", "What the model cannot see:", ""]
+        lines += [f"- {md(note)}" for note in bill.notes]
+    return lines

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from auditor.errors import ReportError
+from auditor.errors import AuditorError, ReportError
 from auditor.files import write_atomic
 from auditor.report import csv_, html, json_, markdown, ocsf, sarif, table
 from auditor.report.document import Report
-from auditor.session import report_upload_client
+from auditor.session import CallStats, ClientFactory, RetryPolicy, report_upload_client
 
 
 @dataclass(frozen=True)
@@ -109,27 +110,99 @@ def upload_all(report: Report, formats: Sequence[str], url: str, client: Any) ->
     return written
 
 
-def check_destination(formats: Sequence[str], output: str | None) -> None:
-    """Before any work: several formats need somewhere to put one file each."""
+def check_destination(formats: Sequence[str], output: str | None,
+                      profile: str | None = None) -> None:
+    """Before any work, what can be known about where the report goes: several formats need
+    somewhere to put one file each, a path that looks like one file cannot take several, and
+    an S3 bucket must exist and be reachable with credentials."""
     if output is None:
         if len(formats) > 1:
             raise ReportError(f"{len(formats)} formats need --output: a directory or "
                               "s3://BUCKET/PREFIX/ (one file each)")
-    elif output.startswith("s3://"):
-        parse_s3(output)
+        return
+    if len(formats) > 1:
+        _refuse_a_file_for_several(formats, output)
+    if output.startswith("s3://"):
+        _check_bucket(output, profile)
+
+
+def _refuse_a_file_for_several(formats: Sequence[str], output: str) -> None:
+    """`--output out.json` with several formats would make a directory named `out.json`."""
+    where = output.removeprefix("s3://").partition("/")[2] if output.startswith("s3://") \
+        else output
+    if where.endswith(("/", os.sep)) or (not output.startswith("s3://") and Path(where).is_dir()):
+        return
+    if PurePosixPath(where).suffix:
+        raise ReportError(f"--output {output} looks like one file, but {len(formats)} formats "
+                          f"were asked for; give a directory ({output.rstrip('/')}/ would do, "
+                          "one file each) or one --format")
+
+
+_CREDENTIALS_REFUSED = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+                                  "InvalidToken", "TokenRefreshRequired", "ExpiredTokenException",
+                                  "InvalidClientTokenId", "UnrecognizedClientException"})
+
+
+def _upload_session(output: str, profile: str | None) -> boto3.session.Session:
+    try:
+        return boto3.session.Session(profile_name=profile)
+    except ProfileNotFound:
+        raise ReportError(f"AWS profile {profile!r} not found for the upload to "
+                          f"{output}") from None
+
+
+def _check_bucket(output: str, profile: str | None) -> None:
+    """Credentials resolve and the bucket exists, read-only (s3:GetBucketLocation, through a
+    scan client, which refuses every write). AccessDenied says nothing: a role may be
+    allowed s3:PutObject on the prefix and no more, so the upload will tell."""
+    bucket, _ = parse_s3(output)
+    session = _upload_session(output, profile)
+    if session.get_credentials() is None:
+        raise ReportError(f"--output {output}: no AWS credentials to upload with; configure "
+                          "credentials (AWS_PROFILE, --profile or the environment) or write "
+                          "to a local path")
+    factory = ClientFactory(session, CallStats(), RetryPolicy(max_attempts=2))
+    s3 = factory.client("s3", session.region_name or "us-east-1")
+    try:
+        s3.get_bucket_location(Bucket=bucket)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "NoSuchBucket":
+            raise ReportError(f"--output {output}: bucket {bucket!r} does not exist "
+                              "(s3:GetBucketLocation: NoSuchBucket); create it or fix the "
+                              "name") from None
+        if code in _CREDENTIALS_REFUSED:
+            raise ReportError(f"--output {output}: S3 refused the credentials ({code}); "
+                              "renew or fix them before the scan") from None
+    except BotoCoreError as exc:
+        raise ReportError(f"--output {output}: cannot reach S3 to check the bucket "
+                          f"({type(exc).__name__}: {exc})") from None
 
 
 def deliver(report: Report, formats: Sequence[str], output: str,
             profile: str | None = None) -> list[str]:
     """Write to a local path or upload to `s3://...` with the user's credentials (`profile`,
     else the standard chain); returns where each format went. The one client allowed to
-    write is built here, and only for S3."""
-    if output.startswith("s3://"):
-        try:
-            session = boto3.session.Session(profile_name=profile)
-        except ProfileNotFound:
-            raise ReportError(f"AWS profile {profile!r} not found for the upload to "
-                              f"{output}") from None
-        client = report_upload_client(session)
+    write is built here, and only for S3. When an upload fails, the report is kept in local
+    files and the error says where."""
+    if not output.startswith("s3://"):
+        return [str(path) for path in write_all(report, formats, output)]
+    client = report_upload_client(_upload_session(output, profile))
+    try:
         return upload_all(report, formats, output, client)
-    return [str(path) for path in write_all(report, formats, output)]
+    except ReportError as exc:
+        raise ReportError(f"{exc}; {keep_locally(report, formats)}") from None
+
+
+def keep_locally(report: Report, formats: Sequence[str]) -> str:
+    """Write the report into the working directory (else the temp directory), one
+    timestamped file per format; says where, or why it could not."""
+    problems = []
+    for directory in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            kept = write_all(report, formats, f"{directory}{os.sep}")
+        except AuditorError as exc:
+            problems.append(str(exc))
+            continue
+        return f"the report is kept in {', '.join(str(path) for path in kept)}"
+    return f"and it could not be kept locally either ({'; '.join(problems)})"

@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from auditor.cost.bill import Billing, Reconciled
+from auditor.cost.model import FAMILIES, Line, Option
+from auditor.cost.optimizer import STATUSES, OptimizerEvidence
+from auditor.cost.priced import Confidence, PricedWorkload
 from auditor.errors import ReportError
 from auditor.findings import Category, Finding, Severity
+from auditor.model import OptimizerEnrollment, OptimizerRecommendation, OptimizerSaving
 from auditor.report.document import SCHEMA_VERSION, ErrorEntry, Report, Stats
 
 T = TypeVar("T")
@@ -115,6 +119,157 @@ def _error(value: Any, where: str) -> ErrorEntry:
     )
 
 
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad(where, f"expected a number, got {value!r:.60}")
+    return float(value)
+
+
+def _required(obj: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in obj:
+        raise _Bad(f"{where}.{key}", "missing")
+    return obj[key]
+
+
+def _maybe_number(obj: Mapping[str, Any], key: str, where: str) -> float | None:
+    value = obj.get(key)
+    return None if value is None else _number(value, f"{where}.{key}")
+
+
+def _platform(obj: Mapping[str, Any], where: str) -> str:
+    platform = _get(obj, "platform", str, where)
+    if platform not in FAMILIES:
+        raise _Bad(f"{where}.platform", f"{platform!r} is not one of {', '.join(FAMILIES)}")
+    return platform
+
+
+def _lines(obj: Mapping[str, Any], where: str) -> tuple[Line, ...]:
+    """An option's lines from its `breakdown` and `arithmetic`. The report states the
+    discounts of the option, not of each line: every line carries the option's."""
+    arithmetic = _get(obj, "arithmetic", dict, where, {})
+    rates = _get(obj, "rates", str, where, "list")
+    if rates != "list" and not rates.startswith("effective: "):
+        raise _Bad(f"{where}.rates", f"{rates!r} is neither 'list' nor 'effective: ...'")
+    labels = () if rates == "list" else (rates.removeprefix("effective: "),)
+    return tuple(
+        Line(str(name), _number(usd, f"{where}.breakdown.{name}"),
+             _string(arithmetic.get(name, ""), f"{where}.arithmetic.{name}"), labels)
+        for name, usd in _get(obj, "breakdown", dict, where).items())
+
+
+def _adds_up(option: Option, stated: float, where: str) -> None:
+    if stated != option.monthly_usd:
+        raise _Bad(where, f"{stated:,.2f} is not the sum of its breakdown "
+                          f"({option.monthly_usd:,.2f}); was the file edited?")
+
+
+def _option(value: Any, where: str) -> Option:
+    obj = _object(value, where)
+    option = Option(_platform(obj, where), _lines(obj, where),
+                    _list(obj, "blockers", where, _string),
+                    _get(obj, "shape", dict, where, {}),
+                    _list(obj, "assumptions", where, _string, ()))
+    _adds_up(option, _number(_required(obj, "monthly_usd", where), f"{where}.monthly_usd"),
+             f"{where}.monthly_usd")
+    if _get(obj, "feasible", bool, where) != option.feasible:
+        raise _Bad(f"{where}.feasible", "disagrees with its blockers; was the file edited?")
+    return option
+
+
+def _current(obj: Mapping[str, Any], total: float, where: str) -> Option | None:
+    found: dict[str, Any] | None = _get(obj, "current", (dict, type(None)), where, None)
+    if found is None:
+        return None
+    at = f"{where}.current"
+    current = Option(_platform(found, at), _lines(found, at),
+                     shape=_get(found, "shape", dict, at, {}))
+    _adds_up(current, total, f"{where}.current_monthly_usd")
+    return current
+
+
+def _saving(obj: Mapping[str, Any], key: str, where: str) -> OptimizerSaving | None:
+    found: dict[str, Any] | None = _get(obj, key, (dict, type(None)), where, None)
+    if found is None:
+        return None
+    at = f"{where}.{key}"
+    return OptimizerSaving(_number(_required(found, "amount", at), f"{at}.amount"),
+                           _get(found, "currency", str, at), _maybe_number(found, "percent", at))
+
+
+def _recommendation(obj: Mapping[str, Any], workload: Mapping[str, Any],
+                    where: str) -> OptimizerRecommendation:
+    current = _get(obj, "current", dict, where, {})
+    recommended: dict[str, Any] = _get(obj, "recommended", (dict, type(None)), where, None) or {}
+    refreshed: str | None = _get(obj, "last_refreshed", (str, type(None)), where, None)
+
+    def size(of: Mapping[str, Any], key: str, at: str) -> int | None:
+        found: int | None = _get(of, key, (int, type(None)), at, None)
+        return found
+
+    return OptimizerRecommendation(
+        resource_arn=workload["arn"], account=workload["account"], region=workload["region"],
+        finding=_get(obj, "finding", str, where),
+        reasons=_list(obj, "reasons", where, _string, ()),
+        current_memory_mb=size(current, "memory_mb", f"{where}.current"),
+        recommended_memory_mb=size(recommended, "memory_mb", f"{where}.recommended"),
+        saving=_saving(obj, "estimated_monthly_savings", where),
+        saving_after_discounts=_saving(obj, "estimated_monthly_savings_after_discounts", where),
+        saving_basis=_get(obj, "savings_basis", (str, type(None)), where, None),
+        lookback_days=_maybe_number(obj, "lookback_days", where),
+        performance_risk=_get(obj, "performance_risk", (str, type(None)), where, None),
+        refreshed_at=None if refreshed is None else _moment(refreshed, f"{where}.last_refreshed"),
+        current_cpu_units=size(current, "cpu_units", f"{where}.current"),
+        recommended_cpu_units=size(recommended, "cpu_units", f"{where}.recommended"),
+    )
+
+
+def _optimizer(workload: Mapping[str, Any], where: str) -> OptimizerEvidence | None:
+    found: dict[str, Any] | None = _get(workload, "compute_optimizer", (dict, type(None)), where,
+                                        None)
+    if found is None:
+        return None
+    at = f"{where}.compute_optimizer"
+    status = _get(found, "status", str, at)
+    if status not in STATUSES:
+        raise _Bad(f"{at}.status", f"{status!r} is not one of {', '.join(STATUSES)}")
+    enrolled: dict[str, Any] | None = _get(found, "enrollment", (dict, type(None)), at, None)
+    return OptimizerEvidence(
+        status, _get(found, "explanation", str, at),
+        _recommendation(found, workload, at) if "finding" in found else None,
+        None if enrolled is None else OptimizerEnrollment(
+            workload["account"], workload["region"], _get(enrolled, "status", str, at),
+            _get(enrolled, "reason", str, at, "")),
+        _get(found, "their_recommendation", str, at, ""),
+        _get(found, "our_recommendation", str, at, ""),
+        _maybe_number(found, "our_monthly_savings_usd", at))
+
+
+def _workload(value: Any, where: str) -> PricedWorkload:
+    obj = _object(value, where)
+    total = _number(_required(obj, "current_monthly_usd", where), f"{where}.current_monthly_usd")
+    savings: dict[str, Any] | None = _get(obj, "savings", (dict, type(None)), where, None)
+    confidence = _get(obj, "confidence", str, where)
+    _required(obj, "monthly_savings_usd", where)
+    return PricedWorkload(
+        arn=_get(obj, "arn", str, where), name=_get(obj, "name", str, where),
+        platform=_platform(obj, where), account=_get(obj, "account", str, where),
+        region=_get(obj, "region", str, where), current_monthly_usd=total,
+        current=_current(obj, total, where), options=_list(obj, "options", where, _option),
+        recommended_platform=_get(obj, "recommended_platform", (str, type(None)), where),
+        monthly_savings_usd=_maybe_number(obj, "monthly_savings_usd", where),
+        confidence=_enum(confidence, Confidence, f"{where}.confidence",
+                         [c.value for c in Confidence]),
+        assumptions=_list(obj, "assumptions", where, _string),
+        usage=_get(obj, "usage", dict, where),
+        savings=None if savings is None else {
+            str(kind): _number(usd, f"{where}.savings.{kind}") for kind, usd in savings.items()},
+        migration_savings_usd=_maybe_number(obj, "migration_savings_usd", where),
+        metric_days=_maybe_number(obj, "metric_days", where),
+        rates_flip=_get(obj, "rates_flip", (dict, type(None)), where, None),
+        compute_optimizer=_optimizer(obj, where),
+    )
+
+
 def _stats(obj: Mapping[str, Any]) -> Stats:
     by_operation = _get(obj, "api_calls_by_operation", dict, "stats", {})
     return Stats(
@@ -166,11 +321,11 @@ def _billing(doc: Mapping[str, Any]) -> Billing | None:
     )
 
 
-def _generated_at(text: str) -> datetime:
+def _moment(text: str, where: str) -> datetime:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise _Bad("generated_at", f"{text!r} is not an ISO 8601 time") from None
+        raise _Bad(where, f"{text!r} is not an ISO 8601 time") from None
 
 
 def from_dict(document: Any) -> Report:
@@ -200,7 +355,7 @@ def from_dict(document: Any) -> Report:
         if _get(raw, "baselined", bool, where, False):
             baselined.add(raw["fingerprint"])
     return Report(
-        generated_at=_generated_at(_get(doc, "generated_at", str, "")),
+        generated_at=_moment(_get(doc, "generated_at", str, ""), "generated_at"),
         accounts=_list(scope, "accounts", "scope", _string),
         regions=_list(scope, "regions", "scope", _string),
         lookback_days=_get(scope, "lookback_days", int, "scope"),
@@ -209,7 +364,7 @@ def from_dict(document: Any) -> Report:
         stats=_stats(_get(doc, "stats", dict, "")),
         checks_run=_list(summary, "checks_run", "summary", _string, ()),
         pricing={str(k): str(v) for k, v in _get(doc, "pricing", dict, "", {}).items()},
-        workloads=_list(doc, "workloads", "", _object, ()),
+        workloads=_list(doc, "workloads", "", _workload, ()),
         demo=_get(scope, "demo", bool, "scope", False),
         shard=_get(scope, "shard", str, "scope", None),
         tool_version=_get(tool, "version", str, "tool", "unknown"),

@@ -4,7 +4,7 @@ checks, runtimes, secrets and log retention."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -376,6 +376,21 @@ def test_past_deprecation_is_high_and_names_a_successor() -> None:
     assert finding.evidence["deprecation_date"] == "2025-12-15"
     assert finding.evidence["suggested_runtime"] == "python3.14"
     assert finding.evidence["runtimes_table"]["as_of"]
+
+
+@pytest.mark.parametrize(("now", "ago"), [
+    (datetime(2026, 11, 29, 7, 0, tzinfo=UTC), 349),
+    (datetime(2026, 11, 29, 0, 0, tzinfo=UTC), 349),
+    (datetime(2026, 11, 28, 23, 59, 59, tzinfo=UTC), 348),
+    (datetime(2025, 12, 15, 0, 0, tzinfo=UTC), 0),
+])
+def test_days_since_deprecation_are_whole_days_passed(now: datetime, ago: int) -> None:
+    """python3.9 was deprecated on 2025-12-15 at midnight UTC: 349 days and some hours later
+    it is 349 days ago, not 350."""
+    check = DeprecatedRuntime()
+    inventory = Inventory(lambda_functions=(fn(runtime="python3.9"),))
+    [finding] = check.evaluate(inventory, replace(f.context(check), now=now))
+    assert f"was deprecated on 2025-12-15 ({ago} days ago)" in finding.message
 
 
 def test_within_120_days_is_medium() -> None:

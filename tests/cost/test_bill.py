@@ -12,6 +12,8 @@ import pytest
 
 from auditor.collect.billing import EC2, EKS, ELB, LAMBDA, Bill, BilledCost
 from auditor.cost.bill import Billing, combine, explained, reconcile
+from auditor.cost.model import Line, Option
+from auditor.cost.priced import Confidence, PricedWorkload
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -37,11 +39,14 @@ def bill(*costs: list[BilledCost], account: str = ACCOUNT, unread: dict[str, str
 
 
 def workload(platform: str, account: str = ACCOUNT, region: str = "us-east-1",
-             **lines: float) -> dict[str, Any]:
-    return {"arn": f"arn:aws:x:{region}:{account}:{platform}/{sorted(lines)}", "name": "w",
-            "platform": platform, "account": account, "region": region,
-            "current_monthly_usd": round(sum(lines.values()), 2),
-            "current": {"platform": platform, "breakdown": lines}}
+             **lines: float) -> PricedWorkload:
+    current = Option(platform, tuple(Line(name, usd, "") for name, usd in lines.items()))
+    return PricedWorkload(
+        arn=f"arn:aws:x:{region}:{account}:{platform}/{sorted(lines)}", name="w",
+        platform=platform, account=account, region=region,
+        current_monthly_usd=current.monthly_usd, current=current, options=(),
+        recommended_platform=platform, monthly_savings_usd=0.0, confidence=Confidence.HIGH,
+        assumptions=())
 
 
 def row(billing: Billing, platform: str, region: str = "us-east-1") -> Any:
@@ -98,7 +103,7 @@ def test_each_workload_line_is_set_against_the_service_that_bills_it() -> None:
     assert modelled == {"lambda": 8.67, "eks": 438.0, "ec2": 195.66, "api-gateway": 10.0,
                         "elb": 31.2}
     assert sum(modelled.values()) == pytest.approx(
-        sum(w["current_monthly_usd"] for w in workloads), abs=0.01)
+        sum(w.current_monthly_usd for w in workloads), abs=0.01)
 
 
 def test_a_platform_billed_from_mid_window_is_scaled_over_its_own_days() -> None:

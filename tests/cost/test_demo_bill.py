@@ -46,7 +46,7 @@ def test_the_modelled_figures_are_the_workloads_own(demo_report: Report,
         modelled[(row.account, row.region)] += row.modelled_usd
     workloads: dict[tuple[str, str], float] = defaultdict(float)
     for workload in demo_report.workloads:
-        workloads[(workload["account"], workload["region"])] += workload["current_monthly_usd"]
+        workloads[(workload.account, workload.region)] += workload.current_monthly_usd
     assert modelled == {scope: pytest.approx(usd, rel=0.01) for scope, usd in workloads.items()}
 
 

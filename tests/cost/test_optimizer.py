@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 
+from auditor.cost.priced import PricedWorkload
 from auditor.cost.workloads import WorkloadEstimate
 from auditor.model import (
     CollectionError,
@@ -73,7 +74,7 @@ def entry(estimate: WorkloadEstimate) -> dict[str, Any]:
 def scanned(estimates: dict[str, WorkloadEstimate]) -> Report:
     return Report(generated_at=NOW, accounts=(ACCOUNT,), regions=(REGION,), lookback_days=14,
                   findings=(), errors=(), stats=Stats(0, {}, 0.0, 0, 0), checks_run=(),
-                  pricing={}, workloads=tuple(w.to_dict() for w in estimates.values()))
+                  pricing={}, workloads=tuple(PricedWorkload.of(w) for w in estimates.values()))
 
 
 def report(estimates: dict[str, WorkloadEstimate]) -> dict[str, Any]:

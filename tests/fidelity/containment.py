@@ -398,10 +398,9 @@ class _Priced:
 def _workloads(report: Report) -> dict[str, _Priced]:
     """Each workload's dollars: what it costs now, and each option's price and feasibility
     (the arithmetic's wording may change with them; the figures are what a user reads)."""
-    return {str(w["arn"]): _Priced(
-        _WORKLOAD_KINDS.get(str(w.get("platform")), "workload"), w.get("current_monthly_usd"),
-        tuple((o.get("platform"), o.get("monthly_usd"), o.get("feasible"))
-              for o in w.get("options", [])))
+    return {w.arn: _Priced(
+        _WORKLOAD_KINDS.get(w.platform, "workload"), w.current_monthly_usd,
+        tuple((o.platform, o.monthly_usd, o.feasible) for o in w.options))
         for w in report.workloads}
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from auditor.cost.bill import Billing, Reconciled
+from auditor.cost.model import Line, Option
+from auditor.cost.priced import Confidence, PricedWorkload
 from auditor.findings import Category, Finding, Severity
 from auditor.report.document import ErrorEntry, Report, Stats
 
@@ -39,23 +41,24 @@ def finding(check_id: str, arn: str, severity: Severity, **changes: Any) -> Find
     return Finding(**values)
 
 
-def workload(name: str, platform: str, current: float, options: list[dict[str, Any]]
-             ) -> dict[str, Any]:
-    cheapest = min(options, key=lambda o: o["monthly_usd"])
-    return {
-        "arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}", "name": name,
-        "platform": platform, "account": ACCOUNT, "region": "us-east-1",
-        "usage": {"requests_per_month": 10_000_000, "avg_duration_ms": 100, "memory_mb": 512},
-        "current_monthly_usd": current, "options": options,
-        "recommended_platform": cheapest["platform"],
-        "monthly_savings_usd": round(current - cheapest["monthly_usd"], 2),
-        "confidence": "high", "assumptions": ["peak = 3 x average", f"{SCRIPT_TAG} as text"],
-    }
+def workload(name: str, platform: str, options: list[Option]) -> PricedWorkload:
+    """Running on `platform` as priced by its option of that platform."""
+    current = next(o for o in options if o.platform == platform)
+    cheapest = min(options, key=lambda o: o.monthly_usd)
+    return PricedWorkload(
+        arn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}", name=name,
+        platform=platform, account=ACCOUNT, region="us-east-1",
+        usage={"requests_per_month": 10_000_000, "avg_duration_ms": 100, "memory_mb": 512},
+        current_monthly_usd=current.monthly_usd, current=current, options=tuple(options),
+        recommended_platform=cheapest.platform,
+        monthly_savings_usd=round(current.monthly_usd - cheapest.monthly_usd, 2),
+        confidence=Confidence.HIGH,
+        assumptions=("peak = 3 x average", f"{SCRIPT_TAG} as text"))
 
 
-def option(platform: str, monthly: float, **breakdown: float) -> dict[str, Any]:
-    return {"platform": platform, "monthly_usd": monthly, "feasible": True, "blockers": [],
-            "breakdown": breakdown}
+def option(platform: str, *lines: tuple[str, float], blockers: tuple[str, ...] = ()) -> Option:
+    return Option(platform, tuple(Line(name, usd, f"${usd:,.2f}") for name, usd in lines),
+                  blockers)
 
 
 def hostile_report() -> Report:
@@ -85,12 +88,13 @@ def hostile_report() -> Report:
         checks_run=tuple(sorted({f.check_id for f in findings})),
         pricing={"source": "embedded"},
         workloads=(
-            workload("checkout", "lambda", 18.67, [
-                option("lambda", 18.67, requests=2.0, duration=6.67, api_gateway=10.0),
-                option("ecs-fargate", 93.28, compute=72.08, load_balancer=21.2)]),
-            workload("orders", "ecs-fargate", 787.0, [
-                option("ecs-fargate", 787.0, compute=720.8, load_balancer=66.2),
-                option("lambda", 933.34, requests=100.0, duration=333.34, api_gateway=500.0)]),
+            workload("checkout", "lambda", [
+                option("lambda", ("requests", 2.0), ("duration", 6.67), ("api_gateway", 10.0)),
+                option("ecs-fargate", ("compute", 72.08), ("load_balancer", 21.2))]),
+            workload("orders", "ecs-fargate", [
+                option("ecs-fargate", ("compute", 720.8), ("load_balancer", 66.2)),
+                option("lambda", ("requests", 100.0), ("duration", 333.34),
+                       ("api_gateway", 500.0))]),
         ),
         resource_tags={ROLE_ARN: HOSTILE_TAGS,
                        FN_ARN: {"team": "payments"}},

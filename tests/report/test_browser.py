@@ -10,6 +10,7 @@ the page's requests (top frame `file://`) from the browser's.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -156,6 +157,29 @@ def test_demo_report_screenshot(demo_pages: tuple[Path, dict[str, Any]],
     chromium(tmp_path, page, "--window-size=1400,5200", f"--screenshot={shot}")
     assert png_size(shot) == (1400, 5200)
     assert shot.stat().st_size > 50_000, "a blank page compresses to almost nothing"
+
+
+MEASURE = ("<script>var found = [];"
+           "document.querySelectorAll('.scroll').forEach(function (box) {"
+           "  if (box.scrollWidth > box.clientWidth) {"
+           "    found.push(box.querySelector('table').id + ' ' + box.scrollWidth + '>' +"
+           "               box.clientWidth); } });"
+           "document.body.setAttribute('data-overflow', found.join(', '));</script>")
+
+
+def test_no_table_of_the_demo_report_scrolls_sideways_at_1400_px(
+        demo_pages: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    """Measured in the page: the copy lets one more script run (no CSP) to say which table's
+    box is wider than the window leaves it."""
+    page, _ = demo_pages
+    measured = tmp_path / "measured.html"
+    text = page.read_text()
+    measured.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
+                        .replace("</body>", MEASURE + "</body>"))
+    dom = dom_of(chromium(tmp_path, measured, "--window-size=1400,1000", "--dump-dom"))
+    [body] = [a for t, a in dom.elements if t == "body"]
+    assert "data-overflow" in body, "the measuring script ran"
+    assert body["data-overflow"] == ""
 
 
 def test_account_text_cannot_run_script_in_the_browser(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -78,6 +79,44 @@ def test_a_field_of_the_wrong_kind_is_named(tmp_path: Path) -> None:
     assert "findings[0].fingerprint" in auditor("report", str(bad)).stderr
     missing = auditor("report", str(tmp_path / "none.json"))
     assert missing.exit_code == 2 and "none.json: no such report file" in missing.stderr
+
+
+@pytest.mark.parametrize(("field", "path"), [
+    ("workloads[0].current_monthly_usd", ("workloads", 0, "current_monthly_usd")),
+    ("workloads[1].monthly_savings_usd", ("workloads", 1, "monthly_savings_usd")),
+    ("workloads[0].options[1].monthly_usd", ("workloads", 0, "options", 1, "monthly_usd")),
+    ("workloads[1].options[0].breakdown.compute",
+     ("workloads", 1, "options", 0, "breakdown", "compute")),
+])
+def test_a_number_that_is_not_a_number_is_named(tmp_path: Path, field: str,
+                                                path: tuple[str | int, ...]) -> None:
+    """Every other corruption is one line and exit 2; a corrupted figure too, for `report`
+    in every format and for `diff` (whose exit 1 would mean "a new finding")."""
+    document = to_dict(hostile_report())
+    parent: Any = document
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = "x"
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(document))
+    good = save(hostile_report(), tmp_path / "good.json")
+    for args in (("report", str(bad)), ("report", str(bad), "--format", "html"),
+                 ("report", str(bad), "--format", "markdown"),
+                 ("diff", str(good), str(bad)), ("diff", str(bad), str(good))):
+        result = auditor(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr == f"auditor: error: {bad}: {field}: expected a number, got 'x'\n"
+
+
+def test_a_figure_that_does_not_add_up_is_named(tmp_path: Path) -> None:
+    document = to_dict(hostile_report())
+    document["workloads"][0]["options"][0]["monthly_usd"] = 1.0
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(document))
+    result = auditor("report", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr == (f"auditor: error: {bad}: workloads[0].options[0].monthly_usd: 1.00 "
+                             "is not the sum of its breakdown (18.67); was the file edited?\n")
 
 
 def test_diff_lists_new_resolved_and_unchanged_with_the_money(tmp_path: Path) -> None:

@@ -18,13 +18,16 @@ import pytest
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
 from auditor.config import FORMATS
+from auditor.cost.model import Family, Option
+from auditor.cost.optimizer import OptimizerEvidence
+from auditor.cost.priced import PricedWorkload
 from auditor.report import csv_, html, markdown, ocsf, sarif, table
 from auditor.report.document import Report, to_dict
 from auditor.report.json_ import schema
 from auditor.report.output import RENDERERS, render
 from auditor.report.read import from_dict
 from auditor.report.table import short_arn
-from tests.report.conftest import HOSTILE_TAGS, ROLE_ARN, SCRIPT_TAG, hostile_report
+from tests.report.conftest import HOSTILE_TAGS, ROLE_ARN, SCRIPT_TAG, hostile_report, option
 
 SARIF_SCHEMA = json.loads(
     (Path(__file__).parent.parent / "data" / "sarif-2.1.0-rtm.5.json").read_text())
@@ -56,6 +59,66 @@ def test_json_validates_and_reads_back_to_the_same_document(report: Report) -> N
     document = to_dict(report)
     jsonschema.Draft202012Validator(schema()).validate(document)
     assert to_dict(from_dict(json.loads(json.dumps(document)))) == document
+
+
+def test_workloads_keep_their_types_from_the_scan_and_from_the_json(
+        demo_report: Report, optimizer_report: Report) -> None:
+    """The formats render typed workloads whether the report was scanned or read back, and
+    reading keeps every field (Compute Optimizer's evidence too)."""
+    for scanned in (demo_report, optimizer_report):
+        document = to_dict(scanned)
+        read = from_dict(json.loads(json.dumps(document)))
+        assert to_dict(read) == document
+        for workload in (*scanned.workloads, *read.workloads):
+            assert isinstance(workload, PricedWorkload)
+            assert all(isinstance(o, Option) for o in workload.options)
+        assert [w.family for w in read.workloads] == [w.family for w in scanned.workloads]
+        assert set(w.family for w in read.workloads) == set(Family)
+    read = from_dict(to_dict(optimizer_report))
+    assert all(isinstance(w.compute_optimizer, OptimizerEvidence) for w in read.workloads)
+    assert table.render(read) == table.render(optimizer_report)
+    assert html.spend_by_platform(read) == html.spend_by_platform(optimizer_report)
+
+
+def test_savings_are_charted_by_the_family_of_their_workload_or_resource() -> None:
+    spend = html.spend_by_platform(hostile_report())
+    # The provisioned-concurrency saving is on an alias, not a workload: its kind says Lambda.
+    assert spend == {"lambda": (18.67, 394.21), "ecs": (787.0, 0.0)}
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_the_table_fits_the_terminal(demo_report: Report, width: int,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for text in (table.render(demo_report, width), table.render(hostile_report(), width)):
+        assert max(len(line) for line in text.splitlines()) <= width
+    # Each finding is still there with its whole message, wrapped at spaces (a word wider
+    # than its column, an ARN, is broken).
+    text = table.render(demo_report, width)
+    words = set(text.split())
+    for finding in demo_report.active_findings:
+        assert finding.check_id in words
+        assert {word for word in finding.message.split() if len(word) <= 30} <= words
+    squeezed = "".join(text.split())
+    assert text.startswith("compute-auditor: the demo account")
+    assert "(thedemoaccount)" in squeezed
+    # The terminal's width, when standard output is one (COLUMNS is what it says).
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert table.terminal_width(_Terminal()) == width
+    assert table.terminal_width(io.StringIO()) is None
+
+
+def test_the_table_keeps_each_row_on_one_line_when_not_a_terminal() -> None:
+    """A file or a pipe (a scheduler's log) gets a finding to a line, for grep."""
+    text = table.render(hostile_report())
+    message = "Role app-role <img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"
+    [line] = [line for line in text.splitlines() if line.startswith("iam.shared_role")]
+    assert message in line
+    assert "demo account" not in text
 
 
 def test_sarif_validates_against_the_sarif_2_1_0_schema(report: Report) -> None:
@@ -246,6 +309,23 @@ def test_html_shows_workload_options_with_their_breakdown() -> None:
     assert page.count('class="option"') == 4
     assert "compute $72.08 · load_balancer $21.20" in page
     assert 'data-series="spend"' in page and 'data-series="savings"' in page
+
+
+def test_html_says_an_infeasible_option_is_not_feasible_rather_than_free() -> None:
+    report = hostile_report()
+    orders = report.workloads[1]
+    worker = option("lambda", ("requests", 0.0), ("duration", 0.0),
+                    blockers=("not behind a load balancer: a worker",))
+    spot = option("ecs-fargate-spot", ("compute", 21.62), blockers=("Spot can be stopped",))
+    report = replace(report, workloads=(replace(orders, options=(*orders.options, worker,
+                                                                 spot)),))
+    rows = html.render(report).split('<tr class="option"')[1:]
+    assert len(rows) == 4
+    [unpriced] = [r for r in rows if 'data-platform="lambda" data-feasible="false"' in r]
+    assert '<td class="num muted">not feasible</td>' in unpriced and "$0.00" not in unpriced
+    assert "not feasible: not behind a load balancer: a worker" in unpriced
+    [priced] = [r for r in rows if 'data-platform="ecs-fargate-spot"' in r]
+    assert "not feasible</td>" in priced and "compute $21.62" in priced
 
 
 def test_human_formats_say_how_much_of_the_bill_the_model_explains() -> None:

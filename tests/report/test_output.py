@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from auditor.cli import main
 from auditor.errors import ReadOnlyViolation, ReportError
 from auditor.report.document import to_dict
-from auditor.report.output import RENDERERS, upload_all, write_all
+from auditor.report.output import RENDERERS, deliver, upload_all, write_all
 from auditor.session import CallStats, ClientFactory, report_upload_client
 from tests.report.conftest import hostile_report
 
@@ -82,15 +82,22 @@ def test_report_re_renders_to_one_s3_key(bucket: str, tmp_path: Path) -> None:
     assert objects() == {"latest.html": "text/html; charset=utf-8"}
 
 
-def test_an_upload_that_fails_is_one_line_exit_2(aws: None, tmp_path: Path) -> None:
+def test_an_upload_that_fails_is_one_line_exit_2(aws: None, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     saved = tmp_path / "audit.json"
     saved.write_text(json.dumps(to_dict(hostile_report())))
     result = CliRunner().invoke(main, ["report", str(saved), "--format", "json",
                                        "--output", "s3://no-such-bucket/x/"])
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("auditor: error: cannot upload the report to s3://no-such-bucket/x/")
-    assert "NoSuchBucket" in line
+    assert line.startswith("auditor: error: --output s3://no-such-bucket/x/: bucket "
+                           "'no-such-bucket' does not exist"), "checked before anything else"
+    # Past the check (an upload that fails anyway): the report is kept in a local file.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ReportError, match=r"cannot upload the report to s3://no-such-bucket/"
+                                          r"x/report-.*NoSuchBucket.*; the report is kept in "):
+        deliver(hostile_report(), ["json"], "s3://no-such-bucket/x/")
+    assert [p.name for p in tmp_path.glob("report-*.json")] == ["report-20261123T020000Z.json"]
 
 
 def test_s3_url_without_a_bucket_is_refused() -> None:

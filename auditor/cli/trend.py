@@ -1,0 +1,36 @@
+"""`auditor trend REPORT… | s3://bucket/prefix/`: findings, spend and savings over a series of
+nightly reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import click
+from botocore.exceptions import ProfileNotFound
+
+from auditor.cli.common import emit_text, fails_cleanly
+from auditor.errors import ReportError
+from auditor.report import trend
+
+
+@click.command("trend")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(sorted(trend.RENDER)), default="html",
+              show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file instead of standard output.")
+@click.option("--profile", help="AWS profile for an s3:// source.")
+@fails_cleanly
+def trend_command(sources: tuple[str, ...], fmt: str, output: Path | None,
+                  profile: str | None) -> None:
+    """Open findings by severity, monthly spend and savings over a series of JSON reports
+    (files, directories of report-*.json, or s3://bucket/prefix/), one point per report,
+    ordered by report time."""
+    try:
+        session = boto3.session.Session(profile_name=profile) \
+            if any(s.startswith("s3://") for s in sources) else None
+    except ProfileNotFound:
+        raise ReportError(f"AWS profile {profile!r} not found") from None
+    emit_text(trend.RENDER[fmt](trend.series(trend.load(sources, session))), output,
+              "the trend")
