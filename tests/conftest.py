@@ -1,16 +1,62 @@
 """Shared fixtures: fake credentials and a moto-emulated AWS for tests that need one, and the
-demo account seeded once per test process with the report of its scan."""
+demo account seeded once per test run with the report of its scan, shared by the xdist
+workers (tests/shared_demo.py)."""
 
 from __future__ import annotations
 
+import functools
+import os
+import pickle
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from auditor.report.document import Report
     from tests.shared_demo import SharedDemo
+
+
+# Modules whose tests take seconds where most take milliseconds, longest first. They start the
+# run, so that no xdist worker ends it alone on one of them (`--dist worksteal` hands out the
+# rest as workers free up): the hypothesis sweep of generated accounts, scans interrupted in a
+# process of their own, sharded scans of two accounts, the README's first command seeding its
+# own demo account, a real browser.
+FIRST = ("tests/fidelity/test_generated.py", "tests/test_interrupts.py", "tests/test_shards.py",
+         "tests/test_demo_scan.py", "tests/demo/test_emulator.py", "tests/report/test_browser.py",
+         "tests/test_faults.py", "tests/test_nightly.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _share_botocore_loader()
+    # No clock in any property test, whatever settings it forgets: a per-example deadline and
+    # the too-slow check on generating examples both fail on a busy machine.
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("suite", deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("suite")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(FIRST)))
+
+
+def _share_botocore_loader() -> None:
+    """One botocore loader for every session this test process makes.
+
+    Each botocore session parses the JSON of every service model and of the endpoint rules it
+    builds a client for (megabytes for EC2), and moto's `mock_aws` gives each test a fresh
+    default session: unshared, a third of a moto test's time goes to parsing the same files
+    again. One loader is what every client of one session shares anyway; the files never
+    change during a run."""
+    import botocore.loaders
+    import botocore.session
+
+    if not hasattr(botocore.session.create_loader, "cache_info"):
+        botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
 @pytest.fixture
@@ -27,8 +73,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from tests.shared_demo import drop_rebuilt_backends
+
     with mock_aws(), aws_page_sizes():
-        yield
+        try:
+            yield
+        finally:
+            drop_rebuilt_backends()
 
 
 def isolated_ecs_service(cluster: str = "prod", name: str = "api") -> str:
@@ -53,37 +104,69 @@ def isolated_ecs_service(cluster: str = "prod", name: str = "api") -> str:
     return arn
 
 
-@pytest.fixture(scope="session")
-def shared_demo() -> SharedDemo:
-    """The demo account, seeded once per test process for the tests that only read it (see
-    tests/shared_demo.py)."""
-    from tests.shared_demo import SharedDemo, seeding_time
-
-    return SharedDemo(seeding_time())
+def _run_directory(factory: pytest.TempPathFactory) -> Path:
+    """One directory for the whole run: under xdist, each worker's base temporary directory
+    is inside the run's (`pytest-N/popen-gw0`)."""
+    base = factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
 
 
 @pytest.fixture(scope="session")
-def demo_report(shared_demo: SharedDemo) -> Report:
-    """The report of a full scan of the shared demo account, scanned once per process, with
-    its bill (`--bill`), as `auditor scan --demo` runs."""
+def run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the run's test processes share what only one of them needs to make
+    (`tests.shared_demo.run_once`)."""
+    return _run_directory(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def shared_demo(run_directory: Path) -> SharedDemo:
+    """The demo account, seeded once per test run for the tests that only read it, restored
+    from its snapshot in every other test process (see tests/shared_demo.py)."""
+    from tests.shared_demo import SharedDemo, run_once, seeding_time
+
+    return run_once(run_directory, "demo.pickle", lambda: SharedDemo.seed(seeding_time()),
+                    lambda demo: demo.snapshot, SharedDemo.restore)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(shared_demo: SharedDemo, run_directory: Path) -> Path:
+    """The shared demo account's snapshot file, for `auditor scan --demo` in a process of its
+    own (`tests.shared_demo.SCAN_DEMO_FROM_SNAPSHOT`)."""
+    path = run_directory / "demo.pickle"
+    if not path.exists():  # made without fcntl: this process's own
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(shared_demo.snapshot)
+    return path
+
+
+def _shared_scan(run_directory: Path, name: str, shared_demo: SharedDemo, **config: Any
+                 ) -> Report:
+    """A full scan of the shared demo account, made once per run and read by every process."""
     from auditor.config import Config
     from auditor.scan import Environment, scan
+    from tests.shared_demo import run_once
 
-    with shared_demo.active() as demo:
-        return scan(Config(regions=demo.account.regions, billing=True),
-                    Environment(hooks=demo.extra_hooks, demo=True), demo.account.now)
+    def make() -> Report:
+        with shared_demo.active() as demo:
+            return scan(Config(regions=demo.account.regions, **config),
+                        Environment(hooks=demo.extra_hooks, demo=True), demo.account.now)
+
+    return run_once(run_directory, name, make, pickle.dumps, pickle.loads)
 
 
 @pytest.fixture(scope="session")
-def optimizer_report(shared_demo: SharedDemo) -> Report:
+def demo_report(shared_demo: SharedDemo, run_directory: Path) -> Report:
+    """The report of a full scan of the shared demo account, scanned once per run, with its
+    bill (`--bill`), as `auditor scan --demo` runs."""
+    return _shared_scan(run_directory, "demo-report.pickle", shared_demo, billing=True)
+
+
+@pytest.fixture(scope="session")
+def optimizer_report(shared_demo: SharedDemo, run_directory: Path) -> Report:
     """`demo_report`'s scan with `--compute-optimizer`: the demo's emulated Compute Optimizer
     answers for some of its workloads."""
-    from auditor.config import Config
-    from auditor.scan import Environment, scan
-
-    with shared_demo.active() as demo:
-        return scan(Config(regions=demo.account.regions, billing=True, compute_optimizer=True),
-                    Environment(hooks=demo.extra_hooks, demo=True), demo.account.now)
+    return _shared_scan(run_directory, "optimizer-report.pickle", shared_demo, billing=True,
+                        compute_optimizer=True)
 
 
 @pytest.fixture

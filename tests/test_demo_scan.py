@@ -1,7 +1,7 @@
 """End to end on the demo account: the real collectors, checks and reports, with each check
 firing on its planted problem and staying quiet on its clean twin, and failures injected.
 
-Scans read the account seeded once per test process (`shared_demo`); the command-line test
+Scans read the account seeded once per test run (`shared_demo`); the command-line test
 also runs `auditor scan --demo` as the README's first command does, seeding its own. How long
 that takes is a figure bench/demo.py prints, not a pass/fail test here."""
 

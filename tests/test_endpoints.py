@@ -132,8 +132,10 @@ def test_an_endpoint_that_never_answers_is_reported_while_waited_for_and_given_u
     assert result.stderr.strip().splitlines()[-1].startswith(
         f"auditor: error: cannot reach the AWS endpoint http://127.0.0.1:{port} (from "
         "AWS_ENDPOINT_URL): ReadTimeoutError: Read timeout on endpoint URL")
-    # Two attempts of 2 s and a short back-off, not 8 attempts.
-    assert waited < 12, waited
+    # Two attempts of 2 s and a short back-off, not 8 attempts: the one "waiting" message below
+    # counts them. The time is a hang guard only, 10x the expected 5 s: a busy machine adds
+    # to it, and must not fail the test.
+    assert waited < 60, waited
     [waiting] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting")]
     assert waiting.startswith(f"waiting for http://127.0.0.1:{port}/ (sts:GetCallerIdentity): "
                               "attempt 1 of 2 got no answer (Read timeout")
@@ -153,8 +155,9 @@ def test_a_connection_that_is_never_established_times_out_and_is_reported(
         with pytest.raises(UNREACHABLE, match="Connect timeout"):
             factory.client("sts", "us-east-1").get_caller_identity()
         waited = time.monotonic() - started
-    # 3 attempts of 0.3 s and adaptive back-off; the read timeout never starts.
-    assert waited < 8, waited
+    # 3 attempts of 0.3 s and adaptive back-off; the read timeout never starts (the error and
+    # the messages below say so). The time is a hang guard only, 10x the expected 2 s.
+    assert waited < 20, waited
     messages = [r.getMessage() for r in caplog.records]
     assert [m.split(" got ")[0] for m in messages] == [
         f"waiting for http://127.0.0.1:{port}/ (sts:GetCallerIdentity): attempt {n} of 3"

@@ -25,18 +25,22 @@ from auditor.session import (
     stop_calls,
     worker_pool,
 )
+from tests.shared_demo import SCAN_DEMO_FROM_SNAPSHOT
 
-SCAN = "from auditor.cli import main; main()"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def interrupted_scan(tmp_path: Path, sent: signal.Signals) -> tuple[int, str, str, Path]:
-    """Start the demo scan, send `sent` once the scan is calling AWS; return its exit code,
-    its stderr before and after the signal, and the path of the report it was to write."""
+def interrupted_scan(tmp_path: Path, snapshot: Path, sent: signal.Signals
+                     ) -> tuple[int, str, str, Path]:
+    """Start the demo scan in a process of its own (the demo account restored from the run's
+    snapshot rather than seeded again), send `sent` once the scan is calling AWS; return its
+    exit code, its stderr before and after the signal, and the path of the report it was to
+    write."""
     output = tmp_path / "report.json"
     scan = subprocess.Popen(
-        [sys.executable, "-c", SCAN, "scan", "--demo", "--verbose", "--format", "json",
-         "--output", str(output)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        [sys.executable, "-c", SCAN_DEMO_FROM_SNAPSHOT, str(snapshot), "scan", "--demo",
+         "--verbose", "--format", "json", "--output", str(output)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert scan.stderr is not None
     before = []
@@ -52,8 +56,8 @@ def interrupted_scan(tmp_path: Path, sent: signal.Signals) -> tuple[int, str, st
 
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_the_scan_with_the_shells_code_and_writes_nothing(
-        tmp_path: Path, sent: signal.Signals, code: int) -> None:
-    exit_code, before, after, output = interrupted_scan(tmp_path, sent)
+        tmp_path: Path, demo_snapshot: Path, sent: signal.Signals, code: int) -> None:
+    exit_code, before, after, output = interrupted_scan(tmp_path, demo_snapshot, sent)
     stderr = before + after
 
     assert exit_code == code, stderr[-2000:]

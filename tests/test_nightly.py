@@ -23,8 +23,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import main
-from auditor.demo import Demo, demo_environment
+from auditor.demo import Demo
 from auditor.scan import Environment, scan
+from tests.shared_demo import SharedDemo
 from tests.test_demo_scan import CORE_CHECKS
 
 
@@ -43,8 +44,9 @@ class Nights:
 
 
 @pytest.fixture
-def nights(monkeypatch: pytest.MonkeyPatch) -> Iterator[Nights]:
-    with demo_environment() as demo:
+def nights(shared_demo: SharedDemo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Nights]:
+    # The day's changes are this test's own: a copy of the demo account as it was seeded.
+    with shared_demo.copy().active() as demo:
         runner = Nights(demo)
         # The command's own scan, pointed at the emulator with the demo's missing-API answers.
         monkeypatch.setattr("auditor.cli.scan.scan", runner.scan)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from moto.moto_api._internal import mock_random
 
 from auditor.demo import demo_environment
+from tests.shared_demo import SharedDemo
 
 NOW = datetime(2026, 11, 23, 2, tzinfo=UTC)
 
@@ -18,8 +19,11 @@ def _seeded() -> dict[str, str]:
         return dict(demo.account.arns)
 
 
-def test_two_runs_seed_the_same_account_whatever_else_drew_on_motos_ids() -> None:
-    first = _seeded()
+def test_two_runs_seed_the_same_account_whatever_else_drew_on_motos_ids(
+        shared_demo: SharedDemo) -> None:
+    # The first run: the suite's own seeding of the demo, in whichever test process came first
+    # and at another time, after whatever that process had drawn.
+    first = dict(shared_demo.account.arns)
     mock_random.uuid4()  # moto's generator is process-wide: something else used it
     second = _seeded()
     assert first == second

@@ -706,7 +706,7 @@ def main() -> None:
     from tests.fidelity.recording import record_demo
     from tests.shared_demo import SharedDemo, seeding_time
 
-    recording = record_demo(SharedDemo(seeding_time()))
+    recording = record_demo(SharedDemo.seed(seeding_time()))
     clean = Replay(recording).scan()
     outcomes = [run(case, recording, clean) for case in cases()]
     print(table(outcomes))

@@ -1,21 +1,20 @@
-"""One failure costs only what depends on it: the demo scan, recorded once per test process,
+"""One failure costs only what depends on it: the demo scan, recorded once per test run,
 replayed with one failure per case and judged against the clean replay (`containment.py` has
 the oracle; `python -m tests.fidelity.containment` prints the table)."""
 
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from auditor.report.document import Report
 from tests.fidelity.containment import Case, cases, changes, run, workload_changes
 from tests.fidelity.recording import Recording, Replay, record_demo
-from tests.shared_demo import SharedDemo
-
-# All cases replay one recording; on one worker (`--dist loadgroup`) it is made once.
-pytestmark = pytest.mark.xdist_group("fidelity")
+from tests.shared_demo import SharedDemo, run_once
 
 
 @pytest.fixture(autouse=True)
@@ -25,14 +24,19 @@ def _quiet(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
 
 
+# All cases replay one recording and judge against one clean replay, each made by the first
+# test process of the run that needs it and loaded by the others (the cases spread over
+# every xdist worker).
 @pytest.fixture(scope="session")
-def recording(shared_demo: SharedDemo) -> Recording:
-    return record_demo(shared_demo)
+def recording(shared_demo: SharedDemo, run_directory: Path) -> Recording:
+    return run_once(run_directory, "recording.pickle", lambda: record_demo(shared_demo),
+                    pickle.dumps, pickle.loads)
 
 
 @pytest.fixture(scope="session")
-def clean(recording: Recording) -> Report:
-    return Replay(recording).scan()
+def clean(recording: Recording, run_directory: Path) -> Report:
+    return run_once(run_directory, "clean-replay.pickle", Replay(recording).scan, pickle.dumps,
+                    pickle.loads)
 
 
 def test_the_clean_replay_is_the_recorded_scan(recording: Recording, clean: Report) -> None:

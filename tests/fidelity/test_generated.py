@@ -23,7 +23,6 @@ import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-import boto3
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -41,6 +40,7 @@ from tests.fidelity.operations import (
     fuzz_examples,
     scan_operations,
 )
+from tests.fidelity.recording import harness_session
 from tests.fidelity.shapes import Body, GeneratedAccount, accounts, malformed, paging
 
 OPERATIONS = scan_operations()
@@ -52,8 +52,6 @@ SWEEP = tuple((operation, KINDS[(index + turn) % len(KINDS)])
 again with the next kind. Drawn by hypothesis instead, derandomized runs keep choosing the same
 few; in turn, CI's budget fails each operation once and a nightly budget every pair."""
 NOW = datetime(2026, 11, 23, 2, tzinfo=UTC)
-SESSION = boto3.session.Session(aws_access_key_id="fidelity", aws_secret_access_key="fidelity",
-                                region_name="us-east-1")
 VALIDATOR = jsonschema.Draft202012Validator(schema())
 
 
@@ -84,8 +82,8 @@ def _run(account: GeneratedAccount, fault: Fault, explicit_regions: bool) -> Out
     # containment replays run the scan's default pool).
     config = dataclasses.replace(SCAN_CONFIG, max_workers=1,
                                  regions=("us-east-1",) if explicit_regions else ())
-    env = Environment(session=SESSION, hooks=(PARAMS_HOOK, ("before-call.*.*", account.hook)),
-                      demo=True)
+    env = Environment(session=harness_session(), demo=True,
+                      hooks=(PARAMS_HOOK, ("before-call.*.*", account.hook)))
     problems = tuple(_problems(config, env, account, fault))
     return Outcome(fault, bool(account.faulted), frozenset(account.called), problems)
 
