@@ -196,15 +196,13 @@ class Registry:
         return chosen
 
 
-def instantiate(
+def validate_thresholds(
     classes: Iterable[CheckClass], params: Mapping[str, Mapping[str, ParamValue]]
-) -> list[Check]:
-    """Create checks with their configured thresholds, rejecting unknown or mistyped ones."""
-    by_id = {c.id: c for c in classes}
-    checks = []
-    for cls in by_id.values():
-        given = dict(params.get(cls.id, {}))
-        for name, value in given.items():
+) -> None:
+    """Reject unknown or out-of-range thresholds of these checks, selected or not: a typo in the
+    config should not wait for the night a check is selected to be noticed."""
+    for cls in classes:
+        for name, value in params.get(cls.id, {}).items():
             if name not in cls.parameters:
                 known = sorted(cls.parameters)
                 hint = difflib.get_close_matches(name, known, n=1)
@@ -215,8 +213,15 @@ def instantiate(
             problem = cls.parameters[name].problem(value)
             if problem:
                 raise ConfigError(f"[thresholds.\"{cls.id}\"] {name} {problem}")
-        checks.append(cls(given))
-    return checks
+
+
+def instantiate(
+    classes: Iterable[CheckClass], params: Mapping[str, Mapping[str, ParamValue]]
+) -> list[Check]:
+    """Create checks with their configured thresholds, rejecting unknown or mistyped ones."""
+    by_id = {c.id: c for c in classes}
+    validate_thresholds(by_id.values(), params)
+    return [cls(dict(params.get(cls.id, {}))) for cls in by_id.values()]
 
 
 # --------------------------------------------------------------------------- running

@@ -45,6 +45,7 @@ from auditor.engine import (
     plan_metrics,
     price_workloads,
     run_checks,
+    validate_thresholds,
     wanted_datasets,
 )
 from auditor.errors import ConfigError, NothingCollected
@@ -75,6 +76,7 @@ def registry_for(config: Config) -> Registry:
         if check_id not in registry.ids:
             raise ConfigError(f"[thresholds.\"{check_id}\"] names no known check; "
                               "run `auditor checks` to list them")
+    validate_thresholds(registry.checks, config.thresholds)
     return registry
 
 

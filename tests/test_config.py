@@ -96,6 +96,18 @@ def test_a_threshold_out_of_its_declared_range_is_refused_before_the_scan(
         f'auditor: error: [thresholds."ecs.task_overprovisioned"] {message}']
 
 
+def test_a_bad_threshold_of_a_check_not_selected_is_refused_all_the_same(tmp_path: Path) -> None:
+    """A typo in the thresholds of a check run only some nights must not wait for that night."""
+    config = tmp_path / "auditor.toml"
+    config.write_text('[thresholds."ecs.task_overprovisioned"]\ncpu_max_percent = -50\n')
+    result = CliRunner().invoke(main, ["scan", "--config", str(config),
+                                       "--checks", "iam.shared_role"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        'auditor: error: [thresholds."ecs.task_overprovisioned"] cpu_max_percent must be above '
+        '0 and at most 100, got -50']
+
+
 def test_the_config_and_the_estimate_flag_refuse_the_same_values_in_the_same_words() -> None:
     """`rps_per_vcpu = 0` used to size "... / 0 req/s per 1-vCPU task ... = 2 task(s)"."""
     with pytest.raises(ConfigError) as caught:
