@@ -40,6 +40,9 @@ _NOT_ENROLLED = "OptInRequiredException"
 Parse = Callable[[dict[str, Any], ScopeCollector], OptimizerRecommendation]
 
 
+ENROLLMENT_STATUSES = ("Active", "Inactive", "Pending", "Failed")
+
+
 class _NotEnrolled(Exception):
     """A recommendation call refused because the account is not opted in."""
 
@@ -62,7 +65,7 @@ def collect(ctx: ScopeCollector, found: Inventory) -> Inventory:
     with ctx.loading(asked, SERVICE, "GetEnrollmentStatus"):
         answer = client.get_enrollment_status()
         enrollment = OptimizerEnrollment(ctx.scope.account, ctx.scope.region,
-                                         str(answer.get("status") or "Unknown"),
+                                         _enrollment_status(answer.get("status")),
                                          str(answer.get("statusReason") or ""))
     if enrollment is None or not enrollment.active:
         return Inventory(optimizer_enrollment=(enrollment,) if enrollment else ())
@@ -80,6 +83,16 @@ def collect(ctx: ScopeCollector, found: Inventory) -> Inventory:
         recommendations = []
     return Inventory(optimizer_recommendations=tuple(recommendations),
                      optimizer_enrollment=(enrollment,))
+
+
+def _enrollment_status(status: Any) -> str:
+    """The status as the API documents it. Anything else is an answer that cannot be read,
+    not an account that is not enrolled: read as "Inactive", it would silently drop every
+    recommendation where an error belongs."""
+    if status not in ENROLLMENT_STATUSES:
+        raise ValueError(f"GetEnrollmentStatus status {status!r} is none of "
+                         f"{', '.join(ENROLLMENT_STATUSES)}")
+    return str(status)
 
 
 def _read(ctx: ScopeCollector, dataset: str, operation: str, batch: list[str],

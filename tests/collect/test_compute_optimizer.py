@@ -305,3 +305,20 @@ def test_nothing_is_asked_without_the_datasets_or_without_workloads(
     empty = scan()
     assert compute_optimizer.collect(empty.ctx, workloads(on_ec2=("legacy",))) == Inventory()
     assert unwanted.stats.total == empty.stats.total == 0
+
+
+@pytest.mark.parametrize("answer", [{}, {"status": "Enabled"}])
+def test_an_enrollment_status_that_cannot_be_read_is_an_error_not_an_account_not_enrolled(
+        scan: Callable[..., Scan], answer: dict[str, Any]) -> None:
+    """Read as "not enrolled", a status missing or out of the API's list dropped every
+    recommendation without a word (found by the generated accounts at 300 examples)."""
+    run = scan()
+    with Stubber(run.ctx.client("compute-optimizer")) as stub:
+        stub.add_response("get_enrollment_status", answer)
+
+        found = compute_optimizer.collect(run.ctx, workloads(("api",), ("web",)))
+
+        stub.assert_no_pending_responses()
+    (error,) = run.errors
+    assert (error.operation, error.code) == ("GetEnrollmentStatus", "ValueError")
+    assert found == Inventory()
