@@ -22,6 +22,7 @@ from auditor.settings import (
     COST_PARAMETERS,
     FORMATS,  # noqa: F401  (re-exported: the formats' old home)
     SETTINGS,
+    Notify,
     Setting,
 )
 from auditor.suppress import Suppression
@@ -97,6 +98,19 @@ class Config:
     external_id: str | None = _default("external_id")
     shard: str | None = _default("shard")
     """`I/N`, or `N` with I from JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX."""
+    notify: tuple[Notify, ...] = _default("notify")
+    """`[[notify]]` (or `notify = [...]`) and `--notify`: where the message goes after the
+    report is written."""
+    security_hub: bool = _default("security_hub")
+    """Import the findings into Security Hub after the report is written."""
+    history: str | None = _default("history")
+    """Earlier JSON reports: the HTML report shows the trend over them."""
+    email_from: str | None = _default("email_from")
+    """`[delivery] from`: the SES sender of email: targets."""
+    ses_region: str | None = _default("ses_region")
+    report_url: str | None = _default("report_url")
+    """`[delivery] report_url`: the link messages give, instead of a presigned URL."""
+    link_expires_days: int = _default("link_expires_days")
 
 
 _TABLES: dict[str, tuple[type, str]] = {
@@ -104,6 +118,7 @@ _TABLES: dict[str, tuple[type, str]] = {
     "cost": (dict, "a table of the cost model's assumptions, [cost]"),
     "custom_checks": (list, "an array of tables, [[custom_checks]]"),
     "suppressions": (list, "an array of tables, [[suppressions]]"),
+    "notify": (list, "a list of targets, or [[notify]] tables"),
 }
 """The structured top-level keys, each parsed by its own function below."""
 _SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS.values() if s.section))
@@ -158,7 +173,7 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
         elif key in _SECTIONS:
             _expect(where, key, value, dict, f"a table, [{key}]")
     values = {setting.name: _setting(where, setting, raw[key])
-              for key, setting in top.items() if key in raw}
+              for key, setting in top.items() if key in raw and key not in _TABLES}
     for section in _SECTIONS:
         values.update(_section(where, section, raw.get(section, {})))
     pricing = raw.get("pricing", {})
@@ -170,6 +185,7 @@ def parse(raw: Mapping[str, Any], where: str = "config") -> Config:
                             for i, entry in enumerate(raw.get("custom_checks", []))),
         suppressions=tuple(_suppression(where, i, entry)
                            for i, entry in enumerate(raw.get("suppressions", []))),
+        notify=tuple(_notify(where, i, entry) for i, entry in enumerate(raw.get("notify", []))),
         discounts=discount_fractions(f"{where}: [pricing.discounts]",
                                      pricing.get("discounts", {})),
     )
@@ -304,6 +320,33 @@ def _suppression(where: str, index: int, entry: Any) -> Suppression:
         tags=dict(tags),
         expires=expires,
     )
+
+
+_NOTIFY_KEYS = ("target", "min_severity", "only_new")
+
+
+def _notify(where: str, index: int, entry: Any) -> Notify:
+    """A target string, or a `[[notify]]` table with its filters. The target itself is
+    checked by `auditor.deliver.targets.parse_target` before the scan; a value is never
+    repeated here, as a webhook URL is a secret."""
+    place = f"{where}: notify[{index}]"
+    if isinstance(entry, str) and entry:
+        return Notify(entry)
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{place} must be a target string or a table ([[notify]])")
+    for key in entry:
+        if key not in _NOTIFY_KEYS:
+            raise _unknown_key(place, key, list(_NOTIFY_KEYS))
+    target = entry.get("target")
+    if not isinstance(target, str) or not target:
+        raise ConfigError(f"{place} needs a target, e.g. target = \"slack+https://…\"")
+    severity = entry.get("min_severity")
+    if severity is not None and severity not in SEVERITIES:
+        raise ConfigError(f"{place}: min_severity must be one of {', '.join(SEVERITIES)}, "
+                          f"got {severity!r}")
+    only_new = entry.get("only_new", False)
+    _expect(place, "only_new", only_new, bool, "true or false")
+    return Notify(target, severity, only_new)
 
 
 def discount_fractions(where: str, table: Mapping[str, Any]) -> dict[str, float]:

@@ -51,9 +51,9 @@ from auditor.engine import (
 from auditor.errors import ConfigError, NothingCollected
 from auditor.metrics import MetricStore
 from auditor.model import GLOBAL_REGION, CollectionError, Scope
+from auditor.nightly import baseline_report
 from auditor.pricing.cache import load_price_book
 from auditor.pricing.discounts import private
-from auditor.report import read
 from auditor.report.document import ErrorEntry, Report, Stats
 from auditor.session import (
     UNREACHABLE,
@@ -225,9 +225,9 @@ def _regions(config: Config, factory: ClientFactory, home: Scope, recorder: Reco
 
 def scan(config: Config, env: Environment | None = None, now: datetime | None = None) -> Report:
     """Scan as `config` says, and judge the findings by its suppressions and its baseline:
-    the report `auditor scan` puts out. The baseline is read first, so that a bad file fails
-    before any call."""
-    baseline = read.load(Path(config.baseline)) if config.baseline else None
+    the report `auditor scan` puts out. The baseline (a report, or the latest of a directory
+    or prefix) is read first, so that a bad file fails before any call."""
+    baseline = baseline_report(config.baseline, config.profile)
     return judged(_scan(config, env, now), config.suppressions, baseline)
 
 

@@ -4,14 +4,15 @@ means, its command-line flag and its key in the TOML config.
 The config parser (`auditor.config`), the command line's options (`auditor.cli.common`) and
 the test that `config.example.toml` states the defaults all read this table, so a default or a
 range cannot differ between the flag and the file. The config's structured tables (checks'
-`[thresholds]`, `[cost]`, `[[custom_checks]]`, `[[suppressions]]`, `[pricing.discounts]`)
-are parsed by `auditor.config`; `[cost]` takes its ranges from `COST_PARAMETERS` here.
+`[thresholds]`, `[cost]`, `[[custom_checks]]`, `[[suppressions]]`, `[pricing.discounts]`,
+`[[notify]]`) are parsed by `auditor.config`; `[cost]` takes its ranges from
+`COST_PARAMETERS` here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,15 +32,31 @@ from auditor.params import (
 
 FORMATS = ("table", "json", "csv", "markdown", "html", "sarif", "ocsf")
 
-Kind = Literal["string", "integer", "number", "boolean", "strings", "paths", "choice", "choices"]
+Kind = Literal["string", "integer", "number", "boolean", "strings", "paths", "choice", "choices",
+               "targets"]
 """How a setting is written: one string, a whole number, a number, true or false, a list of
-strings (or of directories), one of its choices, or a list of its choices."""
+strings (or of directories), one of its choices, a list of its choices, or a list of notify
+targets (`Notify`)."""
 
 _WHAT: Mapping[str, str] = {
     "string": "a string", "integer": "a whole number", "number": "a number",
     "boolean": "true or false", "strings": "a list of strings", "paths": "a list of paths",
+    "targets": "a list of notify targets",
 }
-_LISTS = ("strings", "paths", "choices")
+_LISTS = ("strings", "paths", "choices", "targets")
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Where the nightly message goes: a `--notify TARGET` or a `[[notify]]` table. The target
+    is parsed (and refused) by `auditor.deliver.targets.parse_target`; it is out of `repr`
+    because a webhook URL is a secret."""
+
+    target: str = field(repr=False)
+    min_severity: str | None = None
+    """Only findings at or above this severity are named and counted."""
+    only_new: bool = False
+    """Send only when something at or above `min_severity` is new since the baseline."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,8 @@ class Setting:
         """The `Config` value for a valid config value or flag value."""
         if self.kind == "paths":
             return tuple(Path(item) for item in given)
+        if self.kind == "targets":
+            return tuple(Notify(str(item)) for item in given)
         if self.kind in _LISTS:
             return tuple(given)
         if self.kind == "number":
@@ -173,8 +192,21 @@ SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
     Setting("output", "string", None, "Write the report here: a file (one format), a "
             "directory or a path ending in / (one timestamped file per format) or "
             "s3://BUCKET/PREFIX/.", flag="--output", what="a file path"),
-    Setting("baseline", "string", None, "A previous JSON report: report only findings not in "
-            "it.", flag="--baseline", what="the path of a previous JSON report"),
+    Setting("baseline", "string", None, "A previous JSON report, or the latest report-*.json "
+            "of a directory or s3://BUCKET/PREFIX/ (none there yet: none): report only "
+            "findings not in it.", flag="--baseline",
+            what="a previous JSON report, a directory or s3://BUCKET/PREFIX/"),
+    Setting("notify", "targets", (), "After the report is written, send the summary (new and "
+            "resolved since --baseline) to slack+https://…, teams+https://…, "
+            "webhook+https://…, sns:TOPIC_ARN or email:ADDRESS; added to the config's "
+            "[[notify]].", flag="--notify", extends=True,
+            what="a list of targets, or [[notify]] tables"),
+    Setting("security_hub", "boolean", False, "After the report is written, import the "
+            "findings into AWS Security Hub (the session's account and region) and archive "
+            "those resolved since the last import.", flag="--security-hub", negatable=True),
+    Setting("history", "string", None, "Earlier JSON reports (a directory or "
+            "s3://BUCKET/PREFIX/): the HTML report shows the trend over them and this scan.",
+            flag="--history", what="a directory, a JSON report or s3://BUCKET/PREFIX/"),
     Setting("fail_on", "choice", None, "Exit 1 when a finding at or above this severity is "
             "reported, 4 when none is but some could not be checked (unknown) at or above it.",
             flag="--fail-on", choices=SEVERITIES),
@@ -199,6 +231,15 @@ SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
             what="the path of a price cache file"),
     Setting("free_tier", "boolean", False, "Subtract Lambda's monthly free tier from each "
             "function.", key="free_tier", section="pricing"),
+    Setting("email_from", "string", None, "The address email: targets are sent from (verified "
+            "in SES).", key="from", section="delivery", what="an email address"),
+    Setting("ses_region", "string", None, "The region SES sends email from (default: the "
+            "session's).", section="delivery", what="a region name"),
+    Setting("report_url", "string", None, "The report link messages give, instead of a "
+            "presigned URL to the uploaded HTML report.", section="delivery", what="a URL"),
+    Setting("link_expires_days", "integer", 7, "Days the presigned link to the uploaded HTML "
+            "report works.", section="delivery", range=between(1, 7),
+            what="a whole number of days", why="(a SigV4 presigned URL lives at most 7 days)"),
 )}
 """Every scan setting, in the order `auditor scan --help` lists their flags."""
 

@@ -18,7 +18,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "checks custom",
     "engine",
     "report",
-    "scan baseline merge deliver",
+    "scan baseline merge deliver nightly",
     "cli demo docs",
 ))
 """Bottom to top: a unit may import its own layer and those below it."""

@@ -25,6 +25,7 @@ from click.testing import CliRunner, Result
 from auditor.cli import main
 from auditor.demo import Demo
 from auditor.scan import Environment, scan
+from tests.deliver.conftest import serve
 from tests.shared_demo import SharedDemo
 from tests.test_demo_scan import CORE_CHECKS
 
@@ -139,3 +140,54 @@ def test_two_nights_with_a_baseline_a_diff_and_an_expired_suppression(
         - before["summary"]["total_monthly_savings_usd"], abs=0.005)
     table = auditor("diff", str(night1), str(night2))
     assert "NEW (1)" in table.stdout and "RESOLVED (1)" in table.stdout
+
+
+def _hub_states() -> dict[str, str]:
+    hub = boto3.client("securityhub", region_name="us-east-1")
+    return {record["Id"]: record["RecordState"]
+            for page in hub.get_paginator("get_findings").paginate()
+            for record in page["Findings"]}
+
+
+def test_the_second_night_notifies_exactly_what_changed_and_security_hub_follows(
+        nights: Nights, tmp_path: Path) -> None:
+    """Night 2 runs with `--baseline`, `--notify` (a real local HTTP receiver) and
+    `--security-hub` (the emulator's): the message names the one new and the one resolved
+    finding, and Security Hub holds the new one ACTIVE and the resolved one ARCHIVED."""
+    demo = nights.demo
+    boto3.client("securityhub", region_name="us-east-1").enable_security_hub()
+    config = tmp_path / "auditor.toml"
+    config.write_text(f'checks = {json.dumps(list(CORE_CHECKS))}\n'
+                      f'regions = {json.dumps(list(demo.account.regions))}\n')
+    night1, night2 = tmp_path / "night1.json", tmp_path / "night2.json"
+    first = auditor("scan", "--config", str(config), "--format", "json", "--output",
+                    str(night1), "--security-hub")
+    assert first.exit_code == 0, first.output
+    imported = json.loads(night1.read_text())["delivery"]
+    assert [(d["target"], d["status"]) for d in imported] == [
+        ("securityhub:us-east-1", "sent")], imported
+
+    resolved_role, shared_role = fix_one_problem_and_cause_another(demo)
+    nights.days = 1
+    with serve() as receiver:
+        second = auditor("scan", "--config", str(config), "--baseline", str(night1),
+                         "--format", "json", "--output", str(night2), "--fail-on", "high",
+                         "--notify", f"webhook+{receiver.url}", "--security-hub")
+    assert second.exit_code == 1, second.output  # the new shared role is high, as without
+    [message] = receiver.accepted
+    assert [(f["check_id"], f["resource_arn"]) for f in message["new"]] == [
+        ("iam.shared_role", shared_role)]
+    assert [(f["check_id"], f["resource_arn"]) for f in message["resolved"]] == [
+        ("iam.shared_role", resolved_role)]
+    assert message["baseline_generated_at"] == json.loads(night1.read_text())["generated_at"]
+
+    after = json.loads(night2.read_text())
+    assert [(d["target"], d["status"]) for d in after["delivery"]] == [
+        ("webhook+http://127.0.0.1/…/****", "sent"), ("securityhub:us-east-1", "sent")]
+    assert receiver.url not in second.stderr and "XXXXSECRET" not in night2.read_text()
+    before = {(f["check_id"], f["resource_arn"]): f["fingerprint"]
+              for f in json.loads(night1.read_text())["findings"]}
+    now = {(f["check_id"], f["resource_arn"]): f["fingerprint"] for f in after["findings"]}
+    states = _hub_states()
+    assert states[now[("iam.shared_role", shared_role)]] == "ACTIVE"
+    assert states[before[("iam.shared_role", resolved_role)]] == "ARCHIVED"

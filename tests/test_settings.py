@@ -14,7 +14,7 @@ from auditor.cli.scan import scan_command
 from auditor.config import Config, parse, with_flags
 from auditor.engine import Registry
 from auditor.params import Param, Range, is_number
-from auditor.settings import COST_PARAMETERS, SETTINGS
+from auditor.settings import COST_PARAMETERS, SETTINGS, Notify
 
 REGISTRY = Registry.build(include_entry_points=False)
 DECLARED = [(f"[cost] {name}", param) for name, param in COST_PARAMETERS.items()] + [
@@ -111,3 +111,15 @@ def test_flags_win_over_the_config_and_only_when_given() -> None:
     assert flagged.billing is False
     assert flagged.checks_dirs == (Path("team"), Path("more")), "a flag adds directories"
     assert flagged.checks == ("iam.*", "network.*", "lambda.x")
+
+
+def test_notify_flags_add_to_the_configs_targets_and_never_show_a_webhook() -> None:
+    topic = "sns:arn:aws:sns:us-east-1:123456789012:nightly"
+    config = parse({"notify": [topic, {"target": "email:ops@example.com",
+                                       "min_severity": "high", "only_new": True}]})
+    hook = "slack+https://hooks.slack.com/services/T0/B0/SECRET"
+    flagged = with_flags(config, {"notify": (hook,)})
+    assert flagged.notify == (Notify(topic), Notify("email:ops@example.com", "high", True),
+                              Notify(hook))
+    assert "SECRET" not in repr(flagged)
+    assert with_flags(config, {"notify": ()}) == config

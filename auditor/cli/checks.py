@@ -12,6 +12,8 @@ from tabulate import tabulate
 from auditor.cli.common import fails_cleanly, load_config, option, selection_options
 from auditor.config import with_flags
 from auditor.datasets import ACCOUNT_ACTIONS, actions_for
+from auditor.deliver.clients import delivery_policy
+from auditor.deliver.plan import targets
 from auditor.docs import checks_markdown, thresholds_toml
 from auditor.scan import (
     billing_datasets,
@@ -62,10 +64,21 @@ def checks_command(config_path: Path | None, fmt: str, **selection: Any) -> None
 @option("compute_optimizer", help="Include what `scan --compute-optimizer` reads.")
 @option("billing", help="Include what `scan --bill` reads (Cost Explorer, Savings Plans, "
                         "Reserved Instances).")
+@click.option("--delivery", is_flag=True,
+              help="Print instead the policy of the deliveries' writes (sns:Publish, "
+                   "ses:SendEmail, securityhub:BatchImportFindings), for a role of their own "
+                   "or beside the read-only one; sns:Publish only on the config's and "
+                   "--notify's topics when any is named.")
+@option("notify", help="With --delivery: an sns:TOPIC_ARN target to allow sns:Publish on.")
 @fails_cleanly
-def iam_policy_command(config_path: Path | None, **flags: Any) -> None:
-    """Print the least-privilege, read-only IAM policy the selected checks need."""
+def iam_policy_command(config_path: Path | None, delivery: bool, **flags: Any) -> None:
+    """Print the least-privilege, read-only IAM policy the selected checks need (with
+    --delivery, the policy of what the deliveries write)."""
     config = with_flags(load_config(config_path), flags)
+    if delivery:
+        topics = [t.address for t in targets(config) if t.kind == "sns"]
+        click.echo(json.dumps(delivery_policy(topics), indent=2))
+        return
     selected = select_checks(config)
     actions = set(ACCOUNT_ACTIONS) | actions_for(optimizer_datasets(config, selected)
                                                  | billing_datasets(config)

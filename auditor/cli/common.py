@@ -8,6 +8,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,11 +18,12 @@ import click
 
 from auditor import config as config_module
 from auditor.config import Config
-from auditor.errors import AuditorError
+from auditor.deliver import plan as deliveries
+from auditor.errors import AuditorError, ReportError
 from auditor.files import write_atomic
 from auditor.report import table
 from auditor.report.document import Report
-from auditor.report.output import deliver, render
+from auditor.report.output import deliver, render, write_again
 from auditor.session import stop_calls
 from auditor.settings import Setting, flagged
 
@@ -151,18 +154,44 @@ def selection_options(command: F) -> F:
 
 
 def emit(report: Report, formats: Sequence[str], output: str | None, profile: str | None,
-         quiet: bool = False) -> None:
+         quiet: bool = False) -> list[str]:
     """The one way a command puts out a report: to `--output` (a file, a directory or S3),
-    else each format on standard output."""
+    else each format on standard output. Returns where each format was written, in the order
+    of `formats` (none for standard output)."""
     if output:
-        _wrote(deliver(report, formats, output, profile), quiet)
-        return
+        written = deliver(report, formats, output, profile)
+        _wrote(written, quiet)
+        return written
     for fmt in formats:
         if fmt == "table":
             # Fitted only to a terminal: a pipe or a log keeps a finding to a line, for grep.
             click.echo(table.render(report, table.terminal_width(sys.stdout)), nl=False)
         else:
             click.echo(render(report, fmt), nl=False)
+    return []
+
+
+def send_deliveries(planned: deliveries.Plan, report: Report, formats: Sequence[str],
+                    written: Sequence[str], profile: str | None, quiet: bool) -> None:
+    """Once the report is written (`written`: where each of `formats` went): each delivery,
+    a failed one in one line on stderr, and the JSON written again with what became of each.
+    Nothing here raises or changes the exit code."""
+    if planned.empty:
+        return
+    done = deliveries.send(planned, report, written, datetime.now(UTC))
+    for delivery in done:
+        if delivery.failed:
+            click.echo(f"auditor: {delivery.line()}", err=True)
+        elif not quiet:
+            click.echo(f"{delivery.status} {delivery.target}: {delivery.reason}", err=True)
+    # On standard output (nothing written) the JSON is already out: the lines above say it.
+    places = dict(zip(formats, written, strict=True)) if written else {}
+    if "json" in places:
+        try:
+            write_again(replace(report, delivery=done), "json", places["json"], profile)
+        except ReportError as exc:
+            click.echo(f"auditor: {exc}; {places['json']} stands as written before the "
+                       "deliveries", err=True)
 
 
 def emit_text(text: str, output: Path | None, what: str, quiet: bool = False) -> None:

@@ -12,7 +12,15 @@ from typing import Any
 
 import click
 
-from auditor.cli.common import config_option, emit, fails_cleanly, load_config, options
+from auditor import nightly
+from auditor.cli.common import (
+    config_option,
+    emit,
+    fails_cleanly,
+    load_config,
+    options,
+    send_deliveries,
+)
 from auditor.config import Config, with_flags
 from auditor.findings import Severity
 from auditor.progress import Progress
@@ -23,8 +31,9 @@ from auditor.scan import Environment, scan
 
 SCAN_SETTINGS = ("profile", "regions", "all_regions", "org", "role_name", "account_roles",
                  "external_id", "shard", "checks", "skip_checks", "checks_dirs",
-                 "lookback_days", "formats", "output", "baseline", "fail_on", "allow_unknown",
-                 "billing", "compute_optimizer", "max_workers")
+                 "lookback_days", "formats", "output", "baseline", "notify", "security_hub",
+                 "history", "fail_on", "allow_unknown", "billing", "compute_optimizer",
+                 "max_workers")
 """The settings `auditor scan` takes as flags, in the order its help lists them."""
 
 NEXT_AFTER_DEMO = """
@@ -53,15 +62,21 @@ def scan_command(config_path: Path | None, demo: bool, quiet: bool, verbose: boo
     if demo and flags["billing"] is None:
         flags["billing"] = True  # the demo sets its model against its emulated bill
     config = with_flags(load_config(config_path), flags)
-    # Check what can be checked first: a bad path or bucket fails in a second, not after.
+    # Check what can be checked first: a bad path, bucket, notify target or earlier report
+    # fails in a second, not after the scan.
     check_destination(config.formats, config.output, config.profile)
+    night = nightly.prepare(config, demo)
     progress = Progress.for_stream(sys.stderr, quiet)
     try:
-        report = _scan(config, progress.hooks if progress else (), demo)
+        # The baseline, read already (it may be the latest report of a prefix), is applied
+        # by `night.finish`, as `auditor merge` applies it.
+        report = _scan(replace(config, baseline=None), progress.hooks if progress else (), demo)
     finally:
         if progress:
             progress.finish()
-    emit(report, config.formats, config.output, config.profile, quiet)
+    report = night.finish(report)
+    written = emit(report, config.formats, config.output, config.profile, quiet)
+    send_deliveries(night.deliveries, report, config.formats, written, config.profile, quiet)
     if not quiet:
         _after(report, config, demo)
     code = report.exit_code(Severity(config.fail_on) if config.fail_on else None,

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import click
-from botocore.exceptions import ProfileNotFound
 
 from auditor.cli.common import emit_text, fails_cleanly
-from auditor.errors import ReportError
+from auditor.nightly import s3_session
 from auditor.report import trend
 
 
@@ -27,10 +25,5 @@ def trend_command(sources: tuple[str, ...], fmt: str, output: Path | None,
     """Open findings by severity, monthly spend and savings over a series of JSON reports
     (files, directories of report-*.json, or s3://bucket/prefix/), one point per report,
     ordered by report time."""
-    try:
-        session = boto3.session.Session(profile_name=profile) \
-            if any(s.startswith("s3://") for s in sources) else None
-    except ProfileNotFound:
-        raise ReportError(f"AWS profile {profile!r} not found") from None
-    emit_text(trend.RENDER[fmt](trend.series(trend.load(sources, session))), output,
-              "the trend")
+    emit_text(trend.RENDER[fmt](trend.series(trend.load(sources, s3_session(sources, profile)))),
+              output, "the trend")

@@ -21,10 +21,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.deliver.clients import delivery_client, read_client
-from auditor.deliver.send import Delivery
 from auditor.findings import Finding
 from auditor.model import GLOBAL_REGION
-from auditor.report.document import Report, iso
+from auditor.report.document import Delivery, Report, iso
 
 BATCH = 100
 """BatchImportFindings takes at most 100 findings a call."""

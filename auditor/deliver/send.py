@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import boto3
 
@@ -27,31 +27,9 @@ from auditor.deliver.clients import delivery_client
 from auditor.deliver.message import Link, Message, build_message
 from auditor.deliver.targets import Target
 from auditor.errors import ConfigError
-from auditor.report.document import Report
+from auditor.report.document import Delivery, Report
 
-Status = Literal["sent", "skipped", "failed"]
 REASON_MAX = 300
-
-
-@dataclass(frozen=True)
-class Delivery:
-    target: str
-    """Masked (`Target.masked`): safe to print, log and keep in the report."""
-    status: Status
-    reason: str = ""
-    attempts: int = 0
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    def line(self) -> str:
-        """The one stderr line a failed delivery is."""
-        return f"delivery to {self.target} failed after {self.attempts} attempt(s): {self.reason}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "status": self.status, "reason": self.reason,
-                "attempts": self.attempts}
 
 
 @dataclass(frozen=True)
@@ -137,7 +115,7 @@ def _send(target: Target, message: Message, aws: AwsDelivery | None, sender: str
                        Message=message.text())
         return Delivery(target.masked, "sent", "published", 1)
     if sender is None:
-        return _failed(target, "no sender address: set `from` under [notify] in the config", 0)
+        return _failed(target, "no sender address: set `from` under [delivery] in the config", 0)
     client = delivery_client(aws.session, "ses", aws.ses_region)
     client.send_email(Source=sender, Destination={"ToAddresses": [target.address]},
                       Message={"Subject": {"Data": render.subject(message), "Charset": "UTF-8"},
@@ -172,5 +150,5 @@ def deliver_all(report: Report, targets: Sequence[Target], baseline: Report | No
 def require_sender(targets: Sequence[Target], sender: str | None) -> None:
     """Before the scan: an email target needs the sender address SES sends from."""
     if sender is None and any(t.kind == "email" for t in targets):
-        raise ConfigError("an email: notify target needs a sender: set `from` under [notify] "
+        raise ConfigError("an email: notify target needs a sender: set `from` under [delivery] "
                           "in the config (an address or domain verified in SES)")

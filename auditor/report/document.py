@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from auditor import __version__
 from auditor.cost.bill import Billing
@@ -14,6 +14,9 @@ from auditor.cost.optimizer import optimizer_summary
 from auditor.cost.priced import PricedWorkload
 from auditor.cost.totals import cost_totals
 from auditor.findings import SEVERITIES, Finding, Severity
+
+if TYPE_CHECKING:
+    from auditor.report.trend import Point
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +37,32 @@ class ErrorEntry:
     checks_affected: tuple[str, ...]
     resources: tuple[str, ...] = ()
     """The resources the failure leaves unknown; empty when it is the whole dataset's."""
+
+
+DeliveryStatus = Literal["sent", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one delivery (`auditor.deliver`), kept in the JSON report's `delivery`."""
+
+    target: str
+    """Masked (`auditor.deliver.targets.Target.masked`): safe to print, log and keep."""
+    status: DeliveryStatus
+    reason: str = ""
+    attempts: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def line(self) -> str:
+        """The one stderr line a failed delivery is."""
+        return f"delivery to {self.target} failed after {self.attempts} attempt(s): {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "status": self.status, "reason": self.reason,
+                "attempts": self.attempts}
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,11 @@ class Report:
     """Fingerprints of findings already in the `--baseline` report: kept, not reported."""
     billing: Billing | None = None
     """The model set against the bill, with `--bill`."""
+    delivery: tuple[Delivery, ...] = ()
+    """What became of each `--notify` target and `--security-hub`, sent after the report was
+    first written (the JSON is then written again with them)."""
+    history: tuple[Point, ...] = ()
+    """`--history`: the trend over earlier reports and this one, shown in the HTML only."""
 
     @property
     def active_findings(self) -> list[Finding]:
@@ -207,6 +241,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "metric_queries": report.stats.metric_queries,
         },
         **({"billing": report.billing.to_dict()} if report.billing else {}),
+        **({"delivery": [d.to_dict() for d in report.delivery]} if report.delivery else {}),
     }
 
 

@@ -485,6 +485,16 @@ def summary_section(report: Report) -> str:
     )
 
 
+def history_section(report: Report) -> str:
+    """`scan --history`: the trend over the earlier reports and this one."""
+    if not report.history:
+        return ""
+    # Imported here: the trend's page is built from this module's style and helpers.
+    from auditor.report.trend import trend_section
+
+    return trend_section(report.history)
+
+
 def render(report: Report) -> str:
     scope = (f"{len(report.accounts)} account(s): {', '.join(report.accounts) or '—'} · "
              f"regions: {', '.join(report.regions) or '—'} · lookback {report.lookback_days} "
@@ -502,6 +512,7 @@ def render(report: Report) -> str:
         f"<style>{CSS}</style></head><body>"
         f"<header><h1>compute-auditor report{demo}</h1><p>{e(scope)}</p></header><main>"
         + summary_section(report)
+        + history_section(report)
         + findings_section(report)
         + workloads_section(report)
         + billing_section(report)

@@ -99,15 +99,17 @@ def upload_all(report: Report, formats: Sequence[str], url: str, client: Any) ->
         targets = [(fmt, prefix + file_name(report, fmt)) for fmt in formats]
     written = []
     for fmt, object_key in targets:
-        try:
-            client.put_object(Bucket=bucket, Key=object_key,
-                              Body=render(report, fmt).encode("utf-8"),
-                              ContentType=RENDERERS[fmt].content_type)
-        except (ClientError, BotoCoreError) as exc:
-            raise ReportError(f"cannot upload the report to s3://{bucket}/{object_key}: "
-                              f"{exc}") from None
+        _put(report, fmt, client, bucket, object_key)
         written.append(f"s3://{bucket}/{object_key}")
     return written
+
+
+def _put(report: Report, fmt: str, client: Any, bucket: str, key: str) -> None:
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=render(report, fmt).encode("utf-8"),
+                          ContentType=RENDERERS[fmt].content_type)
+    except (ClientError, BotoCoreError) as exc:
+        raise ReportError(f"cannot upload the report to s3://{bucket}/{key}: {exc}") from None
 
 
 def check_destination(formats: Sequence[str], output: str | None,
@@ -192,6 +194,17 @@ def deliver(report: Report, formats: Sequence[str], output: str,
         return upload_all(report, formats, output, client)
     except ReportError as exc:
         raise ReportError(f"{exc}; {keep_locally(report, formats)}") from None
+
+
+def write_again(report: Report, fmt: str, where: str, profile: str | None = None) -> None:
+    """Replace one format where `deliver` put it (`where`, one of the places it returned):
+    what was learnt after the report was written (the deliveries) joins it. Atomic, like the
+    first write: a failure leaves that one as it was."""
+    if not where.startswith("s3://"):
+        write_atomic(Path(where), functools.partial(RENDERERS[fmt].write, report), "the report")
+        return
+    bucket, key = parse_s3(where)
+    _put(report, fmt, report_upload_client(_upload_session(where, profile)), bucket, key)
 
 
 def keep_locally(report: Report, formats: Sequence[str]) -> str:

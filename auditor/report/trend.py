@@ -64,17 +64,21 @@ def series(reports: Iterable[tuple[Report, str]]) -> list[Point]:
 # --------------------------------------------------------------------------- reading
 
 
-def load(sources: Sequence[str], session: boto3.session.Session | None = None
-         ) -> list[tuple[Report, str]]:
+def load(sources: Sequence[str], session: boto3.session.Session | None = None,
+         empty_ok: bool = False) -> list[tuple[Report, str]]:
     """Report files, directories (their `report-*.json`) and `s3://bucket/prefix/` (the
-    `report-*.json` under it, read with a read-only client)."""
+    `report-*.json` under it, read with a read-only client). `empty_ok`: a directory or prefix
+    with no report yet, or a path not made yet, gives none (`scan --history` on the first
+    night)."""
     loaded: list[tuple[Report, str]] = []
     for source in sources:
         if source.startswith("s3://"):
-            loaded += _from_s3(source, session or boto3.session.Session())
+            loaded += _from_s3(source, session or boto3.session.Session(), empty_ok)
+        elif empty_ok and not Path(source).exists():
+            continue
         elif Path(source).is_dir():
             found = sorted(p for p in Path(source).iterdir() if REPORT_NAME.fullmatch(p.name))
-            if not found:
+            if not found and not empty_ok:
                 raise ReportError(f"{source}: no report-*.json in this directory")
             loaded += [(read.load(path), str(path)) for path in found]
         else:
@@ -82,7 +86,8 @@ def load(sources: Sequence[str], session: boto3.session.Session | None = None
     return loaded
 
 
-def _from_s3(url: str, session: boto3.session.Session) -> list[tuple[Report, str]]:
+def _from_s3(url: str, session: boto3.session.Session, empty_ok: bool = False
+             ) -> list[tuple[Report, str]]:
     bucket, prefix = parse_s3(url)
     s3 = ClientFactory(session, CallStats(), RetryPolicy(max_attempts=4)).client(
         "s3", session.region_name or "us-east-1")
@@ -97,7 +102,7 @@ def _from_s3(url: str, session: boto3.session.Session) -> list[tuple[Report, str
                     loaded.append((read.parse(body.decode("utf-8", "replace"), where), where))
     except (ClientError, BotoCoreError) as exc:
         raise ReportError(f"cannot read the reports under {url}: {exc}") from None
-    if not loaded:
+    if not loaded and not empty_ok:
         raise ReportError(f"{url}: no report-*.json under this prefix")
     return loaded
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,6 +73,13 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    with serve() as got:
+        yield got
+
+
+@contextmanager
+def serve() -> Iterator[Receiver]:
+    """A receiver on a free port of this machine, for the block."""
     got = Receiver()
 
     class Handler(BaseHTTPRequestHandler):

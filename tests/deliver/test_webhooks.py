@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from auditor.deliver.message import Link, build_message
-from auditor.deliver.send import Delivery, Retry, deliver_all, require_sender
+from auditor.deliver.send import Retry, deliver_all, require_sender
 from auditor.deliver.targets import parse_target
 from auditor.errors import ConfigError
 from auditor.findings import Severity
-from auditor.report.document import Report
+from auditor.report.document import Delivery, Report
 from tests.deliver.conftest import (
     NEW,
     RESOLVED,
@@ -220,6 +220,6 @@ def test_targets_parse_and_mask() -> None:
 
 
 def test_an_email_target_needs_a_sender() -> None:
-    with pytest.raises(ConfigError, match="set `from` under \\[notify\\]"):
+    with pytest.raises(ConfigError, match="set `from` under \\[delivery\\]"):
         require_sender([parse_target("email:ops@example.com")], None)
     require_sender([parse_target("email:ops@example.com")], "auditor@example.com")
