@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, get_args
 
 from auditor.cost.bill import Billing, Reconciled
 from auditor.cost.model import FAMILIES, Line, Option
@@ -20,7 +20,14 @@ from auditor.cost.priced import Confidence, PricedWorkload
 from auditor.errors import ReportError
 from auditor.findings import Category, Finding, Severity
 from auditor.model import OptimizerEnrollment, OptimizerRecommendation, OptimizerSaving
-from auditor.report.document import SCHEMA_VERSION, ErrorEntry, Report, Stats
+from auditor.report.document import (
+    SCHEMA_VERSION,
+    Delivery,
+    DeliveryStatus,
+    ErrorEntry,
+    Report,
+    Stats,
+)
 
 T = TypeVar("T")
 
@@ -117,6 +124,16 @@ def _error(value: Any, where: str) -> ErrorEntry:
         checks_affected=_list(obj, "checks_affected", where, _string, ()),
         resources=_list(obj, "resources", where, _string, ()),
     )
+
+
+def _delivery(value: Any, where: str) -> Delivery:
+    obj = _object(value, where)
+    status = _get(obj, "status", str, where)
+    if status not in get_args(DeliveryStatus):
+        raise _Bad(f"{where}.status", f"{status!r} is none of sent, skipped, failed")
+    return Delivery(target=_get(obj, "target", str, where), status=cast(DeliveryStatus, status),
+                    reason=_get(obj, "reason", str, where, ""),
+                    attempts=_get(obj, "attempts", int, where, 0))
 
 
 def _number(value: Any, where: str) -> float:
@@ -371,6 +388,7 @@ def from_dict(document: Any) -> Report:
         resource_tags=tags,
         baselined=frozenset(baselined),
         billing=_billing(doc),
+        delivery=_list(doc, "delivery", "", _delivery, ()),
     )
 
 

@@ -21,11 +21,12 @@ from auditor.config import FORMATS
 from auditor.cost.model import Family, Option
 from auditor.cost.optimizer import OptimizerEvidence
 from auditor.cost.priced import PricedWorkload
+from auditor.errors import ReportError
 from auditor.report import csv_, html, markdown, ocsf, sarif, table
-from auditor.report.document import Report, to_dict
+from auditor.report.document import Delivery, Report, to_dict
 from auditor.report.json_ import schema
 from auditor.report.output import RENDERERS, render
-from auditor.report.read import from_dict
+from auditor.report.read import from_dict, parse
 from auditor.report.table import short_arn
 from tests.report.conftest import HOSTILE_TAGS, ROLE_ARN, SCRIPT_TAG, hostile_report, option
 
@@ -78,6 +79,17 @@ def test_workloads_keep_their_types_from_the_scan_and_from_the_json(
     assert all(isinstance(w.compute_optimizer, OptimizerEvidence) for w in read.workloads)
     assert table.render(read) == table.render(optimizer_report)
     assert html.spend_by_platform(read) == html.spend_by_platform(optimizer_report)
+
+
+def test_a_report_with_its_deliveries_reads_back_as_written(demo_report: Report) -> None:
+    delivered = replace(demo_report, delivery=(
+        Delivery("slack+https://hooks.slack.com/…/****", "failed", "HTTP 500", 4),
+        Delivery("sns:arn:aws:sns:us-east-1:123456789012:nightly", "sent", "", 1)))
+    document = to_dict(delivered)
+    assert to_dict(from_dict(json.loads(json.dumps(document)))) == document
+    with pytest.raises(ReportError, match=r"delivery\[0\]\.status"):
+        document["delivery"][0]["status"] = "lost"
+        parse(json.dumps(document), "night.json")
 
 
 def test_savings_are_charted_by_the_family_of_their_workload_or_resource() -> None:
