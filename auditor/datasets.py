@@ -70,6 +70,10 @@ _ALL = (
     Dataset("ecs.task_definitions", "ecs", "the task definitions services run, each once",
             ("ecs:DescribeTaskDefinition", "ecs:ListClusters", "ecs:ListServices",
              "ecs:DescribeServices"), ("ecs-task-definition",)),
+    Dataset("ecs.account_settings", "ecs",
+            "the account's effective defaultLogDriverMode, one call per region whose task "
+            "definitions have awslogs containers that leave the mode to it",
+            ("ecs:ListAccountSettings",)),
     Dataset("ecs.container_instances", "ecs", "container instances of EC2-backed clusters",
             ("ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ecs:ListClusters",
              "ecs:ListServices", "ecs:DescribeServices"),
@@ -92,6 +96,11 @@ _ALL = (
             "each add-on's default version, one call per (add-on, Kubernetes version)",
             ("eks:DescribeAddonVersions", "eks:ListAddons", "eks:DescribeAddon",
              "eks:ListClusters", "eks:DescribeCluster")),
+    Dataset("eks.node_amis", "ssm",
+            "the recommended AMI release of each managed node group's Kubernetes version and "
+            "AMI type, from SSM public parameters, one read per (version, AMI type)",
+            ("ssm:GetParameter", "eks:ListNodegroups", "eks:DescribeNodegroup",
+             "eks:ListClusters")),
     Dataset("eks.insights", "eks", "EKS upgrade insights, one listing per cluster",
             ("eks:ListInsights", "eks:ListClusters"), ("eks-insight",)),
     Dataset("eks.cluster_versions", "eks",
@@ -118,8 +127,23 @@ _ALL = (
                      "lambda-function-url", "lambda-event-source-mapping")),
     Dataset("lambda.event_source_mappings", "lambda", "Lambda event source mappings",
             ("lambda:ListEventSourceMappings",), ("lambda-event-source-mapping",)),
-    Dataset("lambda.function_urls", "lambda", "Lambda function URLs",
-            ("lambda:ListFunctionUrlConfigs", "lambda:ListFunctions"), ("lambda-function-url",)),
+    Dataset("lambda.function_urls", "lambda",
+            "Lambda function URLs, asked only for functions CloudWatch shows called through "
+            "one (UrlRequestCount, one metric listing per region)",
+            ("lambda:ListFunctionUrlConfigs", "lambda:ListFunctions", "cloudwatch:ListMetrics"),
+            ("lambda-function-url",)),
+    Dataset("sns.subscriptions", "sns",
+            "SNS subscriptions, for the Lambda functions topics invoke: one paginated listing "
+            "per region", ("sns:ListSubscriptions",)),
+    Dataset("events.rule_targets", "events",
+            "EventBridge rules of the default event bus and their targets, for the Lambda "
+            "functions they invoke: one listing per region, one call per enabled rule",
+            ("events:ListRules", "events:ListTargetsByRule")),
+    Dataset("lambda.event_invoke_configs", "lambda",
+            "asynchronous invocation's on-failure destinations, asked only for functions an "
+            "SNS topic or EventBridge rule invokes",
+            ("lambda:ListFunctionEventInvokeConfigs", "lambda:ListFunctions",
+             "sns:ListSubscriptions", "events:ListRules", "events:ListTargetsByRule")),
     Dataset("apigateway.apis", "apigateway",
             "API Gateway REST, HTTP and WebSocket APIs and the Lambda functions their "
             "integrations invoke, one listing per API",

@@ -21,6 +21,7 @@ from auditor.model import (
     EksCluster,
     LambdaFunction,
     LoadBalancer,
+    NatGateway,
     ProvisionedConcurrency,
     Resource,
     TargetGroup,
@@ -189,8 +190,19 @@ def target_group_query(lb: LoadBalancer, group: TargetGroup, metric: str,
 
 def lcu_query(lb: LoadBalancer) -> MetricQuery:
     """LCUs in use, reported each minute: an hour's Average is that hour's LCU-hours."""
-    return _query(lb, "AWS/ApplicationELB", "ConsumedLCUs",
-                  (("LoadBalancer", lb.metric_dimension),), "Average")
+    return balancer_query(lb, "ConsumedLCUs", "Average")
+
+
+def nat_query(nat: NatGateway, metric: str) -> MetricQuery:
+    """A NAT gateway's bytes or connections, summed each hour."""
+    return _query(nat, "AWS/NATGateway", metric, (("NatGatewayId", nat.nat_gateway_id),),
+                  "Sum")
+
+
+def balancer_query(lb: LoadBalancer, metric: str, stat: Statistic) -> MetricQuery:
+    """A series of the whole load balancer, in its type's namespace."""
+    namespace = "AWS/NetworkELB" if lb.lb_type == "network" else "AWS/ApplicationELB"
+    return _query(lb, namespace, metric, (("LoadBalancer", lb.metric_dimension),), stat)
 
 
 def eks_query(cluster: EksCluster, metric: str) -> MetricQuery:

@@ -271,6 +271,17 @@ class ContainerDefinition:
     has_repository_credentials: bool = False
     log_options: Mapping[str, str] = field(default_factory=dict)
     """The log driver's options (`awslogs-group`, `awslogs-region`...)."""
+    privileged: bool = False
+    user: str | None = None
+    """`user` as written (`name`, `uid`, `uid:gid`...); None when unset, so that the image's
+    own USER applies, which is root unless the image names another."""
+    readonly_root_filesystem: bool = False
+
+    @property
+    def log_mode(self) -> str | None:
+        """The delivery mode the container sets (`blocking`, `non-blocking`); None when it
+        leaves it to the account's `defaultLogDriverMode`."""
+        return self.log_options.get("mode")
 
     @property
     def pulls_from_ecr(self) -> bool:
@@ -300,8 +311,19 @@ class TaskDefinition(Resource):
     cpu_architecture: str
     """`X86_64` or `ARM64` (the runtime platform; X86_64 when unset)."""
     containers: tuple[ContainerDefinition, ...]
+    os_family: str = "LINUX"
+    """`runtimePlatform.operatingSystemFamily`: `LINUX` (also when unset) or a
+    `WINDOWS_SERVER_*` family."""
+    default_log_driver_mode: str | None = None
+    """The account's effective `defaultLogDriverMode` in the task definition's region (from
+    `ListAccountSettings`), what containers that set no `mode` get; None when it was not
+    read."""
 
     kind = "ecs-task-definition"
+
+    @property
+    def on_windows(self) -> bool:
+        return self.os_family.upper().startswith("WINDOWS")
 
     @property
     def vcpu(self) -> float | None:
@@ -348,6 +370,12 @@ class EcsService(Resource):
     enable_execute_command: bool
     created_at: datetime | None
     tags: Mapping[str, str] = field(default_factory=dict)
+    platform_version: str | None = None
+    """The Fargate platform version the service asks for (`LATEST`, `1.4.0`...); None on
+    EC2."""
+    platform_family: str | None = None
+    """The tasks' operating system as DescribeServices reports it (`LINUX`,
+    `WINDOWS_SERVER_2022_CORE`...), None when it does not."""
 
     kind = "ecs-service"
 
@@ -401,6 +429,7 @@ class LoadBalancer(Resource):
     lb_type: str
     scheme: str
     vpc_id: str | None
+    created: datetime | None = None
 
     kind = "load-balancer"
 
@@ -575,6 +604,14 @@ class EksNodegroup(Resource):
     node_role_arn: str
     version: str | None
     ami_type: str | None
+    release_version: str | None = None
+    """The AMI release its nodes run (`releaseVersion`, e.g. `1.31.3-20250103`)."""
+    release_parameter: str | None = None
+    """The SSM public parameter naming the recommended release for its Kubernetes version and
+    AMI type; None when the AMI type has none the auditor knows (custom, Bottlerocket,
+    Windows)."""
+    recommended_release: str | None = None
+    """That parameter's value; None when not read or not published."""
 
     kind = "eks-nodegroup"
 
@@ -682,6 +719,20 @@ class EksInsight(Resource):
 # --------------------------------------------------------------------------- Lambda
 
 
+InvokerSource = Literal["sns", "eventbridge"]
+
+
+@dataclass(frozen=True)
+class AsyncInvoker:
+    """An SNS subscription or EventBridge rule target that invokes a function asynchronously."""
+
+    source: InvokerSource
+    source_arn: str
+    """The topic's or the rule's ARN."""
+    qualifier: str = ""
+    """The alias or version it invokes, "" for the unqualified function."""
+
+
 @dataclass(frozen=True)
 class LambdaFunction(Resource):
     name: str
@@ -704,8 +755,18 @@ class LambdaFunction(Resource):
     reserved_concurrency_known: bool = False
     """True once GetFunctionConcurrency answered; only asked for functions a check needs."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    dead_letter_target: str | None = None
+    """The SQS queue or SNS topic failed asynchronous events go to (DeadLetterConfig)."""
+    async_invokers: tuple[AsyncInvoker, ...] = ()
+    """The SNS subscriptions and EventBridge rules seen invoking it (asynchronously)."""
+    on_failure_destinations: Mapping[str, str] = field(default_factory=dict)
+    """Asynchronous invocation's on-failure destination by qualifier (`$LATEST` for the
+    unqualified function); read only for functions something invokes asynchronously."""
 
     kind = "lambda-function"
+
+    def on_failure_destination(self, qualifier: str) -> str | None:
+        return self.on_failure_destinations.get(qualifier or "$LATEST")
 
     @property
     def architecture(self) -> str:
@@ -757,6 +818,8 @@ class FunctionUrl(Resource):
     function_arn: str
     url: str
     auth_type: str
+    cors_allow_origins: tuple[str, ...] = ()
+    """The origins its CORS configuration lets browsers call it from (`*`: any site)."""
 
     kind = "lambda-function-url"
 

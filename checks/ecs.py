@@ -1,5 +1,6 @@
 """ECS checks: sizing and idleness from hourly CloudWatch metrics, and the configuration of
-services, task definitions and clusters."""
+services, task definitions and clusters (the security settings of task definitions are in
+`checks.ecs_security`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import ClassVar
 from auditor.check import Check, CheckContext, Param, listing, series_or_none
 from auditor.cost.model import Option
 from auditor.cost.workloads import WorkloadEstimate
+from auditor.data import fargate_platforms, version_key
 from auditor.findings import Category, Finding, Severity
 from auditor.metrics import MetricQuery, ecs_query
-from auditor.model import EcsService, Inventory
+from auditor.model import EcsService, Inventory, Resource, TaskDefinition
 from auditor.params import HOURS_OF_DATA, PERCENT, SOME_PERCENT, at_least
 from auditor.secrets import find_secrets
 
@@ -435,3 +437,213 @@ class ContainerInsightsDisabled(Check):
                 {"container_insights": cluster.container_insights,
                  "expected": ["enabled", "enhanced"]},
             )
+
+
+def _relies_on_default_log_mode(td: TaskDefinition) -> bool:
+    """Whether the verdict on awslogs blocking mode turns on the account's default: some
+    awslogs container sets no mode, and none sets `blocking` (which fails it anyway)."""
+    modes = [c.log_mode for c in td.containers if c.log_driver == "awslogs"]
+    return None in modes and not any((m or "").lower() == "blocking" for m in modes)
+
+
+class AwslogsBlockingMode(Check):
+    id = "ecs.awslogs_blocking_mode"
+    title = "awslogs delivering in blocking mode"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "In blocking mode a container's writes to stdout and stderr wait until the awslogs "
+        "driver has handed the line on: when CloudWatch Logs throttles, is slow or cannot be "
+        "reached (an endpoint or route gone), the application stalls on its next log line "
+        "and its health checks fail with it. A container that sets no `mode` gets the "
+        "account's `defaultLogDriverMode` (ListAccountSettings, read once per region; "
+        "non-blocking unless the account changed it), and is judged by it."
+    )
+    remediation = (
+        "Set `mode: non-blocking` and a `max-buffer-size` (e.g. 25m) in the container's "
+        "logConfiguration options, and make it the account default: aws ecs "
+        "put-account-setting-default --name defaultLogDriverMode --value non-blocking. Keep "
+        "blocking only where a lost line is worse than a stalled task (audit logs), and "
+        "suppress the finding with that reason."
+    )
+    requires = frozenset({"ecs.services", "ecs.task_definitions", "ecs.account_settings"})
+    subject_kinds = ("ecs-task-definition",)
+    subject_requires: ClassVar[Mapping[str, frozenset[str]]] = {
+        "ecs-task-definition": frozenset({"ecs.services", "ecs.task_definitions"}),
+    }
+
+    def requires_for_subject(self, subject: Resource) -> frozenset[str]:
+        # Only a task definition left to the account's default rests on the account setting.
+        if isinstance(subject, TaskDefinition) and _relies_on_default_log_mode(subject):
+            return self.requires
+        return self.requires_for(subject.kind)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for td in inventory.task_definitions:
+            blocking = [
+                {"container": c.name, "mode": mode,
+                 "set_by": "container" if c.log_mode else "account defaultLogDriverMode"}
+                for c in td.containers if c.log_driver == "awslogs"
+                and (mode := c.log_mode or td.default_log_driver_mode or "").lower()
+                == "blocking"
+            ]
+            if blocking:
+                named = listing([f"{b['container']} (set by {b['set_by']})" for b in blocking])
+                yield self.finding(
+                    td,
+                    f"Task definition {td.family}:{td.revision} delivers awslogs logs in "
+                    f"blocking mode from {named}: a CloudWatch Logs outage stalls the "
+                    "application.",
+                    {"containers": blocking, "account_default": td.default_log_driver_mode,
+                     "flag_when": "mode is blocking"},
+                )
+            elif _relies_on_default_log_mode(td) and td.default_log_driver_mode is None:
+                yield self.unknown(td, "ecs:ListAccountSettings reported no "
+                                       "defaultLogDriverMode, which its awslogs containers "
+                                       "rely on")
+
+
+class NoLogging(Check):
+    id = "ecs.no_logging"
+    title = "Essential ECS container that sends its logs nowhere"
+    severity = Severity.MEDIUM
+    category = Category.OPERATIONS
+    rationale = (
+        "An essential container with no logConfiguration (or the `none` driver) keeps no "
+        "logs a team can read: on Fargate they are discarded, on EC2 they stay in the Docker "
+        "daemon's files on an instance that may be gone by the time anyone looks. The crash "
+        "that stopped the task leaves no trace."
+    )
+    remediation = (
+        "Add a logConfiguration to each essential container: awslogs with awslogs-group, "
+        "awslogs-region, awslogs-stream-prefix and mode non-blocking, or awsfirelens to route "
+        "through Fluent Bit; give the execution role logs:CreateLogStream and "
+        "logs:PutLogEvents on the group."
+    )
+    requires = frozenset({"ecs.services", "ecs.task_definitions"})
+    subject_kinds = ("ecs-task-definition",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for td in inventory.task_definitions:
+            silent = [{"container": c.name, "log_driver": c.log_driver}
+                      for c in td.containers
+                      if c.essential and (c.log_driver or "none").lower() == "none"]
+            if silent:
+                yield self.finding(
+                    td,
+                    f"Task definition {td.family}:{td.revision} has essential container(s) "
+                    f"{listing([str(s['container']) for s in silent])} with no log "
+                    "configuration: their output is kept nowhere.",
+                    {"containers": silent, "flag_when": "no logConfiguration, or driver none"},
+                )
+
+
+class FargatePlatformOutdated(Check):
+    id = "ecs.fargate_platform_outdated"
+    title = "Fargate service pinned to an old platform version"
+    severity = Severity.LOW
+    category = Category.OPERATIONS
+    rationale = (
+        "A Fargate service that names a platform version older than the current one runs "
+        "without the runtime, kernel and features of the newer one (1.4.0 brought ephemeral "
+        "storage, EFS volumes and task ENI networking for image pulls and secrets), and AWS "
+        "retires old versions task by task. LATEST always runs the current version. The "
+        "current versions (Linux 1.4.0, Windows 1.0.0) come from the table shipped in "
+        "`auditor/data/fargate_platforms.json`, whose source and date each finding names; a "
+        "version newer than the table's is not flagged."
+    )
+    remediation = (
+        "Update the service to platformVersion LATEST and redeploy (aws ecs update-service "
+        "--platform-version LATEST --force-new-deployment); from 1.3.0, check first that the "
+        "task's subnets can reach ECR and Secrets Manager, which 1.4.0 reaches through the "
+        "task's own ENI."
+    )
+    requires = frozenset({"ecs.services", "ecs.task_definitions"})
+    subject_kinds = ("ecs-service",)
+    # The task definition is read only for the OS family of a service DescribeServices
+    # gives none for; the check says so itself when it cannot tell.
+    subject_requires: ClassVar[Mapping[str, frozenset[str]]] = {
+        "ecs-service": frozenset({"ecs.services"}),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for service in inventory.ecs_services:
+            pinned = service.platform_version
+            if service.on_fargate and pinned is not None and pinned.upper() != "LATEST":
+                finding = self._judge(service, pinned, inventory)
+                if finding is not None:
+                    yield finding
+
+    def _judge(self, service: EcsService, pinned: str, inventory: Inventory) -> Finding | None:
+        td = inventory.task_definition(service.task_definition_arn)
+        family = service.platform_family or (td.os_family if td else None)
+        if family is None:
+            return self.unknown(service, "DescribeServices gave no platform family and the "
+                                         "task definition was not read",
+                                {"platform_version": pinned})
+        if not version_key(pinned):
+            return self.unknown(service, f"platform version {pinned!r} has no version number",
+                                {"platform_version": pinned})
+        table = fargate_platforms()
+        current = table.current_for(family)
+        if version_key(pinned) >= version_key(current):
+            return None
+        return self.finding(
+            service,
+            f"ECS service {service.name} is pinned to Fargate platform version {pinned}; the "
+            f"current {family} version is {current} (as of {table.as_of}).",
+            {"cluster": service.cluster_name, "platform_version": pinned,
+             "platform_family": family, "current_version": current,
+             "table": table.describe()},
+        )
+
+
+def _names(text: str) -> frozenset[str]:
+    """A comma-separated parameter as lower-case names."""
+    return frozenset(part.strip().lower() for part in text.split(",") if part.strip())
+
+
+class ExecEnabled(Check):
+    id = "ecs.exec_enabled"
+    title = "ECS Exec enabled on a production service"
+    severity = Severity.LOW
+    category = Category.SECURITY
+    rationale = (
+        "ECS Exec opens an interactive shell in a running container to anyone allowed "
+        "ecs:ExecuteCommand on it: in production that is a way around deployments and code "
+        "review, to the data and credentials the task holds. Production is told by the "
+        "service's tags: a tag key in `production_tag_keys` with a value in "
+        "`production_tag_values` (both comma-separated, case-insensitive); other services "
+        "are not judged."
+    )
+    remediation = (
+        "Turn it off (aws ecs update-service --disable-execute-command --force-new-deployment) "
+        "and turn it on only for an incident, or keep it with ecs:ExecuteCommand limited to a "
+        "break-glass role and session logging to S3 or CloudWatch Logs."
+    )
+    requires = frozenset({"ecs.services"})
+    subject_kinds = ("ecs-service",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "production_tag_keys": Param("env,environment",
+                                     "tag keys naming a service's environment, comma-separated"),
+        "production_tag_values": Param("prod,production",
+                                       "values of those tags that mean production, "
+                                       "comma-separated"),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        keys = _names(str(ctx.params["production_tag_keys"]))
+        values = _names(str(ctx.params["production_tag_values"]))
+        for service in inventory.ecs_services:
+            production = {k: v for k, v in service.tags.items()
+                          if k.lower() in keys and v.strip().lower() in values}
+            if service.enable_execute_command and production:
+                yield self.finding(
+                    service,
+                    f"ECS service {service.name} is tagged production "
+                    f"({', '.join(f'{k}={v}' for k, v in production.items())}) and has ECS "
+                    "Exec enabled: a shell in its containers is one API call away.",
+                    {"cluster": service.cluster_name, "enable_execute_command": True,
+                     "production_tags": production,
+                     "thresholds": {k: ctx.params[k] for k in self.parameters}},
+                )

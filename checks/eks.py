@@ -1,5 +1,6 @@
 """EKS checks: version support and its price, add-ons, upgrade insights, the API endpoint,
-control-plane logs, secrets encryption, and clusters too small to carry their control plane."""
+control-plane logs, secrets encryption, clusters too small to carry their control plane, and
+node groups behind their AMI release or on x86 where Graviton would do."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from auditor.check import Check, CheckContext, Param
-from auditor.cost.model import extended_support_extra
+from auditor.cost.model import extended_support_extra, graviton_types
 from auditor.data import SupportWindow, eks_calendar, eks_support_window, version_key
 from auditor.findings import Category, Finding, Severity
 from auditor.model import ClusterNode, EksCluster, EksNodegroup, FargateProfile, Inventory
@@ -453,4 +454,193 @@ class UnderusedControlPlane(Check):
                 # migration (cost.migration_opportunity), not again here.
                 "saving_counted_by": "cost.migration_opportunity",
             },
+        )
+
+
+# --------------------------------------------------------------------------- node groups
+
+
+class NodeAmiOutdated(Check):
+    id = "eks.node_ami_outdated"
+    title = "EKS node group behind the recommended AMI release"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "EKS publishes a new optimized AMI release every few weeks, with the kernel, "
+        "container runtime and kubelet patches of its Kubernetes version. A managed node group "
+        "keeps the release it was last updated to: its nodes miss those fixes until someone "
+        "updates it, and the longer it waits, the larger the jump. The recommended release "
+        "is read from the SSM public parameters EKS publishes for each Kubernetes version and "
+        "AMI type. Node groups on custom AMIs (AMI type CUSTOM, from a launch template) are not "
+        "judged: their image is whatever the launch template names."
+    )
+    remediation = (
+        "Update the node group to the latest AMI release (`aws eks update-nodegroup-version "
+        "--cluster-name <cluster> --nodegroup-name <group>` with no release version takes the "
+        "latest for its Kubernetes version); EKS replaces the nodes in a rolling update that "
+        "respects pod disruption budgets."
+    )
+    requires = frozenset({"eks.nodegroups", "eks.node_amis"})
+    subject_kinds = ("eks-nodegroup",)
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "min_days_behind": Param(30, "flag when the recommended release was built at least "
+                                     "this many days after the node group's", COUNT),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for group in inventory.eks_nodegroups:
+            if group.ami_type == "CUSTOM":
+                continue
+            reason = _unjudged_release(group)
+            if reason is not None:
+                yield self.unknown(group, reason, {"ami_type": group.ami_type,
+                                                   "release_version": group.release_version,
+                                                   "parameter": group.release_parameter})
+                continue
+            finding = self._judge(group, ctx)
+            if finding is not None:
+                yield finding
+
+    def _judge(self, group: EksNodegroup, ctx: CheckContext) -> Finding | None:
+        current, recommended = group.release_version or "", group.recommended_release or ""
+        if version_key(current) >= version_key(recommended):
+            return None
+        days = _days_between(current, recommended)
+        threshold = ctx.number("min_days_behind")
+        if days is not None and days < threshold:
+            return None
+        behind = f"{days} days" if days is not None else "an unknown number of days"
+        return self.finding(
+            group,
+            f"Node group {group.name} of EKS cluster {group.cluster_name} runs AMI release "
+            f"{current}; the recommended release for Kubernetes {group.version} "
+            f"({group.ami_type}) is {recommended}, built {behind} later (threshold "
+            f"{threshold:g} days).",
+            {
+                "cluster": group.cluster_name,
+                "kubernetes_version": group.version,
+                "ami_type": group.ami_type,
+                "release_version": current,
+                "recommended_release": recommended,
+                "days_behind": days,
+                "min_days_behind": threshold,
+                "source": f"SSM public parameter {group.release_parameter}",
+            },
+        )
+
+
+def _unjudged_release(group: EksNodegroup) -> str | None:
+    """Why the node group's release cannot be compared, or None when it can."""
+    if group.release_parameter is None:
+        return (f"node group {group.name} runs AMI type {group.ami_type or 'unknown'} on "
+                f"Kubernetes {group.version or 'unknown'}, for which EKS publishes no "
+                "recommended release parameter the auditor reads")
+    if group.recommended_release is None:
+        return (f"SSM does not publish {group.release_parameter} (recommended release for "
+                f"node group {group.name})")
+    if not group.release_version:
+        return f"node group {group.name} reports no AMI release version"
+    return None
+
+
+def _days_between(older: str, newer: str) -> int | None:
+    """Days between the build dates release versions end with (`1.31.3-20250103`)."""
+    dates = [_build_date(v) for v in (older, newer)]
+    if dates[0] is None or dates[1] is None:
+        return None
+    return (dates[1] - dates[0]).days
+
+
+def _build_date(release: str) -> datetime | None:
+    stamp = release.rsplit("-", 1)[-1]
+    try:
+        return datetime.strptime(stamp, "%Y%m%d")
+    except ValueError:
+        return None
+
+
+class GravitonCandidate(Check):
+    id = "eks.graviton_candidate"
+    title = "x86 EKS node group that could run on Graviton for less"
+    severity = Severity.LOW
+    category = Category.COST
+    rationale = (
+        "Graviton (arm64) instances cost about 20% less than the x86 instances of the same "
+        "size and class, and most containerised services run on them unchanged once their "
+        "images are built for arm64. A managed node group on an x86 family with a Graviton "
+        "counterpart pays the difference on every node, every hour; the saving is the cost "
+        "model's (on-demand groups: its desired size of its first instance type, on the "
+        "Graviton type's price). The auditor does not read the Kubernetes API: the pods a node "
+        "group runs, and whether their images have arm64 builds, cannot be seen, so it is "
+        "judged on its instance types alone, and the finding says so."
+    )
+    remediation = (
+        "Check that the workloads' images are multi-architecture (`docker buildx imagetools "
+        "inspect <image>` lists linux/arm64), then add a node group on the Graviton type with "
+        "an arm64 AMI type (AL2023_ARM_64_STANDARD), move the workloads over with node "
+        "affinity or by draining, and remove the x86 group."
+    )
+    requires = frozenset({"eks.clusters", "eks.nodegroups"})
+    subject_kinds = ("eks-nodegroup",)
+    reads_costs = True
+    parameters: ClassVar[Mapping[str, Param]] = {
+        "min_monthly_savings_usd": Param(1.0, "flag an on-demand node group when the monthly "
+                                              "saving is at least this", COUNT),
+    }
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        clusters = _clusters_by_name(inventory)
+        for group in inventory.eks_nodegroups:
+            if not group.instance_types and "ARM_64" not in (group.ami_type or ""):
+                yield self.unknown(group, f"node group {group.name} names no instance type "
+                                          "(its launch template does, which is not read)")
+                continue
+            arm = graviton_types(group.ami_type, group.instance_types)
+            cluster = clusters.get((group.account, group.region, group.cluster_name))
+            if arm is None or cluster is None:
+                continue
+            finding = self._judge(group, cluster, arm, ctx)
+            if finding is not None:
+                yield finding
+
+    def _judge(self, group: EksNodegroup, cluster: EksCluster, arm: Mapping[str, str],
+               ctx: CheckContext) -> Finding | None:
+        threshold = ctx.number("min_monthly_savings_usd")
+        saving, arithmetic = None, None
+        if group.capacity_type != "SPOT":
+            estimate = ctx.costs.of(cluster.arn)
+            priced = estimate.usage.get("graviton", {}) if estimate else {}
+            if estimate is None or group.name not in priced:
+                return None
+            # The cluster's arm64 saving, shared among its groups by what each saves.
+            total = sum(g["exact"] for g in priced.values())
+            saving = estimate.savings.get("arm64", 0.0) * priced[group.name]["exact"] / total
+            arithmetic = priced[group.name]["arithmetic"]
+            if saving < threshold:
+                return None
+        how = (f"${saving:,.2f}/month less (threshold ${threshold:g})" if saving is not None
+               else "less (a Spot group: the Graviton type's Spot price is not read, so the "
+                    "saving is not priced)")
+        types = ", ".join(f"{t} -> {a}" for t, a in arm.items())
+        return self.finding(
+            group,
+            f"Node group {group.name} of EKS cluster {group.cluster_name} runs "
+            f"{group.desired_size} x86 node(s) ({types}); on the Graviton types of the same "
+            f"size it would cost {how}. Its workloads cannot be seen: judged on its instance "
+            "types only; check their images have arm64 builds first.",
+            {
+                "cluster": group.cluster_name,
+                "cluster_arn": cluster.arn,
+                "ami_type": group.ami_type,
+                "capacity_type": group.capacity_type,
+                "desired_size": group.desired_size,
+                "arm64_equivalents": dict(arm),
+                "monthly_saving_usd": None if saving is None else round(saving, 2),
+                "arithmetic": arithmetic,
+                "threshold_usd": threshold,
+                "not_seen": "the pods it runs and whether their images have arm64 builds "
+                            "(the Kubernetes API is not read)",
+            },
+            monthly_savings_usd=saving,
+            savings_kind="arm64",
         )

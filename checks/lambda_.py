@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from auditor.check import Check, CheckContext, Param, series_or_none
+from auditor.check import Check, CheckContext, Param, listing, series_or_none
 from auditor.cost.usage import daily_totals, function_usage, function_usage_queries
 from auditor.cost.workloads import WorkloadEstimate
 from auditor.data import RuntimeTable, lambda_runtimes, runtime_family, version_key
@@ -19,6 +19,7 @@ from auditor.metrics import (
     provisioned_query,
 )
 from auditor.model import (
+    AsyncInvoker,
     Inventory,
     LambdaFunction,
     ProvisionedConcurrency,
@@ -706,6 +707,111 @@ class SecretsInEnvironment(Check):
                 + "; ".join(f"{h.name} ({h.reason})" for h in hints) + ".",
                 {"variables": [{"name": h.name, "reason": h.reason, "masked": h.masked}
                                for h in hints]},
+            )
+
+
+class NoFailureDestination(Check):
+    id = "lambda.no_failure_destination"
+    title = "Asynchronously invoked Lambda with nowhere for failed events to go"
+    severity = Severity.MEDIUM
+    category = Category.RELIABILITY
+    rationale = (
+        "SNS and EventBridge invoke Lambda asynchronously: Lambda queues the event, retries a "
+        "failing invocation twice, then discards it. With no on-failure destination and no "
+        "dead-letter queue, an event that still fails (a bug, a downstream outage, a timeout) "
+        "is lost without a trace, and nobody can replay it. Seen: SNS subscriptions and "
+        "targets of enabled rules on each region's default event bus. Not seen (they would "
+        "cost a call per bucket, bus or caller): S3 event notifications, rules on custom "
+        "event buses, and code calling Invoke with InvocationType Event."
+    )
+    remediation = (
+        "Give the function an on-failure destination for asynchronous invocation (an SQS "
+        "queue, SNS topic, EventBridge bus or S3 bucket: `aws lambda "
+        "put-function-event-invoke-config --destination-config "
+        "'{\"OnFailure\":{\"Destination\":\"<arn>\"}}'`) or a dead-letter queue, and alarm "
+        "on its depth."
+    )
+    requires = frozenset({"lambda.functions", "sns.subscriptions", "events.rule_targets",
+                          "lambda.event_invoke_configs"})
+    subject_kinds = ("lambda-function",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for function in inventory.lambda_functions:
+            if function.dead_letter_target:
+                continue
+            lost = [i for i in function.async_invokers
+                    if function.on_failure_destination(i.qualifier) is None]
+            if not lost:
+                continue
+            names = [_invoker_name(i) for i in lost]
+            yield self.finding(
+                function,
+                f"Lambda {function.name} is invoked asynchronously by {listing(names)}, with "
+                "no on-failure destination and no dead-letter queue: an event that fails its "
+                "retries is dropped.",
+                {
+                    "async_invokers": [
+                        {"source": i.source, "arn": i.source_arn,
+                         "qualifier": i.qualifier or "$LATEST"} for i in lost],
+                    "dead_letter_target": None,
+                    "on_failure_destinations": dict(function.on_failure_destinations),
+                    "not_seen": ["S3 event notifications", "rules on custom event buses",
+                                 "Invoke calls with InvocationType Event"],
+                },
+            )
+
+
+def _invoker_name(invoker: AsyncInvoker) -> str:
+    kind = "SNS topic" if invoker.source == "sns" else "EventBridge rule"
+    name = invoker.source_arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+    return f"{kind} {name}" + (f" (:{invoker.qualifier})" if invoker.qualifier else "")
+
+
+class FunctionUrlPublic(Check):
+    id = "lambda.function_url_public"
+    title = "Lambda function URL open to anyone"
+    severity = Severity.HIGH
+    category = Category.SECURITY
+    rationale = (
+        "A function URL with AuthType NONE runs the function for any caller on the internet, "
+        "unsigned: whoever finds the URL can invoke it as often as they like, and pays with "
+        "your concurrency and bill. With CORS allowing `*`, any web page can also call it "
+        "from its visitors' browsers. Lambda lists URL configurations one function at a time, "
+        "so only the functions CloudWatch shows called through a URL (UrlRequestCount, any "
+        "request in the last two weeks) are read: a URL nobody called is not seen."
+    )
+    remediation = (
+        "Set the URL's AuthType to AWS_IAM and sign the callers' requests (SigV4, or "
+        "CloudFront with origin access control in front), or put API Gateway with an "
+        "authorizer in front and delete the URL; narrow CORS AllowOrigins to the sites that "
+        "need it. If the endpoint is public on purpose, check the function authenticates "
+        "the request itself and cap it with reserved concurrency."
+    )
+    requires = frozenset({"lambda.function_urls"})
+    subject_kinds = ("lambda-function-url",)
+
+    def evaluate(self, inventory: Inventory, ctx: CheckContext) -> Iterable[Finding]:
+        for url in inventory.function_urls:
+            if url.auth_type.upper() != "NONE":
+                continue
+            name = url.function_arn.rsplit(":", 1)[-1]
+            any_site = "*" in url.cors_allow_origins
+            cors = ("its CORS configuration lets any web site call it (AllowOrigins `*`)"
+                    if any_site else
+                    f"CORS allows {listing(url.cors_allow_origins)}"
+                    if url.cors_allow_origins else "it sets no CORS origins")
+            yield self.finding(
+                url,
+                f"Lambda {name}'s function URL takes unauthenticated requests from anyone "
+                f"(AuthType NONE); {cors}.",
+                {
+                    "function": url.function_arn,
+                    "url": url.url,
+                    "auth_type": url.auth_type,
+                    "cors_allow_origins": list(url.cors_allow_origins),
+                    "cors_allows_any_origin": any_site,
+                    "expected_auth_type": "AWS_IAM",
+                },
             )
 
 

@@ -20,6 +20,7 @@ from auditor.model import (
     IamRole,
     Inventory,
     LambdaFunction,
+    LoadBalancer,
     ManagedPolicy,
     NatGateway,
     PolicyDocument,
@@ -30,6 +31,7 @@ from auditor.model import (
     ScalableTarget,
     SecretReference,
     Subnet,
+    TargetGroup,
     TaskDefinition,
     VpcEndpoint,
 )
@@ -65,6 +67,22 @@ def nat(nat_id: str, subnet_id: str, state: str = "available", vpc_id: str = "vp
     return NatGateway(arn=f"arn:aws:ec2:{REGION}:{ACCOUNT}:natgateway/{nat_id}",
                       account=ACCOUNT, region=REGION, nat_gateway_id=nat_id, vpc_id=vpc_id,
                       subnet_id=subnet_id, state=state, connectivity_type=connectivity)
+
+
+def load_balancer(name: str = "web", lb_type: str = "application",
+                  created: datetime | None = None) -> LoadBalancer:
+    short = "net" if lb_type == "network" else "app"
+    return LoadBalancer(
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{short}/{name}/"
+        "50dc6c495c0c9188", ACCOUNT, REGION, name, lb_type, "internet-facing", "vpc-a",
+        created)
+
+
+def target_group(name: str, lb: LoadBalancer, target_type: str = "ip",
+                 lambda_targets: tuple[str, ...] = ()) -> TargetGroup:
+    return TargetGroup(f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{name}/"
+                       "73e2d6bc24d8a067", ACCOUNT, REGION, name, "HTTP", target_type,
+                       (lb.arn,), lambda_targets)
 
 
 def endpoint(service: str, vpc_id: str = "vpc-a", kind: str = "Interface",

@@ -33,7 +33,8 @@ def run(checks: list, inventory: Inventory) -> list:  # type: ignore[type-arg]
 def test_select_with_globs_and_skips() -> None:
     registry = Registry.build(include_entry_points=False)
     ids = [c.id for c in registry.select(["network.*", "iam.*"], ["iam.*"])]
-    assert ids == ["network.private_subnet_no_egress", "network.single_az"]
+    assert ids == ["network.cross_az_nat", "network.idle_nat_gateway",
+                   "network.private_subnet_no_egress", "network.single_az"]
 
 
 def test_a_glob_matching_nothing_is_a_config_error_with_a_hint() -> None:

@@ -1,15 +1,18 @@
-"""ECS clusters, services, the task definitions those services run, and the container
-instances of EC2-backed clusters.
+"""ECS clusters, services, the task definitions those services run, the container
+instances of EC2-backed clusters, and the account's default log driver mode.
 
 Everything is reached from the clusters, so a failed `ListClusters` leaves every wanted ECS
 dataset unknown; a failed service listing does the same to the task definitions and container
 instances, which are only found through the services. A failed describe of one batch of
-services or of one task definition costs only those resources their verdicts.
+services or of one task definition costs only those resources their verdicts. A failed
+`ListAccountSettings` costs only the task definitions whose containers rely on the account's
+default log driver mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from auditor.collect.base import (
@@ -32,6 +35,7 @@ from auditor.model import (
 )
 
 _DATASETS = ("ecs.clusters", "ecs.services", "ecs.task_definitions", "ecs.container_instances")
+_LOG_MODE_SETTING = "defaultLogDriverMode"
 _NEED_SERVICES = ("ecs.services", "ecs.task_definitions", "ecs.container_instances")
 _PAGE = {"PaginationConfig": {"PageSize": 100}}
 """ListClusters, ListServices and ListContainerInstances return 10 or 100 by default."""
@@ -57,6 +61,8 @@ def collect(ctx: ScopeCollector) -> Inventory:
         task_definitions = _task_definitions(ctx, ecs, services)
     if ctx.wants("ecs.container_instances"):
         instances = _container_instances(ctx, ecs, services)
+    if ctx.wants("ecs.account_settings"):
+        task_definitions = _with_default_log_mode(ctx, ecs, task_definitions)
     return Inventory(ecs_clusters=tuple(clusters), ecs_services=tuple(services),
                      task_definitions=tuple(task_definitions),
                      container_instances=tuple(instances))
@@ -136,6 +142,24 @@ def _container_instances(ctx: ScopeCollector, ecs: Any, services: list[EcsServic
     return instances
 
 
+def _with_default_log_mode(ctx: ScopeCollector, ecs: Any,
+                           task_definitions: list[TaskDefinition]) -> list[TaskDefinition]:
+    """The region's effective `defaultLogDriverMode`, read once and only when a container
+    logs with awslogs and sets no `mode` of its own (it is what that container gets). Its
+    failure costs the dataset for the region; the check asks for it only from the task
+    definitions that rely on the default."""
+    if not any(c.log_driver == "awslogs" and c.log_mode is None
+               for td in task_definitions for c in td.containers):
+        return task_definitions
+    mode: str | None = None
+    with ctx.loading("ecs.account_settings", "ecs", "ListAccountSettings"):
+        settings = list(paginate(ecs, "list_account_settings", "settings",
+                                 name=_LOG_MODE_SETTING, effectiveSettings=True))
+        mode = next((str(s["value"]) for s in settings
+                     if s.get("name") == _LOG_MODE_SETTING and s.get("value")), None)
+    return [replace(td, default_log_driver_mode=mode) for td in task_definitions]
+
+
 def _record_failures(ctx: ScopeCollector, response: Mapping[str, Any],
                      datasets: str | tuple[str, ...], operation: str) -> None:
     """The `failures` a batch describe returns beside its results: `MISSING` is a resource
@@ -208,6 +232,8 @@ def _service(raw: dict[str, Any], ctx: ScopeCollector) -> EcsService:
         enable_execute_command=bool(raw.get("enableExecuteCommand")),
         created_at=parse_time(raw.get("createdAt")),
         tags=tag_map(raw.get("tags")),
+        platform_version=raw.get("platformVersion") or None,
+        platform_family=raw.get("platformFamily") or None,
     )
 
 
@@ -224,6 +250,7 @@ def _task_definition(raw: dict[str, Any], asked: str, ctx: ScopeCollector) -> Ta
         execution_role_arn=raw.get("executionRoleArn"),
         cpu_architecture=raw.get("runtimePlatform", {}).get("cpuArchitecture", "X86_64"),
         containers=tuple(_container(c) for c in raw.get("containerDefinitions", [])),
+        os_family=raw.get("runtimePlatform", {}).get("operatingSystemFamily") or "LINUX",
     )
 
 
@@ -243,6 +270,9 @@ def _container(raw: dict[str, Any]) -> ContainerDefinition:
         has_repository_credentials=bool(raw.get("repositoryCredentials")),
         log_options={str(k): str(v) for k, v in
                      raw.get("logConfiguration", {}).get("options", {}).items()},
+        privileged=bool(raw.get("privileged")),
+        user=raw.get("user") or None,
+        readonly_root_filesystem=bool(raw.get("readonlyRootFilesystem")),
     )
 
 

@@ -5,7 +5,8 @@ EKS has no batch describe: each cluster, node group, profile and add-on costs on
 clusters the listing returned are walked, so a failed `ListClusters` leaves every wanted EKS
 dataset unknown. The calls that are not per resource are made once for what they share:
 `DescribeAddonVersions` once per distinct (add-on, Kubernetes version), `DescribeClusterVersions`
-once per region for the versions its clusters run.
+once per region for the versions its clusters run, the node groups' recommended AMI release
+once per (Kubernetes version, AMI type) (`auditor.collect.ssm`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 from botocore import xform_name
 
+from auditor.collect import ssm
 from auditor.collect.base import (
     Recorder,
     ScopeCollector,
@@ -39,7 +41,8 @@ from auditor.model import (
 # depend on the cluster's version), and those that need the add-ons listed.
 _NEED_DESCRIBED = ("eks.clusters", "eks.addon_versions", "eks.cluster_versions")
 _NEED_ADDONS = ("eks.addons", "eks.addon_versions")
-_DATASETS = (*_NEED_DESCRIBED, "eks.nodegroups", "eks.fargate_profiles", "eks.addons",
+_NEED_NODEGROUPS = ("eks.nodegroups", ssm.DATASET)
+_DATASETS = (*_NEED_DESCRIBED, *_NEED_NODEGROUPS, "eks.fargate_profiles", "eks.addons",
              "eks.insights")
 T = TypeVar("T")
 
@@ -63,8 +66,9 @@ def collect(ctx: ScopeCollector) -> Inventory:
     for name in names:
         if ctx.wants(*_NEED_DESCRIBED):
             clusters += _described_cluster(ctx, eks, name)
-        if ctx.wants("eks.nodegroups"):
-            nodegroups += _parts(ctx, eks, "eks.nodegroups", name, _NODEGROUPS, _nodegroup)
+        if ctx.wants(*_NEED_NODEGROUPS):
+            nodegroups += _parts(ctx, eks, ctx.wanted_among(_NEED_NODEGROUPS), name,
+                                 _NODEGROUPS, _nodegroup)
         if ctx.wants("eks.fargate_profiles"):
             profiles += _parts(ctx, eks, "eks.fargate_profiles", name, _PROFILES, _profile)
         if ctx.wants(*_NEED_ADDONS):
@@ -77,6 +81,8 @@ def collect(ctx: ScopeCollector) -> Inventory:
         addons = _with_default_versions(ctx, eks, addons)
     if ctx.wants("eks.cluster_versions") and clusters:
         clusters = _with_version_support(ctx, eks, clusters)
+    if ctx.wants(ssm.DATASET) and nodegroups:
+        nodegroups = ssm.with_recommended_releases(ctx, nodegroups)
     return Inventory(eks_clusters=tuple(clusters), eks_nodegroups=tuple(nodegroups),
                      fargate_profiles=tuple(profiles), eks_addons=tuple(addons),
                      eks_insights=tuple(insights))
@@ -260,6 +266,7 @@ def _nodegroup(raw: dict[str, Any], cluster: str, ctx: ScopeCollector) -> EksNod
         node_role_arn=raw.get("nodeRole", ""),
         version=raw.get("version"),
         ami_type=raw.get("amiType"),
+        release_version=raw.get("releaseVersion"),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from auditor.collect.base import ScopeCollector, paginate
+from auditor.collect.base import ScopeCollector, paginate, parse_time
 from auditor.model import Inventory, LoadBalancer, TargetGroup
 
 _DATASET = "elbv2.load_balancers"
@@ -28,8 +28,9 @@ def collect(ctx: ScopeCollector) -> Inventory:
         groups = ctx.parse_each(paginate(client, "describe_target_groups", "TargetGroups"),
                                 lambda raw: _group(raw, ctx), (_DATASET,), "elbv2",
                                 "DescribeTargetGroups")
-    groups = [_with_lambda_targets(ctx, client, group) for group in groups]
-    return Inventory(load_balancers=tuple(balancers), target_groups=tuple(groups))
+    found = (_with_lambda_targets(ctx, client, group) for group in groups)
+    return Inventory(load_balancers=tuple(balancers),
+                     target_groups=tuple(group for group in found if group is not None))
 
 
 def _balancer(raw: dict[str, Any], ctx: ScopeCollector) -> LoadBalancer:
@@ -39,6 +40,7 @@ def _balancer(raw: dict[str, Any], ctx: ScopeCollector) -> LoadBalancer:
         lb_type=raw.get("Type", "application"),
         scheme=raw.get("Scheme", "internet-facing"),
         vpc_id=raw.get("VpcId"),
+        created=parse_time(raw.get("CreatedTime")),
     )
 
 
@@ -52,18 +54,20 @@ def _group(raw: dict[str, Any], ctx: ScopeCollector) -> TargetGroup:
     )
 
 
-def _with_lambda_targets(ctx: ScopeCollector, client: Any, group: TargetGroup) -> TargetGroup:
+def _with_lambda_targets(ctx: ScopeCollector, client: Any, group: TargetGroup
+                         ) -> TargetGroup | None:
     """Which function a Lambda target group invokes. Unread, the group is unknown (and so is
-    the share of its ALB that a function would carry)."""
+    the share of its ALB that a function would carry); deleted since it was listed, it is
+    dropped (kept, it would read as a group with no target registered)."""
     if group.target_type != "lambda":
         return group
     targets: tuple[str, ...] = ()
     # Unread, any of the region's functions may be the one behind it.
     functions = f"arn:aws:lambda:{ctx.scope.region}:{ctx.scope.account}:function:*"
     with ctx.describing(_DATASET, "elbv2", "DescribeTargetHealth",
-                        resources=(group.arn, functions)):
+                        resources=(group.arn, functions)) as call:
         health = client.describe_target_health(TargetGroupArn=group.arn)
         targets = tuple(str(d["Target"]["Id"]) for d in health.get("TargetHealthDescriptions",
                                                                    [])
                         if d.get("Target", {}).get("Id"))
-    return replace(group, lambda_targets=targets)
+    return None if call.gone else replace(group, lambda_targets=targets)

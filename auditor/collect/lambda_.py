@@ -4,8 +4,11 @@
 Lambda only answers per function, so it is asked only where a check can use it: reserved
 concurrency for functions in a VPC or behind an SQS queue, provisioned concurrency and aliases
 for the functions CloudWatch shows using provisioned concurrency (one `ListMetrics` pass finds
-them), function URLs only when that dataset is wanted. Their tags come from the Resource
-Groups Tagging API, one listing per region (`auditor.collect.tagging`).
+them), function URLs for the functions CloudWatch shows called through one (`UrlRequestCount`,
+another pass), asynchronous invocation's on-failure destinations for the functions an SNS
+topic or EventBridge rule invokes (regional listings find them: `auditor.collect.sns`,
+`auditor.collect.events`). Their tags come from the Resource Groups Tagging API, one listing
+per region (`auditor.collect.tagging`).
 """
 
 from __future__ import annotations
@@ -16,19 +19,23 @@ from typing import Any, TypeVar
 
 from botocore import xform_name
 
+from auditor.collect import events, sns
 from auditor.collect.base import ScopeCollector, paginate, parse_time
 from auditor.collect.tagging import LAMBDA_TAGS, with_lambda_tags
 from auditor.model import (
+    AsyncInvoker,
     EventSourceMapping,
     FunctionUrl,
     Inventory,
+    InvokerSource,
     LambdaAlias,
     LambdaFunction,
     ProvisionedConcurrency,
 )
 
+_NEED_INVOKERS = (sns.DATASET, events.DATASET, "lambda.event_invoke_configs")
 _NEED_FUNCTIONS = ("lambda.functions", "lambda.concurrency", "lambda.function_urls",
-                   LAMBDA_TAGS)
+                   LAMBDA_TAGS, *_NEED_INVOKERS)
 _NEED_MAPPINGS = ("lambda.event_source_mappings", "lambda.concurrency")
 _NEED_PROVISIONED = ("lambda.provisioned_concurrency", "lambda.aliases")
 _DATASETS = (*_NEED_FUNCTIONS, *_NEED_MAPPINGS, *_NEED_PROVISIONED)
@@ -54,6 +61,8 @@ def collect(ctx: ScopeCollector) -> Inventory:
     gone: set[str] = set()
     if ctx.wants("lambda.concurrency"):
         functions = _with_reserved_concurrency(ctx, client, functions, mappings, gone)
+    if ctx.wants(*_NEED_INVOKERS) and functions:
+        functions = _with_async_invokers(ctx, client, functions, gone)
     if ctx.wants(*_NEED_PROVISIONED):
         with ctx.loading(ctx.wanted_among(_NEED_PROVISIONED), "cloudwatch", "ListMetrics"):
             provisioned_names = _provisioned_function_names(ctx.client("cloudwatch"))
@@ -66,7 +75,7 @@ def collect(ctx: ScopeCollector) -> Inventory:
                             with_provisioned, lambda arn: f"{arn}:*",
                             lambda raw: _alias(raw, ctx), gone)
     urls = _per_function(ctx, client, "lambda.function_urls", "ListFunctionUrlConfigs",
-                         "FunctionUrlConfigs", [(f.name, f.arn) for f in functions],
+                         "FunctionUrlConfigs", _url_candidates(ctx, functions),
                          lambda arn: f"{arn}/function-url", lambda raw: _url(raw, ctx), gone)
     return Inventory(
         lambda_functions=tuple(f for f in functions if f.arn not in gone),
@@ -139,16 +148,81 @@ def _with_reserved_concurrency(
     ]
 
 
+def _with_async_invokers(ctx: ScopeCollector, client: Any, functions: list[LambdaFunction],
+                         gone: set[str]) -> list[LambdaFunction]:
+    """The SNS topics and EventBridge rules that invoke each function (regional listings),
+    and the on-failure destinations of those functions only (one call each)."""
+    invokers: dict[str, list[AsyncInvoker]] = {}
+    sources: tuple[tuple[str, InvokerSource, Callable[..., list[tuple[str, str]]]], ...] = (
+        (sns.DATASET, "sns", sns.lambda_subscriptions),
+        (events.DATASET, "eventbridge", events.lambda_targets))
+    for dataset, source, read in sources:
+        if ctx.wants(dataset, "lambda.event_invoke_configs"):
+            for source_arn, target in read(
+                    ctx, ctx.wanted_among((dataset, "lambda.event_invoke_configs"))):
+                invokers.setdefault(unqualified(target), []).append(
+                    AsyncInvoker(source, source_arn, ":".join(target.split(":")[7:])))
+    destinations: dict[str, dict[str, str]] = {}
+    if ctx.wants("lambda.event_invoke_configs"):
+        for function in functions:
+            if function.arn in invokers:
+                destinations[function.arn] = _on_failure_destinations(ctx, client, function,
+                                                                      gone)
+    return [replace(f, async_invokers=tuple(invokers.get(f.arn, ())),
+                    on_failure_destinations=destinations.get(f.arn, {})) for f in functions]
+
+
+def _on_failure_destinations(ctx: ScopeCollector, client: Any, function: LambdaFunction,
+                             gone: set[str]) -> dict[str, str]:
+    """Qualifier -> on-failure destination, from the function's event invoke configs."""
+    found: dict[str, str] = {}
+    with ctx.describing("lambda.event_invoke_configs", "lambda",
+                        "ListFunctionEventInvokeConfigs", resources=(function.arn,)) as call:
+        for config in paginate(client, "list_function_event_invoke_configs",
+                               "FunctionEventInvokeConfigs", FunctionName=function.arn):
+            destination = ((config.get("DestinationConfig") or {}).get("OnFailure")
+                           or {}).get("Destination")
+            if destination:
+                qualifier = ":".join(str(config.get("FunctionArn", "")).split(":")[7:])
+                found[qualifier or "$LATEST"] = str(destination)
+    if call.gone:
+        gone.add(function.arn)
+    return found
+
+
 def _provisioned_function_names(cloudwatch: Any) -> list[str]:
     """Lambda publishes ProvisionedConcurrencyUtilization per function and qualifier only for
     functions with provisioned concurrency, so the metric list names them in one pass."""
+    return _metric_function_names(cloudwatch, "ProvisionedConcurrencyUtilization",
+                                  qualified=True)
+
+
+def _metric_function_names(cloudwatch: Any, metric_name: str, qualified: bool = False
+                           ) -> list[str]:
+    """The functions CloudWatch lists `metric_name` for (those with a datapoint in the last
+    two weeks), in one paginated pass; `qualified`: only series per alias or version."""
     names: dict[str, None] = {}
     for metric in paginate(cloudwatch, "list_metrics", "Metrics", Namespace="AWS/Lambda",
-                           MetricName="ProvisionedConcurrencyUtilization"):
+                           MetricName=metric_name):
         dimensions = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions", [])}
-        if dimensions.get("FunctionName") and dimensions.get("Resource"):
+        if dimensions.get("FunctionName") and (dimensions.get("Resource") or not qualified):
             names[str(dimensions["FunctionName"])] = None
     return list(names)
+
+
+def _url_candidates(ctx: ScopeCollector, functions: list[LambdaFunction]
+                    ) -> list[tuple[str, str]]:
+    """The listed functions with a function URL in use. Lambda answers URL configurations one
+    function at a time; `UrlRequestCount` is published only for functions whose URL was
+    called, so one metric listing per region names the few worth asking about (a URL nobody
+    called in two weeks is not read)."""
+    if not ctx.wants("lambda.function_urls") or not functions:
+        return []
+    names: list[str] | None = None
+    with ctx.loading("lambda.function_urls", "cloudwatch", "ListMetrics"):
+        names = _metric_function_names(ctx.client("cloudwatch"), "UrlRequestCount")
+    called = set(names or ())
+    return [(f.name, f.arn) for f in functions if f.name in called]
 
 
 def _function(raw: dict[str, Any], ctx: ScopeCollector) -> LambdaFunction:
@@ -171,6 +245,7 @@ def _function(raw: dict[str, Any], ctx: ScopeCollector) -> LambdaFunction:
                      ((raw.get("Environment") or {}).get("Variables") or {}).items()},
         log_group_name=(raw.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
         last_modified=parse_time(raw.get("LastModified")),
+        dead_letter_target=(raw.get("DeadLetterConfig") or {}).get("TargetArn") or None,
     )
 
 
@@ -212,6 +287,7 @@ def _alias(raw: dict[str, Any], ctx: ScopeCollector) -> LambdaAlias:
 def _url(raw: dict[str, Any], ctx: ScopeCollector) -> FunctionUrl:
     function_arn = raw.get("FunctionArn", "")
     # A URL has no ARN of its own; suffixing keeps it apart from the function's record.
+    origins = (raw.get("Cors") or {}).get("AllowOrigins") or ()
     return FunctionUrl(f"{function_arn}/function-url", ctx.scope.account, ctx.scope.region,
                        unqualified(function_arn), raw.get("FunctionUrl", ""),
-                       raw.get("AuthType", ""))
+                       raw.get("AuthType", ""), tuple(str(o) for o in origins))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -49,7 +49,7 @@ class Family(StrEnum):
 FAMILIES: Mapping[str, Family] = {
     "lambda": Family.LAMBDA, "lambda-arm": Family.LAMBDA, "ecs-fargate": Family.ECS,
     "ecs-fargate-arm": Family.ECS, "ecs-fargate-spot": Family.ECS, "ecs-ec2": Family.ECS,
-    "eks": Family.EKS, "eks-fargate": Family.EKS}
+    "eks": Family.EKS, "eks-arm": Family.EKS, "eks-fargate": Family.EKS}
 """Every platform the model prices, by family."""
 
 
@@ -238,6 +238,67 @@ def alb_line(prices: PriceBook, traffic: Traffic, a: Assumptions, *,
     return Line("load_balancer", exact * share,
                 f"730 h x ${rate(prices.alb_hour)} + 730 h x {lcu:,.3g} LCU [{how}] x "
                 f"${rate(prices.alb_lcu_hour)}/LCU-h{part}")
+
+
+# --------------------------------------------------------------------------- NAT gateways, zones
+
+
+def nat_gateway_line(prices: PriceBook, *, name: str = "nat_gateway", share: int = 1,
+                     basis: str = "") -> Line:
+    """A NAT gateway's hours for a month (its per-GB charge follows the bytes wherever they
+    go). `share` splits one gateway over the subnets it would serve."""
+    part = "" if share == 1 else f" / {share} ({basis})"
+    return Line(name, HOURS_PER_MONTH * prices.nat_hour / share,
+                f"730 h x ${rate(prices.nat_hour)}/h{part}")
+
+
+def cross_az_line(prices: PriceBook, gb_per_month: float, basis: str, *, share: int = 1,
+                  share_basis: str = "") -> Line:
+    """Bytes moved between two Availability Zones of a region in a month; `share` splits
+    them evenly over the subnets they may come from."""
+    part = "" if share == 1 else f" / {share} ({share_basis})"
+    return Line("cross_az_transfer", gb_per_month / share * prices.cross_az_gb,
+                f"{count(gb_per_month)} GB/month [{basis}]{part} x "
+                f"${rate(prices.cross_az_gb)}/GB")
+
+
+def balancer_line(prices: PriceBook, lb_type: str, lcu: float, basis: str) -> Line:
+    """An application or network load balancer kept for a month: its hours and the capacity
+    units it used (LCUs; NLCUs for a network load balancer)."""
+    if lb_type == "network":
+        hour, unit_hour, unit = prices.nlb_hour, prices.nlb_lcu_hour, "NLCU"
+    else:
+        hour, unit_hour, unit = prices.alb_hour, prices.alb_lcu_hour, "LCU"
+    return Line("load_balancer", HOURS_PER_MONTH * (hour + lcu * unit_hour),
+                f"730 h x ${rate(hour)} + 730 h x {lcu:,.3g} {unit} [{basis}] x "
+                f"${rate(unit_hour)}/{unit}-h")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change outside the workloads' own bills (deleting a NAT gateway, rerouting a
+    subnet) saves a month: the lines it stops paying less the lines it adds, each shown."""
+
+    removed: tuple[Line, ...]
+    added: tuple[Line, ...] = ()
+
+    @property
+    def monthly_usd(self) -> float:
+        """To the cent, from the lines as shown; negative when the change costs more."""
+        return cents(sum(line.usd for line in self.removed)
+                     - sum(line.usd for line in self.added))
+
+    def evidence(self) -> dict[str, Any]:
+        """The saving with its breakdown (added lines negative) and arithmetic."""
+        total = " + ".join(f"${line.usd:,.2f}" for line in self.removed) + "".join(
+            f" - ${line.usd:,.2f}" for line in self.added)
+        return {
+            "monthly_usd": self.monthly_usd,
+            "breakdown": {**{line.name: line.usd for line in self.removed},
+                          **{line.name: -line.usd for line in self.added}},
+            "arithmetic": {line.name: line.formula for line in (*self.removed, *self.added)},
+            "total": f"{total} = ${self.monthly_usd:,.2f}",
+        }
 
 
 # --------------------------------------------------------------------------- Lambda
@@ -438,6 +499,57 @@ def extended_support_extra(prices: PriceBook) -> Line:
     extended, standard = prices.eks_control_plane_hour(True), prices.eks_control_plane_hour(False)
     return Line("extended_support", (extended - standard) * HOURS_PER_MONTH,
                 f"(${rate(extended)} - ${rate(standard)})/h x {HOURS_PER_MONTH:g} h")
+
+
+GRAVITON_FAMILIES: Mapping[str, str] = {
+    "m5": "m6g", "m5a": "m6g", "m6i": "m6g", "m6a": "m6g", "m7i": "m7g", "m7a": "m7g",
+    "c5": "c6g", "c5a": "c6g", "c6i": "c6g", "c6a": "c6g", "c7i": "c7g",
+    "r5": "r6g", "r5a": "r6g", "r6i": "r6g", "r6a": "r6g", "r7i": "r7g",
+    "t3": "t4g", "t3a": "t4g",
+}
+"""x86 instance family -> the Graviton (arm64) family of its class and generation, whose
+sizes have the same vCPUs and memory."""
+
+
+def graviton_equivalent(instance_type: str) -> str | None:
+    """`m6i.large` -> `m6g.large`; None when the family has no Graviton counterpart."""
+    family, _, size = instance_type.partition(".")
+    arm = GRAVITON_FAMILIES.get(family)
+    return f"{arm}.{size}" if arm and size else None
+
+
+def graviton_types(ami_type: str | None, instance_types: Sequence[str]) -> dict[str, str] | None:
+    """An x86 node group's instance types and their Graviton counterparts; None when it is on
+    arm64 already, on Windows (no arm64 nodes), or runs a type without a counterpart."""
+    ami = ami_type or ""
+    if "ARM_64" in ami or ami.startswith("WINDOWS") or not instance_types:
+        return None
+    arm = {t: graviton_equivalent(t) for t in instance_types}
+    return {t: a for t, a in arm.items() if a is not None} if all(arm.values()) else None
+
+
+def graviton_saving(prices: PriceBook, instance_type: str, count: int) -> Line | None:
+    """What `count` on-demand instances of an x86 type would save a month on the Graviton
+    type of the same size; None when either price is unknown or it would save nothing."""
+    arm = graviton_equivalent(instance_type)
+    x86_hour = prices.instance_hour(instance_type)
+    arm_hour = prices.instance_hour(arm) if arm else None
+    if arm is None or x86_hour is None or arm_hour is None or arm_hour >= x86_hour:
+        return None
+    return Line("graviton", count * HOURS_PER_MONTH * (x86_hour - arm_hour),
+                f"{count} x {HOURS_PER_MONTH:g} h x (${rate(x86_hour)} {instance_type} - "
+                f"${rate(arm_hour)} {arm})")
+
+
+def on_graviton(base: Option, savings: Mapping[str, Line]) -> Option:
+    """`base` (an `eks` option) with its on-demand x86 node groups (`savings`, by group) on
+    Graviton, as `eks-arm`: the nodes line less what each group saves."""
+    total = sum(line.exact for line in savings.values())
+    less = "; ".join(f"{name}: {line.formula}" for name, line in savings.items())
+    lines = tuple(Line("nodes", line.exact - total, f"{line.formula}; less on Graviton ({less})",
+                       line.rates) if line.name == "nodes" else line for line in base.lines)
+    return replace(base, platform="eks-arm", lines=lines,
+                   notes=(*base.notes, "x86 node groups on Graviton"))
 
 
 def eks_option(prices: PriceBook, shape: TaskShape, *, control_plane: Line,

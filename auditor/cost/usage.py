@@ -164,6 +164,19 @@ class Window:
         return Observed(observed_hours(series, start, end, created), self.hours)
 
 
+def per_month(window: Window, series: Sequence[Series]) -> tuple[float, Observed]:
+    """The series' total over the hours observed, scaled to a 730-hour month (bytes through
+    a NAT gateway), and the hours it was scaled from."""
+    observed = window.observed(series)
+    return sum(one.total() for one in series) * observed.to_month, observed
+
+
+def per_hour(window: Window, series: Series) -> float:
+    """The series' total over the hours observed: a load balancer's LCUs in use on average
+    (hours without a datapoint had none)."""
+    return series.total() / window.observed([series]).hours
+
+
 def days_covered(series: Series | None) -> float:
     """Days between the first and last hourly point, inclusive (0 with no points)."""
     if series is None or series.empty:

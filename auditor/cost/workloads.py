@@ -37,8 +37,11 @@ from auditor.cost.model import (
     control_plane_line,
     eks_option,
     fargate_options,
+    graviton_saving,
+    graviton_types,
     lambda_option,
     lambda_vcpu_share,
+    on_graviton,
     right_size,
     task_option,
     tasks_for,
@@ -1049,11 +1052,16 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
                                                  "standard support"), *lines[1:]), (),
                       current.shape, ("upgraded to a version in standard support",)) \
         if extended else current
-    options = [standard, *_eks_on_fargate(book, a, nodes, cpu_peak, mem_peak, notes),
+    graviton = _graviton_savings(book, groups)
+    arm = [on_graviton(standard, graviton)] if graviton else []
+    options = [standard, *arm, *_eks_on_fargate(book, a, nodes, cpu_peak, mem_peak, notes),
                Option("lambda", (), ("a cluster's pods are not visible to the auditor; "
                                      "move its services to Lambda one at a time",))]
     steps = [("extended_support", standard)] if extended else []
+    steps += [("arm64", option) for option in arm]
     usage = {
+        "graviton": {name: {"exact": line.exact, "arithmetic": line.formula}
+                     for name, line in graviton.items()},
         "nodes": nodes.count, "vcpu": vcpu, "memory_gb": memory,
         "node_groups": [g.name for g in groups], "other_nodes": dict(nodes.others),
         "fargate_profiles": len(profiles),
@@ -1063,6 +1071,21 @@ def _eks(ctx: _Context, cluster: EksCluster) -> WorkloadEstimate:
     }
     return _finish(cluster, cluster.name, "eks", usage, current, options, _days(cpu),
                    cpu is not None, notes, steps)
+
+
+def _graviton_savings(book: PriceBook, groups: Sequence[EksNodegroup]) -> dict[str, Line]:
+    """What each on-demand x86 node group would save on Graviton, priced as the cluster's
+    nodes are (its desired size of its first instance type). Spot groups are left out: the
+    Graviton type's Spot price is not read."""
+    found: dict[str, Line] = {}
+    for group in groups:
+        if group.capacity_type == "SPOT" or graviton_types(group.ami_type,
+                                                           group.instance_types) is None:
+            continue
+        line = graviton_saving(book, group.instance_types[0], group.desired_size)
+        if line is not None:
+            found[group.name] = line
+    return found
 
 
 def _eks_on_fargate(book: PriceBook, a: Assumptions, nodes: _Nodes, cpu_peak: float | None,

@@ -1,6 +1,7 @@
-"""Dated reference tables shipped with the auditor: the EKS version calendar and the Lambda
-runtime table. Each JSON file names its source and the date it was checked (`as_of`), and a
-finding built from one repeats both, so a reader can tell a stale table from a real problem.
+"""Dated reference tables shipped with the auditor: the EKS version calendar, the current
+Fargate platform versions and the Lambda runtime table. Each JSON file names its source and
+the date it was checked (`as_of`), and a finding built from one repeats both, so a reader can
+tell a stale table from a real problem.
 
 The files are package data (`auditor/data/*.json`), read with importlib.resources so they work
 from a wheel as well as a checkout.
@@ -104,6 +105,28 @@ def eks_support_window(version: str, api: EksVersionSupport | None) -> SupportWi
         return None
     return SupportWindow(known.end_of_standard_support, known.end_of_extended_support,
                          f"shipped calendar ({calendar.source}; as of {calendar.as_of})")
+
+
+# --------------------------------------------------------------------------- ECS
+
+
+@dataclass(frozen=True)
+class FargatePlatforms(DatedTable):
+    current: Mapping[str, str]
+    """The current platform version by family: `LINUX`, `WINDOWS_SERVER`."""
+
+    def current_for(self, os_family: str) -> str:
+        """The current version for a task's operating system family (`LINUX`,
+        `WINDOWS_SERVER_2022_CORE`...)."""
+        family = "WINDOWS_SERVER" if os_family.upper().startswith("WINDOWS") else "LINUX"
+        return self.current[family]
+
+
+@cache
+def fargate_platforms() -> FargatePlatforms:
+    raw = _load("fargate_platforms.json")
+    return FargatePlatforms(source=raw["source"], as_of=raw["as_of"],
+                            current=dict(raw["current"]))
 
 
 # --------------------------------------------------------------------------- Lambda

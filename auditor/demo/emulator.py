@@ -20,7 +20,8 @@ process only, in four ways:
   once, not re-read from botocore's endpoint data (a fifth of a second) for every cluster and
   node group created.
 - `MissingApiResponder` answers read APIs moto does not implement (Lambda provisioned
-  concurrency configs, account settings and the function URL list, EKS add-ons, add-on
+  concurrency configs, account settings and the function URL list, ECS's default log driver
+  mode, EKS add-ons, add-on
   versions, insights and cluster versions, Compute Optimizer's enrollment and its Lambda and
   ECS recommendations, Savings Plans with their rates and coverage, Reserved Instances) from
   data seeded into it, or for function URLs
@@ -255,6 +256,15 @@ def fast_role_validation() -> Iterator[None]:
         setattr(eks_models, "validate_role_arn", original)  # noqa: B010
 
 
+def enable_execute_command(account_id: str, region: str, cluster: str, service: str) -> None:
+    """Turn ECS Exec on for a service moto stores: its CreateService and UpdateService drop
+    `enableExecuteCommand`, and its DescribeServices returns the stored attribute."""
+    from moto.ecs.models import ecs_backends
+
+    stored = ecs_backends[account_id][region].services[f"{cluster}:{service}"]
+    setattr(stored, "enable_execute_command", True)  # noqa: B010
+
+
 # --------------------------------------------------------------------------- missing APIs
 
 @dataclass
@@ -294,6 +304,8 @@ class _Insight:
 class _Region:
     spot_prices: dict[tuple[str, str], float] = field(default_factory=dict)
     """Linux $/hour by (instance type, Availability Zone)."""
+    public_parameters: dict[str, str] = field(default_factory=dict)
+    """SSM public parameters (`/aws/service/...`), which moto does not publish, by name."""
     provisioned: list[_ProvisionedConcurrency] = field(default_factory=list)
     addons: dict[str, dict[str, _Addon]] = field(default_factory=dict)
     insights: dict[str, list[_Insight]] = field(default_factory=dict)
@@ -335,6 +347,8 @@ class MissingApiResponder:
             ("eks", "ListInsights"),
             ("eks", "DescribeInsight"),
             ("eks", "DescribeClusterVersions"),
+            ("ssm", "GetParameter"),
+            ("ecs", "ListAccountSettings"),
             ("ec2", "DescribeReservedInstances"),
             ("savingsplans", "DescribeSavingsPlans"),
             ("savingsplans", "DescribeSavingsPlanRates"),
@@ -372,6 +386,8 @@ class MissingApiResponder:
             ("eks", "ListInsights"): self._list_insights,
             ("eks", "DescribeInsight"): self._describe_insight,
             ("eks", "DescribeClusterVersions"): self._describe_cluster_versions,
+            ("ssm", "GetParameter"): self._get_public_parameter,
+            ("ecs", "ListAccountSettings"): self._ecs_account_settings,
             ("ec2", "DescribeReservedInstances"): self._reserved_instances,
             ("savingsplans", "DescribeSavingsPlans"): self._savings_plans,
             ("savingsplans", "DescribeSavingsPlanRates"): self._savings_plan_rates,
@@ -443,6 +459,11 @@ class MissingApiResponder:
                     known[cluster_version] = False
             catalogue[default_version][cluster_version] = True
         return arn
+
+    def seed_public_parameter(self, region: str, name: str, value: str) -> None:
+        """An SSM public parameter, as AWS publishes it (an EKS AMI release, say)."""
+        with self._lock:
+            self._regions[region].public_parameters[name] = value
 
     def seed_spot_price(self, region: str, instance_type: str, zone: str,
                         usd_per_hour: float) -> None:
@@ -732,6 +753,18 @@ class MissingApiResponder:
             {key: value for key, value in url.items() if value is not None} for url in urls
         ]}
 
+    # ---- ECS
+
+    def _ecs_account_settings(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        """The effective `defaultLogDriverMode` of an account that never set it: non-blocking,
+        AWS's default since 25 June 2025 (moto knows no such setting and refuses the name)."""
+        asked = json.loads(params.get("body") or b"{}")
+        if asked.get("name") not in (None, "defaultLogDriverMode"):
+            return 200, {"settings": []}
+        return 200, {"settings": [{"name": "defaultLogDriverMode", "value": "non-blocking",
+                                   "principalArn": f"arn:aws:iam::{self.account_id}:root",
+                                   "type": "aws_managed"}]}
+
     # ---- EKS
 
     def _list_addons(self, region: str, params: Mapping[str, Any]) -> _Answer:
@@ -860,6 +893,17 @@ class MissingApiResponder:
         return rows
 
     # ---- commitments (JSON bodies; EC2's query parameters are ignored: all are active)
+
+    def _get_public_parameter(self, region: str, params: Mapping[str, Any]) -> _Answer:
+        # The scan reads only public parameters; the demo stores none of its own to read.
+        name = str(json.loads(params.get("body") or b"{}").get("Name", ""))
+        with self._lock:
+            value = self._regions[region].public_parameters.get(name)
+        if value is None:
+            return _error(400, "ParameterNotFound", f"Parameter {name} not found.")
+        return 200, {"Parameter": {
+            "Name": name, "Type": "String", "Value": value, "Version": 1, "DataType": "text",
+            "ARN": f"arn:aws:ssm:{region}::parameter{name}"}}
 
     def _reserved_instances(self, region: str, params: Mapping[str, Any]) -> _Answer:
         with self._lock:

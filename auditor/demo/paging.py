@@ -83,6 +83,9 @@ PAGE_SIZES: dict[tuple[str, str], PageSize] = {
     ("ecs", "ListClusters"): PageSize(100, 100),
     ("ecs", "ListServices"): PageSize(10, 100),
     ("ecs", "ListContainerInstances"): PageSize(100, 100),
+    # "between 1 and 10. If this parameter isn't used, then ListAccountSettings returns up to
+    # 10 results" (maxResults).
+    ("ecs", "ListAccountSettings"): PageSize(10, 10),
     # MaxResults: "This value can be between 1 and 50. The default value is 50."
     ("application-autoscaling", "DescribeScalableTargets"): PageSize(50, 50),
     ("eks", "ListClusters"): _EKS,
@@ -101,6 +104,14 @@ PAGE_SIZES: dict[tuple[str, str], PageSize] = {
     ("lambda", "ListEventSourceMappings"): PageSize(100, 100),
     # MaxItems 1-50 (service-2.json).
     ("lambda", "ListProvisionedConcurrencyConfigs"): PageSize(50, 50),
+    # MaxItems 1-50 (service-2.json); a function has one config per version or alias.
+    ("lambda", "ListFunctionEventInvokeConfigs"): PageSize(50, 50),
+    # "Returns a list of the requester's subscriptions. Each call returns a limited list of
+    # subscriptions, up to 100."
+    ("sns", "ListSubscriptions"): PageSize(100, 100),
+    # Limit 1-100 (service-2.json), no default documented: taken as the most.
+    ("events", "ListRules"): PageSize(100, 100),
+    ("events", "ListTargetsByRule"): PageSize(100, 100),
     # No page size is documented; 50, the smallest of Lambda's per-function listings.
     ("lambda", "ListAliases"): PageSize(50, 50),
     # ResourcesPerPage: "a minimum of 1 and a maximum value of 100"; no default documented:

@@ -29,10 +29,17 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from moto.core.utils import iso_8601_datetime_with_milliseconds
+from moto.elbv2.models import elbv2_backends
 from moto.moto_api._internal import mock_random
 
 from auditor.data import eks_calendar, version_key
-from auditor.demo.emulator import DEFAULT_ACCOUNT, MissingApiResponder, SeededRate
+from auditor.demo.emulator import (
+    DEFAULT_ACCOUNT,
+    MissingApiResponder,
+    SeededRate,
+    enable_execute_command,
+)
 from auditor.pricing.book import PriceBook
 
 REGION = "us-east-1"
@@ -102,35 +109,58 @@ class _Service:
     alb_traffic: tuple[float, float] | None = None
     """Behind an ALB of its own: (requests an hour, average response ms), flat. Its ECS
     metrics are flat too (the top of each range), so its costs can be worked out by hand."""
+    user: str | None = "1000:1000"
+    """The container's `user`; None leaves it unset (the image's USER: root for nginx)."""
+    read_only: bool = True
+    """The container's `readonlyRootFilesystem`."""
+    logs: bool = True
+    """False: the container has no logConfiguration."""
+    log_mode: str | None = None
+    """The awslogs `mode` option; None leaves it to the account default (non-blocking)."""
+    platform_version: str | None = None
+    """The Fargate platform version asked for; None: LATEST."""
+    exec_enabled: bool = False
+    environment: str | None = None
+    """The service's `env` tag."""
 
 
 SERVICES = (
+    # Planted: awslogs in blocking mode (set in the container, against the account default).
     _Service("orders-api", "prod", "nat", 1024, 2048, 3, "orders-task-role", ORDERS_IMAGE,
-             (45, 65), (55, 70), secret="orders/db-credentials"),
+             (45, 65), (55, 70), secret="orders/db-credentials", log_mode="blocking",
+             environment="production"),
     # Planted: no route out and no endpoints, yet it pulls from ECR, logs and reads a secret;
     # no container health check and no load balancer; no auto scaling.
     _Service("orders-worker", "prod", "isolated", 512, 1024, 2, "orders-task-role", ORDERS_IMAGE,
              (50, 70), (60, 75), secret="orders/db-credentials", health_check=False,
-             max_tasks=None),
+             max_tasks=None, platform_version="1.4.0", log_mode="non-blocking",
+             environment="production"),
     # Planted: may scale to 200 tasks.
     _Service("payments-api", "prod", "endpoints", 512, 1024, 2, "payments-task-role",
              f"{ECR}/payments:2.0.1", (50, 70), (60, 75), secret="payments/stripe-key",
-             max_tasks=200),
+             max_tasks=200, environment="production"),
     # Planted: 2 vCPU / 4 GiB that never peaks above 15% CPU or 30% memory; a plaintext
-    # password in its environment; no deployment circuit breaker; its role may do s3:* on *.
+    # password in its environment; no deployment circuit breaker; its role may do s3:* on *;
+    # pinned to Fargate platform 1.3.0.
     _Service("reporting", "analytics", "nat", 2048, 4096, 2, "reporting-task-role",
              f"{ECR}/reporting:3.2.0", (8, 15), (20, 30), circuit_breaker=False,
-             env={"WAREHOUSE_PASSWORD": "demo-warehouse-pass"}),
-    # Planted: one Availability Zone; reads an SSM parameter its execution role cannot read.
+             env={"WAREHOUSE_PASSWORD": "demo-warehouse-pass"}, platform_version="1.3.0"),
+    # Planted: one Availability Zone; reads an SSM parameter its execution role cannot read;
+    # its container logs nowhere.
     _Service("ingest", "analytics", "nat", 512, 1024, 2, "ingest-task-role",
-             f"{ECR}/ingest:1.0.7", (55, 75), (60, 80), parameter="/ingest/api-token", zones=1),
-    # Planted: one task, with a public IP in the public subnets, idle (peak CPU under 5%).
+             f"{ECR}/ingest:1.0.7", (55, 75), (60, 80), parameter="/ingest/api-token", zones=1,
+             logs=False),
+    # Planted: one task, with a public IP in the public subnets, idle (peak CPU under 5%);
+    # nginx as the image's root user. ECS Exec is on, but it is no production service.
     _Service("admin-console", "analytics", "public", 256, 512, 1, "admin-console-task-role",
-             "public.ecr.aws/nginx/nginx:1.27", (1, 4), (45, 65), public_ip=True, max_tasks=2),
+             "public.ecr.aws/nginx/nginx:1.27", (1, 4), (45, 65), public_ip=True, max_tasks=2,
+             user=None, exec_enabled=True, environment="internal"),
     # Planted (cost.migration_opportunity): two always-on tasks behind an ALB for 720 requests
-    # an hour, 80 ms each: on Lambda behind the same ALB it would cost a third.
+    # an hour, 80 ms each: on Lambda behind the same ALB it would cost a third. Planted too:
+    # ECS Exec on in production, and a writable root filesystem.
     _Service("partner-webhooks", "prod", "nat", 512, 1024, 2, "partner-webhooks-task-role",
-             f"{ECR}/partner-webhooks:1.3.0", (50, 60), (55, 65), alb_traffic=(720.0, 80.0)),
+             f"{ECR}/partner-webhooks:1.3.0", (50, 60), (55, 65), alb_traffic=(720.0, 80.0),
+             exec_enabled=True, environment="production", read_only=False),
 )
 
 
@@ -156,6 +186,8 @@ class _Function:
     pc_util_max: tuple[float, float] = (0.0, 0.0)
     log_retention: int | None = 30
     url_auth: str | None = None
+    url_cors: tuple[str, ...] = ()
+    """The function URL's CORS AllowOrigins."""
     stall_share: float = 0.0
     """Share of hours whose slowest call stalls close to the timeout (a slow downstream)."""
     bad_day_error_rate: float = 0.0
@@ -197,10 +229,17 @@ FUNCTIONS = (
     # function URL; two Fargate tasks and an ALB would cost less than a third.
     _Function("clickstream-collector", "python3.12", "arm64", 512, 10, "clickstream-role",
               150.0, 100.0, 0.0, 0.0, url_auth="AWS_IAM", steady=True),
+    # Planted (lambda.function_url_public): a status endpoint behind a URL anyone may call,
+    # from any web site (CORS `*`); clickstream-collector's URL, IAM-authenticated, is its twin.
+    _Function("status-page", "python3.12", "arm64", 128, 10, "status-page-role", 0.2, 50.0,
+              0.0, 0.0, url_auth="NONE", url_cors=("*",), steady=True),
 )
 
 CLUSTER_NAME = "platform"
 CLUSTER_VERSION = "1.29"
+STALE_AL2_RELEASE = "1.29.0-20240202"
+RECOMMENDED_AL2_RELEASE = "1.29.15-20250403"
+RECOMMENDED_AL2023_ARM_RELEASE = "1.29.15-20250403"
 SMALL_CLUSTER_NAME = "tools"
 ADDONS = (
     # (name, installed, default for the cluster version)
@@ -298,6 +337,8 @@ class _Seeder:
         self.cost_plants()
         self.commitments()
         self.compute_optimizer()
+        self.network_costs()
+        self.node_agent()
 
     def commitments(self) -> None:
         """What `--bill` reads besides the bill: an EC2 Instance Savings Plan for the m5
@@ -441,6 +482,74 @@ class _Seeder:
             "ec2.route_table.shop-private": private_rt,
             "ec2.route_table.payments-private": vpc_b_rt,
         })
+
+    def network_costs(self) -> None:
+        """The network's own costs, seeded last so that the IDs moto makes up for everything
+        before stay as they were.
+
+        network.idle_nat_gateway: a second NAT gateway in the shop VPC's first zone that no
+        route uses and that sends nothing, hour after hour (NAT gateways report every minute);
+        the shop NAT, busy, is its twin. network.cross_az_nat: the shop's private subnets
+        share one route table to the NAT in the first zone, so the second zone's subnet
+        (where orders-api, reporting, the VPC's functions and the node groups also run)
+        crosses zones; the first zone's is its twin. elb.unused_load_balancer: an ALB left
+        with an empty target group and no requests; the ALBs in front of partner-webhooks and
+        checkout-api, which serve requests, are its twins."""
+        self._unused_load_balancer()
+        first, second = self.subnets["nat"]
+        self.plant("network.cross_az_nat", _subnet_arn(second))
+        self.twin("network.cross_az_nat", _subnet_arn(first))
+        ec2 = self.client("ec2")
+        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        spare = ec2.create_nat_gateway(
+            SubnetId=self.subnets["public"][0], AllocationId=allocation,
+            ConnectivityType="public", TagSpecifications=_tags("natgateway", "shop-nat-spare"),
+        )["NatGateway"]["NatGatewayId"]
+        shop = self.arns["ec2.nat.shop"]
+        self.arns["ec2.nat.shop-spare"] = spare
+        self.plant("network.idle_nat_gateway", _nat_arn(spare))
+        self.twin("network.idle_nat_gateway", _nat_arn(shop))
+        # Bytes an hour through the shop NAT: 3 GB from its subnets out to the internet, and
+        # 12 GB of answers back to them.
+        traffic = {shop: {"BytesOutToDestination": 3e9, "BytesInFromSource": 3e9,
+                          "BytesOutToSource": 12e9},
+                   spare: {"BytesOutToDestination": 0.0}}
+        datums = [_datum(metric, [{"Name": "NatGatewayId", "Value": nat}], hour, "Bytes", 60,
+                      per_hour, 0, per_hour / 30)
+                  for nat, metrics in traffic.items() for metric, per_hour in metrics.items()
+                  for hour in self.hours]
+        self._put_metrics(REGION, "AWS/NATGateway", datums)
+
+    def _unused_load_balancer(self) -> None:
+        self._alb("legacy-admin", "ip")
+        self.plant("elb.unused_load_balancer", self.arns["elbv2.load_balancer.legacy-admin"])
+        # Requests an hour through the whole ALB, as CloudWatch reports them beside each
+        # target group's.
+        requests = {**{s.name: s.alb_traffic[0] for s in SERVICES if s.alb_traffic},
+                    **{f.name: f.rate_per_s * 3600 for f in FUNCTIONS if f.alb}}
+        datums: list[dict[str, Any]] = []
+        for name, per_hour in requests.items():
+            arn = self.arns[f"elbv2.load_balancer.{name}"]
+            self.twin("elb.unused_load_balancer", arn)
+            dims = [{"Name": "LoadBalancer", "Value": arn.split(":loadbalancer/", 1)[1]}]
+            datums.extend(_datum("RequestCount", dims, hour, "Count", per_hour, per_hour, 1, 1)
+                          for hour in self.hours)
+        self._put_metrics(REGION, "AWS/ApplicationELB", datums)
+        # moto stamps CreatedTime with the clock at seeding: the demo's load balancers are as
+        # old as its metrics, or none would be old enough to judge.
+        created = iso_8601_datetime_with_milliseconds(self.now - LOOKBACK - timedelta(days=1))
+        for balancer in elbv2_backends[ACCOUNT][REGION].load_balancers.values():
+            balancer.created_time = created
+
+    def _put_metrics(self, region: str, namespace: str, datums: Sequence[dict[str, Any]]
+                     ) -> None:
+        # The request is built here and is known to be valid; validating ~17k datums again
+        # costs a third of the seed.
+        cloudwatch = self._session.client(
+            "cloudwatch", region_name=region, config=Config(parameter_validation=False))
+        for start in range(0, len(datums), MAX_DATUMS_PER_CALL):
+            cloudwatch.put_metric_data(Namespace=namespace,
+                                       MetricData=list(datums[start:start + MAX_DATUMS_PER_CALL]))
 
     def _subnets(self, ec2: Any, vpc_id: str, name: str, cidrs: Sequence[str]) -> list[str]:
         return [
@@ -609,6 +718,43 @@ class _Seeder:
         for name in ("orders-api", "orders-worker", "payments-api", "reporting", "ingest"):
             self.twin("ecs.single_task_service", arns[name])
 
+    def node_agent(self) -> None:
+        """ecs.privileged_container and ecs.host_network_mode: a monitoring agent run as a
+        DAEMON on the EC2 instances of an `ops` cluster, privileged, on the host's network and
+        as root, as such agents' own instructions have it (Fargate allows none of the three).
+        The Fargate services' task definitions are its twins. Seeded last, so the IDs moto
+        makes up for everything before stay as they were."""
+        ecs = self.client("ecs")
+        self.arns["ecs.cluster.ops"] = ecs.create_cluster(
+            clusterName="ops", settings=[{"name": "containerInsights", "value": "enabled"}],
+        )["cluster"]["clusterArn"]
+        task = ecs.register_task_definition(
+            family="node-agent", networkMode="host", requiresCompatibilities=["EC2"],
+            executionRoleArn=self.roles["ecsTaskExecutionRole"],
+            containerDefinitions=[{
+                "name": "agent", "image": "public.ecr.aws/datadog/agent:7", "essential": True,
+                "cpu": 128, "memory": 512, "privileged": True, "user": "0",
+                "readonlyRootFilesystem": True,
+                "healthCheck": {"command": ["CMD-SHELL", "agent health"], "interval": 30,
+                                "timeout": 5, "retries": 3},
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": "/ecs/node-agent", "awslogs-region": REGION,
+                    "awslogs-stream-prefix": "agent"}},
+            }],
+        )["taskDefinition"]["taskDefinitionArn"]
+        self.arns["ecs.task_definition.node-agent"] = task
+        self.arns["ecs.service.node-agent"] = ecs.create_service(
+            cluster="ops", serviceName="node-agent", taskDefinition=task,
+            launchType="EC2", schedulingStrategy="DAEMON",
+        )["service"]["serviceArn"]
+        ecs.update_service(cluster="ops", service="node-agent", deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+        for check in ("ecs.privileged_container", "ecs.host_network_mode", "ecs.root_user"):
+            self.plant(check, task)
+        for name in SERVICES:
+            for check in ("ecs.privileged_container", "ecs.host_network_mode"):
+                self.twin(check, self.arns[f"ecs.task_definition.{name.name}"])
+
     def _ecs_plants(self, services: Mapping[str, str]) -> None:
         """One planted service (or task definition) per check; every other one is its twin."""
         definitions = {name: self.arns[f"ecs.task_definition.{name}"] for name in services}
@@ -622,6 +768,12 @@ class _Seeder:
             ("ecs.missing_health_check", "orders-worker", services),
             ("ecs.secrets_in_environment", "reporting", definitions),
             ("ecs.execution_role_missing_permissions", "ingest", definitions),
+            ("ecs.root_user", "admin-console", definitions),
+            ("ecs.writable_root_filesystem", "partner-webhooks", definitions),
+            ("ecs.no_logging", "ingest", definitions),
+            ("ecs.awslogs_blocking_mode", "orders-api", definitions),
+            ("ecs.fargate_platform_outdated", "reporting", services),
+            ("ecs.exec_enabled", "partner-webhooks", services),
         ):
             self.plant(check, arns[planted])
             for name, arn in arns.items():
@@ -642,11 +794,16 @@ class _Seeder:
             "environment": [{"name": "SERVICE_NAME", "value": service.name},
                             {"name": "LOG_LEVEL", "value": "info"},
                             *({"name": k, "value": v} for k, v in service.env.items())],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
+            "readonlyRootFilesystem": service.read_only,
+        }
+        if service.user:
+            container["user"] = service.user
+        if service.logs:
+            container["logConfiguration"] = {"logDriver": "awslogs", "options": {
                 "awslogs-group": f"/ecs/{service.name}", "awslogs-region": REGION,
                 "awslogs-stream-prefix": "app",
-            }},
-        }
+                **({"mode": service.log_mode} if service.log_mode else {}),
+            }}
         if service.health_check:
             container["healthCheck"] = {
                 "command": ["CMD-SHELL", "curl -f http://localhost:8080/health"],
@@ -680,7 +837,13 @@ class _Seeder:
                 "assignPublicIp": "ENABLED" if service.public_ip else "DISABLED",
             }},
             **self._load_balancer(service),
+            **({"platformVersion": service.platform_version} if service.platform_version
+               else {}),
+            **({"tags": [{"key": "env", "value": service.environment}]} if service.environment
+               else {}),
         )["service"]["serviceArn"])
+        if service.exec_enabled:
+            enable_execute_command(ACCOUNT, REGION, service.cluster, service.name)
         if service.circuit_breaker:
             # CreateService in the emulator drops the deployment configuration.
             ecs.update_service(cluster=service.cluster, service=service.name,
@@ -730,6 +893,7 @@ class _Seeder:
             self.arns[f"lambda.function.{fn.name}"] = arns[fn.name]
             self._log_group(fn.region, f"/aws/lambda/{fn.name}", fn.log_retention)
         self._event_sources()
+        self._async_invokers(arns)
 
         for region in (REGION, SECOND_REGION):
             in_region = [f for f in FUNCTIONS if f.region == region]
@@ -767,6 +931,8 @@ class _Seeder:
             self.plant("lambda.x86_arm64_candidate", arns[name])
         for name in ("legacy-report", "checkout-api"):
             self.twin("lambda.x86_arm64_candidate", arns[name])
+        self.plant("lambda.function_url_public", f"{arns['status-page']}/function-url")
+        self.twin("lambda.function_url_public", f"{arns['clickstream-collector']}/function-url")
         self.plant("lambda.log_retention_unset", arns["legacy-report"])
         self.twin("lambda.log_retention_unset", arns["events-ingest"])
         for name in ("orders-db-writer", "notify-email"):
@@ -810,7 +976,10 @@ class _Seeder:
             self.client("elbv2").register_targets(
                 TargetGroupArn=self._alb(fn.name, "lambda"), Targets=[{"Id": arn}])
         if fn.url_auth:
-            url = lam.create_function_url_config(FunctionName=fn.name, AuthType=fn.url_auth)
+            cors: dict[str, Any] = {"Cors": {"AllowOrigins": list(fn.url_cors)}} \
+                if fn.url_cors else {}
+            url = lam.create_function_url_config(FunctionName=fn.name, AuthType=fn.url_auth,
+                                                 **cors)
             self.arns[f"lambda.url.{fn.name}"] = url["FunctionUrl"]
         if fn.provisioned is not None:
             version = lam.publish_version(FunctionName=fn.name)["Version"]
@@ -851,6 +1020,29 @@ class _Seeder:
                 f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{mapping['UUID']}",
             )
 
+    def _async_invokers(self, arns: Mapping[str, str]) -> None:
+        """Planted (lambda.no_failure_destination): an SNS topic feeds notify-sms, whose
+        failed events are dropped. Its twin, legacy-report, runs on a nightly EventBridge
+        schedule and sends what fails to a queue."""
+        sns = self.client("sns")
+        topic = sns.create_topic(Name="sms-outbound")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arns["notify-sms"])
+        events = self.client("events")
+        events.put_rule(Name="nightly-report", ScheduleExpression="cron(0 2 * * ? *)",
+                        State="ENABLED")
+        events.put_targets(Rule="nightly-report",
+                           Targets=[{"Id": "report", "Arn": arns["legacy-report"]}])
+        sqs = self.client("sqs")
+        queue = sqs.get_queue_attributes(
+            QueueUrl=sqs.create_queue(QueueName="report-failures")["QueueUrl"],
+            AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.client("lambda").put_function_event_invoke_config(
+            FunctionName="legacy-report",
+            DestinationConfig={"OnFailure": {"Destination": queue}})
+        self.arns["sns.topic.sms-outbound"] = topic
+        self.plant("lambda.no_failure_destination", arns["notify-sms"])
+        self.twin("lambda.no_failure_destination", arns["legacy-report"])
+
     # ---- EKS
 
     def eks(self) -> None:
@@ -869,6 +1061,7 @@ class _Seeder:
             scalingConfig={"minSize": 2, "maxSize": 4, "desiredSize": 2},
             subnets=self.subnets["nat"], nodeRole=self.roles["eks-node-role"],
             instanceTypes=["m6i.large"], amiType="AL2_x86_64", capacityType="ON_DEMAND",
+            version=CLUSTER_VERSION, releaseVersion=STALE_AL2_RELEASE,
         )["nodegroup"]
         self.arns["eks.cluster.platform"] = cluster["arn"]
         self.arns["eks.nodegroup.general"] = nodegroup["nodegroupArn"]
@@ -901,6 +1094,13 @@ class _Seeder:
             description="Checks for kubelet versions of worker nodes in the cluster.",
         )
 
+        # Planted (eks.node_ami_outdated): "general" is a year behind the recommended AL2
+        # release; "spot", same version and AMI type, and "tools-default" are on theirs.
+        self.responder.seed_public_parameter(
+            REGION, f"/aws/service/eks/optimized-ami/{CLUSTER_VERSION}/amazon-linux-2/"
+                    "recommended/release_version", RECOMMENDED_AL2_RELEASE)
+        self.plant("eks.node_ami_outdated", nodegroup["nodegroupArn"])
+        self._graviton_nodes(eks, nodegroup["nodegroupArn"])
         self.plant("eks.outdated_addons", addon_arns["vpc-cni"])
         self.twin("eks.outdated_addons", addon_arns["coredns"])
         self.twin("eks.outdated_addons", addon_arns["kube-proxy"])
@@ -919,6 +1119,26 @@ class _Seeder:
         self.plant("eks.underused_control_plane", tools)
         self.twin("eks.underused_control_plane", cluster["arn"])
 
+    def _graviton_nodes(self, eks: Any, general: str) -> None:
+        """Planted (eks.graviton_candidate): "general" runs m6i.large, which m6g.large runs
+        for less. Its twin, "arm-workers", is on Graviton already (scaled to zero: it adds
+        nothing to the cluster's cost)."""
+        arm = eks.create_nodegroup(
+            clusterName=CLUSTER_NAME, nodegroupName="arm-workers",
+            scalingConfig={"minSize": 0, "maxSize": 2, "desiredSize": 0},
+            subnets=self.subnets["nat"], nodeRole=self.roles["eks-node-role"],
+            instanceTypes=["m7g.large"], amiType="AL2023_ARM_64_STANDARD",
+            capacityType="ON_DEMAND", version=CLUSTER_VERSION,
+            releaseVersion=RECOMMENDED_AL2023_ARM_RELEASE,
+        )["nodegroup"]["nodegroupArn"]
+        self.responder.seed_public_parameter(
+            REGION, f"/aws/service/eks/optimized-ami/{CLUSTER_VERSION}/amazon-linux-2023/arm64/"
+                    "standard/recommended/release_version", RECOMMENDED_AL2023_ARM_RELEASE)
+        self.arns["eks.nodegroup.arm-workers"] = arm
+        self.plant("eks.graviton_candidate", general)
+        self.twin("eks.graviton_candidate", arm)
+        self.twin("eks.node_ami_outdated", arm)
+
     def _spot_capacity(self, eks: Any) -> None:
         """Spot nodes on "platform", priced from the Spot price history: a managed node group
         (over the zones of its subnets, us-east-1a and b) and a Karpenter node (its own zone's
@@ -933,8 +1153,11 @@ class _Seeder:
             scalingConfig={"minSize": 0, "maxSize": 6, "desiredSize": 2},
             subnets=self.subnets["nat"], nodeRole=self.roles["eks-node-role"],
             instanceTypes=["m6i.large"], amiType="AL2_x86_64", capacityType="SPOT",
+            version=CLUSTER_VERSION, releaseVersion=RECOMMENDED_AL2_RELEASE,
         )["nodegroup"]["nodegroupArn"]
         self.arns["eks.nodegroup.spot"] = spot
+        self.twin("eks.node_ami_outdated", spot)
+        self.plant("eks.graviton_candidate", spot)  # unpriced: a Spot group
         self.twin("network.private_subnet_no_egress", spot)
         self.twin("network.single_az", spot)
         node = self.client("ec2").run_instances(
@@ -971,10 +1194,15 @@ class _Seeder:
             scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 1},
             subnets=self.subnets["nat"], nodeRole=self.roles["eks-node-role"],
             instanceTypes=["t3.medium"], amiType="AL2023_x86_64_STANDARD",
-            capacityType="ON_DEMAND",
+            capacityType="ON_DEMAND", version=version, releaseVersion=f"{version}.2-20251020",
         )["nodegroup"]
+        self.responder.seed_public_parameter(
+            REGION, f"/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/x86_64/"
+                    "standard/recommended/release_version", f"{version}.2-20251020")
         self.arns[f"eks.cluster.{SMALL_CLUSTER_NAME}"] = arn
         self.arns["eks.nodegroup.tools-default"] = nodegroup["nodegroupArn"]
+        self.twin("eks.node_ami_outdated", nodegroup["nodegroupArn"])
+        self.plant("eks.graviton_candidate", nodegroup["nodegroupArn"])  # t3 -> t4g
         self.twin("network.private_subnet_no_egress", nodegroup["nodegroupArn"])
         coredns = self.responder.seed_addon(
             REGION, SMALL_CLUSTER_NAME, "coredns", "v1.11.4-eksbuild.2", "v1.11.4-eksbuild.2",
@@ -1031,15 +1259,7 @@ class _Seeder:
             batches.setdefault((REGION, "AWS/ApplicationELB"), []).extend(
                 self._alb_metrics(service))
         for (region, namespace), datums in batches.items():
-            # The request is built here and is known to be valid; validating ~17k datums
-            # again costs a third of the seed.
-            cloudwatch = self._session.client(
-                "cloudwatch", region_name=region, config=Config(parameter_validation=False)
-            )
-            for start in range(0, len(datums), MAX_DATUMS_PER_CALL):
-                cloudwatch.put_metric_data(
-                    Namespace=namespace, MetricData=datums[start:start + MAX_DATUMS_PER_CALL]
-                )
+            self._put_metrics(region, namespace, datums)
 
     def _ecs_metrics(self, service: _Service) -> Iterator[dict[str, Any]]:
         dims = [{"Name": "ClusterName", "Value": service.cluster},
@@ -1168,6 +1388,15 @@ def _current_eks_version(now: datetime) -> str:
             return version
     major, minor = version_key(calendar.newest())[:2]
     return f"{major}.{minor + 1}"
+
+
+def _subnet_arn(subnet_id: str) -> str:
+    return f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet_id}"
+
+
+def _nat_arn(nat_gateway_id: str) -> str:
+    """A NAT gateway's ARN as the auditor reports it (DescribeNatGateways gives none)."""
+    return f"arn:aws:ec2:{REGION}:{ACCOUNT}:natgateway/{nat_gateway_id}"
 
 
 def _tags(resource_type: str, name: str) -> list[dict[str, Any]]:

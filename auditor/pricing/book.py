@@ -39,7 +39,7 @@ REGION_MULTIPLIERS: Mapping[str, float] = MappingProxyType({
 REGIONAL_KEYS = frozenset({
     "fargate_vcpu_hour", "fargate_gb_hour", "fargate_arm_vcpu_hour", "fargate_arm_gb_hour",
     "alb_hour", "alb_lcu_hour", "nat_hour", "nat_gb", "interface_endpoint_az_hour",
-    "interface_endpoint_gb",
+    "interface_endpoint_gb", "nlb_hour", "nlb_lcu_hour",
 })
 """The prices a region multiplier scales (EC2 instance prices are scaled too)."""
 
@@ -80,6 +80,10 @@ class PriceBook:
     apigw_rest_per_million: float = 3.50
     nat_hour: float = 0.045
     nat_gb: float = 0.045
+    cross_az_gb: float = 0.01
+    """Data moved between two Availability Zones of a region, per GB."""
+    nlb_hour: float = 0.0225
+    nlb_lcu_hour: float = 0.006
     interface_endpoint_az_hour: float = 0.01
     interface_endpoint_gb: float = 0.01
     lambda_free_requests: float = 1_000_000

@@ -9,16 +9,22 @@ import pytest
 
 from auditor.check import Check
 from auditor.cost.model import Assumptions
+from auditor.data import fargate_platforms
+from auditor.engine import run_checks
 from auditor.findings import Finding
-from auditor.metrics import ecs_query
-from auditor.model import Inventory
+from auditor.metrics import MetricStore, ecs_query
+from auditor.model import CollectionError, Inventory, Scope
 from auditor.pricing.book import PriceBook, rate
 from checks.ecs import (
+    AwslogsBlockingMode,
     ContainerInsightsDisabled,
+    ExecEnabled,
+    FargatePlatformOutdated,
     IdleService,
     MissingHealthCheck,
     NoAutoscaling,
     NoCircuitBreaker,
+    NoLogging,
     SecretsInEnvironment,
     SingleTaskService,
     TaskOverprovisioned,
@@ -264,3 +270,139 @@ def test_savings_are_priced_in_the_service_region() -> None:
     assert finding.monthly_savings_usd == pytest.approx(2 * per_task, abs=0.01)
     assert f"${rate(book.fargate_vcpu_hour)}/vCPU-h" in (
         finding.evidence["arithmetic"]["right_sized"]["compute"])
+
+
+# --------------------------------------------------------------------------- awslogs mode
+
+
+def logging_td(family: str, *modes: str | None, default: str | None = "non-blocking"
+               ) -> object:
+    """A task definition with one awslogs container per mode (None: no `mode` option), read
+    where the account's defaultLogDriverMode is `default`."""
+    containers = tuple(
+        replace(f.container(name=f"c{i}"), log_options={"awslogs-group": "/ecs/x",
+                                                        **({"mode": m} if m else {})})
+        for i, m in enumerate(modes))
+    return replace(f.task_definition(family, containers=containers),
+                   default_log_driver_mode=default)
+
+
+@pytest.mark.fires("ecs.awslogs_blocking_mode")
+def test_blocking_mode_fails_whether_set_on_the_container_or_by_the_account_default() -> None:
+    explicit = logging_td("explicit", "blocking", "non-blocking")
+    by_default = logging_td("by-default", None, default="blocking")
+    found = judge(AwslogsBlockingMode(), task_definitions=(explicit, by_default))
+    assert [x.evidence["containers"] for x in found] == [
+        [{"container": "c0", "mode": "blocking", "set_by": "container"}],
+        [{"container": "c0", "mode": "blocking", "set_by": "account defaultLogDriverMode"}]]
+    assert "CloudWatch Logs outage stalls" in found[0].message
+
+
+@pytest.mark.quiet("ecs.awslogs_blocking_mode")
+def test_non_blocking_by_container_or_default_and_other_drivers_pass() -> None:
+    other = f.task_definition("splunk", containers=(f.container(log_driver="splunk"),))
+    assert judge(AwslogsBlockingMode(), task_definitions=(
+        logging_td("a", "non-blocking"), logging_td("b", None), other)) == []
+
+
+def test_a_failed_account_setting_leaves_unknown_only_what_relies_on_the_default() -> None:
+    error = CollectionError(f.ACCOUNT, f.REGION, "ecs", "ListAccountSettings",
+                            "AccessDeniedException", "no", ("ecs.account_settings",))
+    relies = logging_td("relies", None, default=None)
+    explicit = logging_td("explicit", "blocking", None, default=None)
+    own = logging_td("own", "non-blocking", default=None)
+    inventory = Inventory(scopes=(Scope(f.ACCOUNT, f.REGION),), errors=(error,),
+                          task_definitions=(relies, explicit, own))
+    found = run_checks([AwslogsBlockingMode()], inventory, MetricStore(), f.NOW, 14,
+                       PriceBook()).findings
+    verdicts = {x.resource_arn.rsplit("/", 1)[-1]: x for x in found}
+    assert {k: v.status for k, v in verdicts.items()} == {"relies:1": "unknown",
+                                                          "explicit:1": "fail"}
+    assert "ecs:ListAccountSettings AccessDeniedException" in verdicts["relies:1"].message
+
+
+def test_an_answer_without_the_setting_is_unknown_not_a_pass() -> None:
+    [finding] = judge(AwslogsBlockingMode(),
+                      task_definitions=(logging_td("relies", None, default=None),))
+    assert finding.status == "unknown" and "defaultLogDriverMode" in finding.message
+
+
+# --------------------------------------------------------------------------- no logging
+
+
+@pytest.mark.fires("ecs.no_logging")
+def test_an_essential_container_without_log_configuration_fails() -> None:
+    td = f.task_definition(containers=(
+        f.container(), f.container(name="worker", log_driver=None),
+        f.container(name="muted", log_driver="none"),
+        f.container(name="init", log_driver=None, essential=False)))
+    [finding] = judge(NoLogging(), task_definitions=(td,))
+    assert finding.evidence["containers"] == [{"container": "worker", "log_driver": None},
+                                              {"container": "muted", "log_driver": "none"}]
+
+
+@pytest.mark.quiet("ecs.no_logging")
+def test_containers_that_log_anywhere_pass() -> None:
+    td = f.task_definition(containers=(f.container(), f.container("x", log_driver="awsfirelens",
+                                                                  name="router")))
+    assert judge(NoLogging(), task_definitions=(td,)) == []
+
+
+# --------------------------------------------------------------------------- Fargate platform
+
+
+def pinned(name: str, version: str | None, family: str | None = "LINUX",
+           launch_type: str = "FARGATE") -> object:
+    return replace(f.service(name, TD, launch_type=launch_type), platform_version=version,
+                   platform_family=family)
+
+
+@pytest.mark.fires("ecs.fargate_platform_outdated")
+def test_a_service_pinned_below_the_current_version_fails_and_names_the_table() -> None:
+    [finding] = judge(FargatePlatformOutdated(), ecs_services=(pinned("old", "1.3.0"),),
+                      task_definitions=(TD,))
+    table = fargate_platforms()
+    assert finding.evidence["current_version"] == table.current["LINUX"] == "1.4.0"
+    assert finding.evidence["table"] == table.describe()
+    assert "1.3.0" in finding.message and table.as_of in finding.message
+
+
+@pytest.mark.quiet("ecs.fargate_platform_outdated")
+def test_latest_current_newer_windows_and_ec2_services_pass() -> None:
+    services = (pinned("latest", "LATEST"), pinned("current", "1.4.0"),
+                pinned("newer", "1.5.0"), pinned("win", "1.0.0", "WINDOWS_SERVER_2022_CORE"),
+                pinned("ec2", None, None, launch_type="EC2"), pinned("unset", None))
+    assert judge(FargatePlatformOutdated(), ecs_services=services, task_definitions=(TD,)) == []
+
+
+def test_the_os_family_comes_from_the_task_definition_when_the_service_gives_none() -> None:
+    windows = replace(TD, os_family="WINDOWS_SERVER_2019_FULL")
+    assert judge(FargatePlatformOutdated(), ecs_services=(pinned("win", "1.0.0", None),),
+                 task_definitions=(windows,)) == []
+    [unknown] = judge(FargatePlatformOutdated(), ecs_services=(pinned("win", "1.0.0", None),))
+    assert unknown.status == "unknown"
+
+
+# --------------------------------------------------------------------------- ECS Exec
+
+
+def exec_service(name: str, enabled: bool, **tags: str) -> object:
+    return replace(f.service(name, TD), enable_execute_command=enabled, tags=tags)
+
+
+@pytest.mark.fires("ecs.exec_enabled")
+def test_exec_on_a_service_tagged_production_fails() -> None:
+    found = judge(ExecEnabled(), ecs_services=(
+        exec_service("api", True, Environment="Production"), exec_service("web", True, env="prod")))
+    assert [x.evidence["production_tags"] for x in found] == [{"Environment": "Production"},
+                                                               {"env": "prod"}]
+
+
+@pytest.mark.quiet("ecs.exec_enabled")
+def test_exec_off_in_production_or_on_elsewhere_passes_and_the_tags_are_configurable() -> None:
+    services = (exec_service("api", False, env="production"),
+                exec_service("staging", True, env="staging"), exec_service("untagged", True))
+    assert judge(ExecEnabled(), ecs_services=services) == []
+    tier = ExecEnabled({"production_tag_keys": "tier", "production_tag_values": "live"})
+    assert judge(tier, ecs_services=(exec_service("api", True, env="production"),)) == []
+    assert judge(tier, ecs_services=(exec_service("api", True, tier="live"),))

@@ -29,6 +29,8 @@ from auditor.pricing.book import PriceBook
 from checks.eks import (
     ControlPlaneLoggingDisabled,
     ExtendedSupport,
+    GravitonCandidate,
+    NodeAmiOutdated,
     OutdatedAddons,
     PublicEndpointOpen,
     SecretsEncryptionDisabled,
@@ -301,3 +303,98 @@ def test_a_cluster_whose_nodes_could_not_be_read_is_unknown_not_nodeless() -> No
                            PriceBook()).findings
     assert finding.status == "unknown" and finding.monthly_savings_usd is None
     assert "ec2:DescribeInstances UnauthorizedOperation" in finding.message
+
+
+# --------------------------------------------------------------------------- node_ami_outdated
+
+AL2_PARAMETER = "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/release_version"
+
+
+def amis(release: str | None, recommended: str | None = "1.31.7-20250505",
+         **changes: object) -> list[Finding]:
+    fields = {"release_parameter": AL2_PARAMETER, **changes}
+    group = replace(f.nodegroup(), release_version=release, recommended_release=recommended,
+                    **fields)  # type: ignore[arg-type]
+    return run(NodeAmiOutdated(), Inv(eks_nodegroups=(group,)))
+
+
+@pytest.mark.fires("eks.node_ami_outdated")
+def test_a_node_group_months_behind_the_recommended_release_is_flagged() -> None:
+    [finding] = amis("1.31.2-20250103")
+    assert finding.status == "fail"
+    assert finding.evidence["days_behind"] == 122
+    assert finding.evidence["recommended_release"] == "1.31.7-20250505"
+    assert AL2_PARAMETER in finding.evidence["source"]
+    assert "122 days later (threshold 30 days)" in finding.message
+
+
+@pytest.mark.quiet("eks.node_ami_outdated")
+def test_current_recent_or_custom_node_groups_are_quiet() -> None:
+    assert amis("1.31.7-20250505") == []
+    assert amis("1.31.7-20250420") == []  # 15 days behind, under the threshold
+    assert amis("1.19.8-20210414", ami_type="CUSTOM", release_parameter=None) == []
+
+
+@pytest.mark.parametrize(("release", "recommended", "changes", "cause"), [
+    ("1.31.2-20250103", None, {}, "SSM does not publish"),
+    ("1.31.2-20250103", None, {"ami_type": "BOTTLEROCKET_x86_64", "release_parameter": None},
+     "BOTTLEROCKET_x86_64"),
+    (None, "1.31.7-20250505", {}, "reports no AMI release version"),
+])
+def test_what_cannot_be_compared_is_unknown_never_a_pass(
+        release: str | None, recommended: str | None, changes: dict[str, object],
+        cause: str) -> None:
+    [finding] = amis(release, recommended, **changes)
+    assert finding.status == "unknown" and cause in finding.message
+
+
+# --------------------------------------------------------------------------- graviton_candidate
+
+
+def graviton(*types: str, **changes: object) -> list[Finding]:
+    group = replace(f.nodegroup(), instance_types=types, **changes)  # type: ignore[arg-type]
+    return run(GravitonCandidate(), Inv(eks_clusters=(cluster(),), eks_nodegroups=(group,)))
+
+
+@pytest.mark.fires("eks.graviton_candidate")
+def test_an_x86_group_with_a_graviton_counterpart_is_priced_by_the_cost_model() -> None:
+    [finding] = graviton("m6i.large")  # two nodes
+    book = PriceBook()
+    m6i, m6g = book.instance_hour("m6i.large"), book.instance_hour("m6g.large")
+    assert m6i is not None and m6g is not None
+    assert finding.monthly_savings_usd == pytest.approx(2 * 730 * (m6i - m6g), abs=0.01)
+    assert finding.savings_kind == "arm64"
+    assert finding.evidence["arm64_equivalents"] == {"m6i.large": "m6g.large"}
+    assert "workloads cannot be seen" in finding.message
+    assert "arm64 builds" in finding.evidence["not_seen"]
+    assert finding.evidence["arithmetic"] == (
+        f"2 x 730 h x (${m6i:g} m6i.large - ${m6g:g} m6g.large)")
+    [spot] = graviton("t3.medium", "t3a.medium", capacity_type="SPOT")
+    assert spot.monthly_savings_usd is None and "not priced" in spot.message
+
+
+@pytest.mark.quiet("eks.graviton_candidate")
+def test_arm64_windows_gpu_and_tiny_groups_are_quiet() -> None:
+    assert graviton("m7g.large", ami_type="AL2023_ARM_64_STANDARD") == []
+    assert graviton("m6i.large", ami_type="WINDOWS_CORE_2022_x86_64") == []
+    assert graviton("g5.xlarge", ami_type="AL2_x86_64_GPU") == []
+    assert graviton("m6i.large", "g5.xlarge") == []  # not every type has a counterpart
+    assert graviton("t3.nano", desired_size=1) == []  # $0.73/month, under $1
+
+
+def test_a_group_whose_instance_types_are_not_seen_is_unknown() -> None:
+    [finding] = graviton()
+    assert finding.status == "unknown" and "launch template" in finding.message
+
+
+def test_the_groups_of_one_cluster_share_its_arm64_saving_and_add_up_to_it() -> None:
+    groups = (replace(f.nodegroup("a"), instance_types=("m6i.large",)),
+              replace(f.nodegroup("b"), instance_types=("c6i.xlarge",), desired_size=3))
+    inventory = Inv(eks_clusters=(cluster(),), eks_nodegroups=groups)
+    check = GravitonCandidate()
+    ctx = f.context(check, inventory=inventory)
+    found = list(check.evaluate(inventory, ctx))
+    estimate = ctx.costs.of(cluster().arn)
+    assert estimate is not None and len(found) == 2
+    assert sum(x.monthly_savings_usd or 0 for x in found) == pytest.approx(
+        estimate.savings["arm64"], abs=0.01)

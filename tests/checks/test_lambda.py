@@ -15,7 +15,9 @@ from auditor.data import lambda_runtimes
 from auditor.findings import Finding, Severity
 from auditor.metrics import MetricQuery, Series, lambda_query, provisioned_query
 from auditor.model import (
+    AsyncInvoker,
     EventSourceMapping,
+    FunctionUrl,
     Inventory,
     LambdaFunction,
     LogGroup,
@@ -29,10 +31,12 @@ from auditor.pricing.book import PriceBook, rate
 from checks.lambda_ import (
     DbConnectionStorm,
     DeprecatedRuntime,
+    FunctionUrlPublic,
     HighErrorRate,
     LogRetentionUnset,
     LongRunningCandidate,
     NearTimeout,
+    NoFailureDestination,
     ProvisionedConcurrencyWaste,
     SecretsInEnvironment,
     UnboundedEventSourceScaling,
@@ -486,3 +490,64 @@ def test_retention_set_or_no_group_yet_is_quiet_and_custom_groups_are_followed()
     assert evaluate(LogRetentionUnset(), Inventory(
         lambda_functions=(custom,), log_groups=(log_group("/aws/lambda/worker", None),
                                                 log_group("/shared/app", None)))) != []
+
+
+# --------------------------------------------------------------------------- function_url_public
+
+
+def url(auth: str, origins: tuple[str, ...] = ()) -> FunctionUrl:
+    function = fn("web")
+    return FunctionUrl(f"{function.arn}/function-url", f.ACCOUNT, f.REGION, function.arn,
+                       "https://abc.lambda-url.us-east-1.on.aws/", auth, origins)
+
+
+@pytest.mark.fires("lambda.function_url_public")
+def test_a_url_without_auth_is_flagged_and_says_whether_cors_allows_any_site() -> None:
+    [finding] = evaluate(FunctionUrlPublic(), Inventory(function_urls=(url("NONE", ("*",)),)))
+    assert finding.resource_arn.endswith(":function:web/function-url")
+    assert finding.severity == Severity.HIGH and finding.category.value == "security"
+    assert finding.evidence["cors_allows_any_origin"] is True
+    assert "AuthType NONE" in finding.message and "any web site" in finding.message
+    [narrow] = evaluate(FunctionUrlPublic(), Inventory(
+        function_urls=(url("NONE", ("https://example.com",)),)))
+    assert narrow.evidence["cors_allows_any_origin"] is False
+    assert "https://example.com" in narrow.message
+    [bare] = evaluate(FunctionUrlPublic(), Inventory(function_urls=(url("NONE"),)))
+    assert "no CORS origins" in bare.message
+
+
+@pytest.mark.quiet("lambda.function_url_public")
+def test_an_iam_authenticated_url_is_quiet_even_with_open_cors() -> None:
+    assert evaluate(FunctionUrlPublic(), Inventory(
+        function_urls=(url("AWS_IAM", ("*",)),))) == []
+
+
+# --------------------------------------------------------------------------- no_failure_destination
+
+TOPIC = AsyncInvoker("sns", f"arn:aws:sns:{f.REGION}:{f.ACCOUNT}:alerts")
+RULE = AsyncInvoker("eventbridge", f"arn:aws:events:{f.REGION}:{f.ACCOUNT}:rule/nightly", "live")
+
+
+def async_fn(**changes: Any) -> list[Finding]:
+    function = fn(async_invokers=(TOPIC, RULE), **changes)
+    return evaluate(NoFailureDestination(), Inventory(lambda_functions=(function,)))
+
+
+@pytest.mark.fires("lambda.no_failure_destination")
+def test_async_invoked_function_with_no_destination_and_no_dlq_is_flagged() -> None:
+    [finding] = async_fn()
+    assert "SNS topic alerts" in finding.message
+    assert "EventBridge rule nightly (:live)" in finding.message
+    assert [i["source"] for i in finding.evidence["async_invokers"]] == ["sns", "eventbridge"]
+    assert "S3 event notifications" in finding.evidence["not_seen"]
+    # The destination is per qualifier: the alias the rule invokes still has none.
+    [partly] = async_fn(on_failure_destinations={"$LATEST": "arn:aws:sqs:r:a:failed"})
+    assert [i["arn"] for i in partly.evidence["async_invokers"]] == [RULE.source_arn]
+
+
+@pytest.mark.quiet("lambda.no_failure_destination")
+def test_a_dlq_a_destination_for_each_invoker_or_no_async_invoker_keeps_it_quiet() -> None:
+    assert async_fn(dead_letter_target="arn:aws:sqs:r:a:dlq") == []
+    assert async_fn(on_failure_destinations={"$LATEST": "arn:aws:sqs:r:a:failed",
+                                             "live": "arn:aws:sqs:r:a:failed"}) == []
+    assert evaluate(NoFailureDestination(), Inventory(lambda_functions=(fn(),))) == []

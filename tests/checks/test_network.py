@@ -11,10 +11,16 @@ import pytest
 
 from auditor.engine import run_checks
 from auditor.findings import Finding
-from auditor.metrics import MetricStore
-from auditor.model import CollectionError, Inventory, Scope, VpcEndpoint
+from auditor.metrics import MetricStore, nat_query
+from auditor.model import CollectionError, Inventory, NatGateway, Scope, VpcEndpoint
 from auditor.pricing.book import PriceBook
-from checks.network import PrivateSubnetNoEgress, PublicIpAssigned, SingleAz
+from checks.network import (
+    CrossAzNat,
+    IdleNatGateway,
+    PrivateSubnetNoEgress,
+    PublicIpAssigned,
+    SingleAz,
+)
 from tests import factories as f
 
 SERVICE_NEEDS = ("ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager")
@@ -276,3 +282,142 @@ def test_public_ip_in_a_subnet_routed_to_an_internet_gateway_fails() -> None:
 def test_no_public_ip_or_only_private_subnets_pass() -> None:
     assert run_public(False, ("subnet-pub",)) == []
     assert run_public(True, ("subnet-1",)) == []
+
+
+# --------------------------------------------------------------------------- idle NAT gateways
+
+
+def idle_nat_run(values: list[float] | None, state: str = "available",
+                 **params: object) -> list[Finding]:
+    nat = f.nat("nat-1", "subnet-pub", state=state)
+    check = IdleNatGateway(params)  # type: ignore[arg-type]
+    series = {} if values is None else {nat_query(nat, "BytesOutToDestination"): f.hourly(values)}
+    inventory = Inventory(
+        nat_gateways=(nat,), subnets=(f.subnet("subnet-1"), f.subnet("subnet-pub")),
+        route_tables=(f.route_table("rtb-priv", [f.route("0.0.0.0/0", "nat", "nat-1")],
+                                    ["subnet-1"]),))
+    return list(check.evaluate(inventory, f.context(check, series)))
+
+
+@pytest.mark.fires("network.idle_nat_gateway")
+def test_nat_gateway_that_sent_nothing_all_lookback_is_idle_and_its_hours_are_the_saving() -> None:
+    [finding] = idle_nat_run([0.0] * 336)
+    assert finding.resource_arn.endswith(":natgateway/nat-1")
+    assert finding.savings_kind == "idle"
+    # 730 h x $0.045: its hours, priced by the cost model.
+    assert finding.monthly_savings_usd == 32.85
+    assert finding.evidence["cost"]["arithmetic"] == {"nat_gateway": "730 h x $0.045/h"}
+    assert finding.evidence["cost"]["total"] == "$32.85 = $32.85"
+    assert finding.evidence["hourly_datapoints"] == 336
+    assert finding.evidence["threshold_max_gb"] == 1.0
+    assert finding.evidence["route_tables_routing_to_it"] == ["rtb-priv"]
+    assert "rtb-priv still send traffic to it" in finding.message
+
+
+@pytest.mark.quiet("network.idle_nat_gateway")
+def test_nat_gateway_with_traffic_is_not_idle() -> None:
+    # 0.01 GB an hour: 3.36 GB over the lookback, above the 1 GB threshold.
+    assert idle_nat_run([1e7] * 336) == []
+    assert len(idle_nat_run([1e7] * 336, max_gb=5)) == 1
+
+
+@pytest.mark.quiet("network.idle_nat_gateway")
+def test_nat_gateway_too_new_unread_or_not_available_is_not_judged() -> None:
+    assert idle_nat_run([0.0] * 48) == []  # two days of datapoints: under 72 hours
+    assert idle_nat_run(None) == []  # not fetched: the engine reports it unknown
+    assert idle_nat_run([0.0] * 336, state="deleting") == []
+
+
+def test_failed_nat_metrics_leave_the_idle_verdict_unknown() -> None:
+    nat = f.nat("nat-1", "subnet-pub")
+    query = nat_query(nat, "BytesOutToDestination")
+    metrics = MetricStore({}, failed={query: "Throttling"})
+    run_ = run_checks([IdleNatGateway()], Inventory(nat_gateways=(nat,)), metrics, f.NOW, 14,
+                      PriceBook())
+    [finding] = run_.findings
+    assert finding.status == "unknown" and finding.resource_arn == nat.arn
+
+
+# --------------------------------------------------------------------------- cross-zone NAT
+
+
+def cross_az_inventory(nats: tuple[NatGateway, ...] = (), **extra: object) -> Inventory:
+    """One NAT gateway in us-east-1a for private subnets in us-east-1a and us-east-1b, where
+    an ECS service runs."""
+    td = f.task_definition()
+    return Inventory(**{
+        "subnets": (f.subnet("pub-a"), f.subnet("pub-b", az="us-east-1b"), f.subnet("priv-a"),
+                    f.subnet("priv-b", az="us-east-1b"), f.subnet("spare-b", az="us-east-1b")),
+        "route_tables": (
+            f.route_table("rtb-pub", [f.route("0.0.0.0/0", "igw", "igw-1")], ["pub-a", "pub-b"]),
+            f.route_table("rtb-priv", [f.route("0.0.0.0/0", "nat", "nat-a")],
+                          ["priv-a", "priv-b"])),
+        "nat_gateways": (f.nat("nat-a", "pub-a"), *nats),
+        "task_definitions": (td,),
+        "ecs_services": (f.service("orders", td, subnets=("priv-a", "priv-b")),),
+        **extra})  # type: ignore[arg-type]
+
+
+def cross_az_run(inventory: Inventory, per_hour: tuple[float, float] | None = (3e9, 12e9)
+                 ) -> list[Finding]:
+    check = CrossAzNat()
+    series = {}
+    nat = f.nat("nat-a", "pub-a")
+    if per_hour is not None:
+        for metric, value in zip(("BytesInFromSource", "BytesOutToSource"), per_hour,
+                                 strict=True):
+            series[nat_query(nat, metric)] = f.hourly([value] * 336)
+    return list(check.evaluate(inventory, f.context(check, series)))
+
+
+@pytest.mark.fires("network.cross_az_nat")
+def test_workload_subnet_routed_to_a_nat_in_another_zone_with_the_net_saving() -> None:
+    [finding] = cross_az_run(cross_az_inventory())
+    assert finding.resource_type == "subnet" and finding.resource_arn.endswith("/priv-b")
+    evidence = finding.evidence
+    assert evidence["nat_availability_zone"] == "us-east-1a"
+    assert evidence["workloads"] == ["ECS service orders"]
+    assert evidence["subnets_routed_to_nat"] == ["priv-a", "priv-b"]
+    # 15 GB an hour through the gateway's source side, 10,950 GB a month, half of it this
+    # subnet's at $0.01/GB: $54.75, less a new gateway's 730 h x $0.045 = $32.85.
+    assert evidence["cost"]["breakdown"] == {"cross_az_transfer": 54.75,
+                                             "new_nat_gateway": -32.85}
+    assert evidence["cost"]["total"] == "$54.75 - $32.85 = $21.90"
+    assert "10,950 GB/month" in evidence["cost"]["arithmetic"]["cross_az_transfer"]
+    assert finding.monthly_savings_usd == 21.90
+    assert finding.savings_kind == "data_transfer"
+    assert "an outage of us-east-1a cuts its way out" in finding.message
+
+
+@pytest.mark.fires("network.cross_az_nat")
+def test_a_gateway_already_in_the_zone_means_no_new_hours_and_little_traffic_no_saving() -> None:
+    local = f.nat("nat-b", "pub-b")
+    [finding] = cross_az_run(cross_az_inventory((local,)))
+    assert finding.monthly_savings_usd == 54.75
+    assert finding.evidence["nat_gateway_in_zone"] == "nat-b"
+    [quiet_traffic] = cross_az_run(cross_az_inventory(), per_hour=(1e6, 1e6))
+    assert quiet_traffic.monthly_savings_usd is None
+    assert "the reason to add one is the zone's failure" in quiet_traffic.message
+
+
+@pytest.mark.quiet("network.cross_az_nat")
+def test_same_zone_gateways_subnets_without_workloads_and_unread_bytes_are_not_flagged() -> None:
+    td = f.task_definition()
+    only_a = cross_az_inventory(ecs_services=(f.service("orders", td, subnets=("priv-a",)),))
+    assert cross_az_run(only_a) == []
+    assert cross_az_run(cross_az_inventory(), per_hour=None) == []  # the engine: unknown
+    # A gateway whose own subnet was not read: its zone is not known.
+    unread = replace(cross_az_inventory(), subnets=(f.subnet("priv-a"),
+                                                    f.subnet("priv-b", az="us-east-1b")))
+    assert cross_az_run(unread) == []
+
+
+def test_failed_nat_bytes_leave_the_subnet_unknown() -> None:
+    inventory = cross_az_inventory()
+    check = CrossAzNat()
+    queries = list(check.metric_queries(inventory, f.context(check)))
+    assert {q.subject for q in queries} == {f.subnet("priv-b", az="us-east-1b").arn}
+    metrics = MetricStore({}, failed=dict.fromkeys(queries, "Throttling"))
+    run_ = run_checks([check], inventory, metrics, f.NOW, 14, PriceBook())
+    assert [(x.status, x.resource_arn.rsplit("/", 1)[1]) for x in run_.findings] == [
+        ("unknown", "priv-b")]

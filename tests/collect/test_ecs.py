@@ -3,18 +3,44 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from auditor.collect import ecs
 from auditor.collect.base import parse_time
+from auditor.demo.emulator import enable_execute_command
 from auditor.model import Inventory, SecretReference
 from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, fail_when, network
 
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-password"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/web:1"
+
+
+def answer_log_mode(client: Any, mode: str | None = "non-blocking") -> list[dict[str, Any]]:
+    """Answer ListAccountSettings as AWS does for an account whose effective
+    defaultLogDriverMode is `mode` (moto knows no such setting); returns the calls' params."""
+    asked: list[dict[str, Any]] = []
+
+    def remember(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "ListAccountSettings":
+            asked.append(dict(params))
+
+    def answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if model.name != "ListAccountSettings":
+            return None
+        settings = [{"name": "defaultLogDriverMode", "value": mode, "type": "aws_managed",
+                     "principalArn": f"arn:aws:iam::{ACCOUNT}:root"}] if mode else []
+        return AWSResponse("", 200, HTTPHeaders(), None), {
+            "settings": settings, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    client.meta.events.register("before-parameter-build.*.*", remember)
+    client.meta.events.register("before-call.*.*", answer)
+    return asked
 
 
 def _fargate_cluster(services: int) -> tuple[str, str]:
@@ -78,10 +104,12 @@ def _ec2_cluster() -> str:
 def test_collects_clusters_services_and_task_definitions(scan: Callable[..., Scan]) -> None:
     web, _ = _fargate_cluster(services=2)
     run = scan()
+    asked = answer_log_mode(run.ctx.client("ecs"))
 
     inventory = ecs.collect(run.ctx)
 
     assert run.errors == []
+    assert asked == [{"name": "defaultLogDriverMode", "effectiveSettings": True}]
     (cluster,) = inventory.ecs_clusters
     assert cluster.arn == f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/web"
     assert (cluster.account, cluster.region, cluster.name) == (ACCOUNT, REGION, "web")
@@ -126,6 +154,10 @@ def test_collects_clusters_services_and_task_definitions(scan: Callable[..., Sca
     assert sidecar.has_repository_credentials
     assert set(definition.needs_endpoints()) == {"ecr.api", "ecr.dkr", "s3", "logs",
                                                  "secretsmanager"}
+    assert (definition.os_family, definition.default_log_driver_mode) == ("LINUX",
+                                                                          "non-blocking")
+    assert (app.log_mode, app.user, app.privileged, app.readonly_root_filesystem) == (
+        None, None, False, False)
 
 
 def test_task_definition_without_sizes_or_platform_uses_defaults(
@@ -259,6 +291,7 @@ def test_a_task_definition_that_cannot_be_described_costs_only_the_services_runn
     run = scan()
     fail_when(run.ctx.client("ecs"), "DescribeTaskDefinition",
               lambda params: params["taskDefinition"] == worker)
+    answer_log_mode(run.ctx.client("ecs"))
 
     inventory = ecs.collect(run.ctx)
 
@@ -308,3 +341,65 @@ def test_a_service_deleted_since_it_was_listed_is_dropped_without_an_error(
         inventory = ecs.collect(run.ctx)
     assert [s.arn for s in inventory.ecs_services] == [kept]
     assert run.errors == []
+
+
+def test_container_security_settings_and_the_platform_are_read(
+    scan: Callable[..., Scan],
+) -> None:
+    client = boto3.client("ecs", region_name=REGION)
+    client.create_cluster(clusterName="ops")
+    arn = client.register_task_definition(
+        family="agent", networkMode="host", requiresCompatibilities=["EC2"],
+        runtimePlatform={"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"},
+        containerDefinitions=[{
+            "name": "agent", "image": "busybox", "memory": 128, "privileged": True,
+            "user": "0:0", "readonlyRootFilesystem": True,
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/agent", "mode": "blocking"}},
+        }],
+    )["taskDefinition"]["taskDefinitionArn"]
+    client.create_service(cluster="ops", serviceName="agent", taskDefinition=arn,
+                          desiredCount=1, launchType="FARGATE", platformVersion="1.3.0")
+    enable_execute_command(ACCOUNT, REGION, "ops", "agent")
+    run = scan()
+
+    inventory = ecs.collect(run.ctx)
+
+    [service] = inventory.ecs_services
+    assert (service.platform_version, service.enable_execute_command) == ("1.3.0", True)
+    [definition] = inventory.task_definitions
+    assert definition.network_mode == "host" and definition.on_windows
+    [agent] = definition.containers
+    assert (agent.privileged, agent.user, agent.readonly_root_filesystem) == (True, "0:0", True)
+    assert agent.log_mode == "blocking"
+    # Every awslogs container sets its mode: the account default is not asked for.
+    assert run.calls("ecs:ListAccountSettings") == 0 and run.errors == []
+    assert definition.default_log_driver_mode is None
+
+
+def test_the_account_default_is_read_once_per_region_and_its_failure_costs_only_it(
+    scan: Callable[..., Scan],
+) -> None:
+    _fargate_cluster(services=4)
+    run = scan()
+    answer_log_mode(run.ctx.client("ecs"), "blocking")
+    inventory = ecs.collect(run.ctx)
+    assert run.calls("ecs:ListAccountSettings") == 1
+    assert {td.default_log_driver_mode for td in inventory.task_definitions} == {"blocking"}
+
+    denied = scan()
+    deny(denied.ctx.client("ecs"), "ListAccountSettings")
+    inventory = ecs.collect(denied.ctx)
+    assert len(inventory.task_definitions) == 2 and len(inventory.ecs_services) == 4
+    [error] = denied.errors
+    assert (error.operation, error.datasets) == ("ListAccountSettings",
+                                                 ("ecs.account_settings",))
+    assert {td.default_log_driver_mode for td in inventory.task_definitions} == {None}
+
+    unwanted = scan(wanted={"ecs.services", "ecs.task_definitions"})
+    ecs.collect(unwanted.ctx)
+    assert unwanted.calls("ecs:ListAccountSettings") == 0
+    # A region with no task definitions has nothing that could rely on the default.
+    elsewhere = scan(region="eu-west-1")
+    ecs.collect(elsewhere.ctx)
+    assert elsewhere.calls("ecs:ListAccountSettings") == 0 and elsewhere.errors == []

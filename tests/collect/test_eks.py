@@ -124,7 +124,7 @@ def test_denied_list_clusters_describes_nothing(scan: Callable[..., Scan]) -> No
     assert (error.operation, error.code) == ("ListClusters", "AccessDeniedException")
     assert set(error.datasets) == {"eks.clusters", "eks.nodegroups", "eks.fargate_profiles",
                                    "eks.addons", "eks.addon_versions", "eks.insights",
-                                   "eks.cluster_versions"}
+                                   "eks.cluster_versions", "eks.node_amis"}
     assert set(run.stats.by_operation()) == {"eks:ListClusters"}
 
 
@@ -327,3 +327,64 @@ def test_auto_mode_and_the_lifecycle_are_read_from_the_documented_shape(
     (auto,) = inventory.eks_clusters
     assert auto.auto_mode and auto.name == "auto"
     assert [(c.name, c.ended) for c in inventory.ended] == [("old", "DELETING")]
+
+
+AL2_ARM = "/aws/service/eks/optimized-ami/1.29/amazon-linux-2-arm64/recommended/release_version"
+AL2023 = ("/aws/service/eks/optimized-ami/1.29/amazon-linux-2023/x86_64/standard/recommended/"
+          "release_version")
+
+
+def _nodegroups() -> None:
+    """`apps` with two AL2 arm64 groups, an AL2023 one, and a Bottlerocket one (no parameter
+    read for it), all on Kubernetes 1.29."""
+    _cluster()
+    client = boto3.client("eks", region_name=REGION)
+    general = client.describe_nodegroup(clusterName="apps", nodegroupName="general")["nodegroup"]
+    for name, ami_type in (("arm", "AL2_ARM_64"), ("arm-2", "AL2_ARM_64"),
+                           ("x86", "AL2023_x86_64_STANDARD"), ("rocket", "BOTTLEROCKET_x86_64")):
+        client.create_nodegroup(
+            clusterName="apps", nodegroupName=name, subnets=general["subnets"],
+            nodeRole=general["nodeRole"], amiType=ami_type, version="1.29",
+            releaseVersion="1.29.0-20240202")
+    client.delete_nodegroup(clusterName="apps", nodegroupName="general")
+
+
+def test_recommended_releases_are_read_once_per_version_and_ami_type(
+    scan: Callable[..., Scan],
+) -> None:
+    _nodegroups()
+    run = scan(wanted={"eks.node_amis"})
+    with Stubber(run.ctx.client("ssm")) as stub:  # moto does not publish AWS's parameters
+        stub.add_response("get_parameter", {"Parameter": {
+            "Name": AL2_ARM, "Type": "String", "Value": "1.29.15-20250403"}}, {"Name": AL2_ARM})
+        stub.add_client_error("get_parameter", "ParameterNotFound", "not found",
+                              expected_params={"Name": AL2023})
+
+        inventory = eks.collect(run.ctx)
+
+        stub.assert_no_pending_responses()
+    assert run.errors == []  # an unpublished parameter is no failure
+    groups = {g.name: g for g in inventory.eks_nodegroups}
+    assert {n: (g.release_version, g.recommended_release) for n, g in groups.items()} == {
+        "arm": ("1.29.0-20240202", "1.29.15-20250403"),
+        "arm-2": ("1.29.0-20240202", "1.29.15-20250403"),
+        "x86": ("1.29.0-20240202", None), "rocket": ("1.29.0-20240202", None)}
+    assert groups["arm"].release_parameter == AL2_ARM
+    assert groups["rocket"].release_parameter is None
+
+
+def test_a_failed_parameter_read_costs_the_node_groups_sharing_it(
+    scan: Callable[..., Scan],
+) -> None:
+    _nodegroups()
+    run = scan(wanted={"eks.node_amis"})
+    deny(run.ctx.client("ssm"), "GetParameter")
+
+    inventory = eks.collect(run.ctx)
+
+    arm, x86 = run.errors
+    assert (arm.operation, arm.datasets) == ("GetParameter", ("eks.node_amis",))
+    names = {g.arn: g.name for g in inventory.eks_nodegroups}
+    assert sorted(names[a] for a in arm.resources) == ["arm", "arm-2"]
+    assert [names[a] for a in x86.resources] == ["x86"]
+    assert len(inventory.eks_nodegroups) == 4

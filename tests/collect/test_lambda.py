@@ -90,6 +90,7 @@ def test_apis_moto_lacks_are_recorded_and_the_rest_returned(scan: Callable[..., 
     boto3.client("lambda", region_name=REGION).create_alias(
         FunctionName="consumer", Name="live", FunctionVersion="1")
     _provisioned_metric("consumer", "live")
+    _url_metric("plain")
     run = scan()
 
     inventory = lambda_.collect(run.ctx)
@@ -100,7 +101,7 @@ def test_apis_moto_lacks_are_recorded_and_the_rest_returned(scan: Callable[..., 
     assert (alias.arn, alias.function_arn, alias.name, alias.function_version) == (
         f"{FUNCTION}:consumer:live", f"{FUNCTION}:consumer", "live", "1")
     assert run.calls("lambda:ListAliases") == 1
-    assert run.calls("cloudwatch:ListMetrics") == 1
+    assert run.calls("cloudwatch:ListMetrics") == 2  # provisioned concurrency, URLs
     failed = {e.operation: e for e in run.errors}
     assert set(failed) == {"ListProvisionedConcurrencyConfigs", "ListFunctionUrlConfigs"}
     provisioned = failed["ListProvisionedConcurrencyConfigs"]
@@ -151,34 +152,70 @@ def test_provisioned_concurrency_is_asked_only_for_functions_cloudwatch_names(
                                              "lambda:ListProvisionedConcurrencyConfigs"}
 
 
+def _url_metric(function: str) -> None:
+    boto3.client("cloudwatch", region_name=REGION).put_metric_data(
+        Namespace="AWS/Lambda", MetricData=[{
+            "MetricName": "UrlRequestCount", "Value": 3.0,
+            "Dimensions": [{"Name": "FunctionName", "Value": function}]}])
+
+
 def test_function_urls_and_string_timestamps(scan: Callable[..., Scan]) -> None:
+    _url_metric("web")
     run = scan(wanted={"lambda.function_urls"})
+    quiet = {"FunctionName": "quiet", "FunctionArn": f"{FUNCTION}:quiet",
+             "Role": f"arn:aws:iam::{ACCOUNT}:role/web"}
     function = {"FunctionName": "web", "FunctionArn": f"{FUNCTION}:web",
                 "Role": f"arn:aws:iam::{ACCOUNT}:role/web", "PackageType": "Image",
                 "MemorySize": 1024, "Timeout": 10, "CodeSize": 0,
                 "LastModified": "2024-01-01T00:00:00.000+0000",
-                "LoggingConfig": {"LogFormat": "JSON", "LogGroup": "/shared/lambda"}}
+                "LoggingConfig": {"LogFormat": "JSON", "LogGroup": "/shared/lambda"},
+                "DeadLetterConfig": {"TargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:web-dlq"}}
     with Stubber(run.ctx.client("lambda")) as stub:  # moto cannot list function URLs
-        stub.add_response("list_functions", {"Functions": [function]})
+        stub.add_response("list_functions", {"Functions": [function, quiet]})
+        # Only `web` is asked: CloudWatch shows no URL request to `quiet`.
         stub.add_response("list_function_url_configs", {"FunctionUrlConfigs": [{
             "FunctionUrl": "https://abc.lambda-url.us-east-1.on.aws/",
             "FunctionArn": f"{FUNCTION}:web", "AuthType": "NONE",
+            "Cors": {"AllowOrigins": ["*"], "AllowMethods": ["GET"]},
             "CreationTime": "2024-01-01T00:00:00Z", "LastModifiedTime": "2024-01-01T00:00:00Z",
         }]}, {"FunctionName": "web"})
 
         inventory = lambda_.collect(run.ctx)
 
         stub.assert_no_pending_responses()
-    (web,) = inventory.lambda_functions
+    web, _ = inventory.lambda_functions
+    assert run.calls("cloudwatch:ListMetrics") == 1
     assert web.runtime is None and web.package_type == "Image"
     assert web.architectures == ("x86_64",) and web.environment == {}
     assert web.last_modified == datetime(2024, 1, 1, tzinfo=UTC)
     assert web.reserved_concurrency_known is False
     assert web.log_group_name == "/shared/lambda"
+    assert web.dead_letter_target == f"arn:aws:sqs:{REGION}:{ACCOUNT}:web-dlq"
     (url,) = inventory.function_urls
     assert url.function_arn == web.arn and url.arn != web.arn
     assert inventory.get(web.arn) == web
     assert (url.url, url.auth_type) == ("https://abc.lambda-url.us-east-1.on.aws/", "NONE")
+    assert url.cors_allow_origins == ("*",)
+
+
+def test_no_url_metric_means_no_url_calls_and_a_failed_listing_costs_urls_only(
+    scan: Callable[..., Scan],
+) -> None:
+    _functions()
+    run = scan(wanted={"lambda.functions", "lambda.function_urls"})
+    inventory = lambda_.collect(run.ctx)
+    assert run.errors == [] and inventory.function_urls == ()
+    assert run.calls("lambda:ListFunctionUrlConfigs") == 0
+
+    _url_metric("plain")
+    denied = scan(wanted={"lambda.functions", "lambda.function_urls"})
+    deny(denied.ctx.client("cloudwatch"), "ListMetrics")
+    inventory = lambda_.collect(denied.ctx)
+    (error,) = denied.errors
+    assert (error.operation, error.datasets, error.resources) == (
+        "ListMetrics", ("lambda.function_urls",), ())
+    assert len(inventory.lambda_functions) == 3
+    assert denied.calls("lambda:ListFunctionUrlConfigs") == 0
 
 
 def test_denied_mapping_listing_leaves_reserved_concurrency_unknown(
@@ -197,3 +234,72 @@ def test_denied_mapping_listing_leaves_reserved_concurrency_unknown(
     assert len(inventory.lambda_functions) == 3
     # The VPC function is still asked; the queue consumer can no longer be recognised.
     assert run.calls("lambda:GetFunctionConcurrency") == 1
+
+
+def _async_invokers() -> str:
+    """An SNS topic invoking `consumer` and `plain`, an enabled rule invoking `plain:live`, a
+    disabled one invoking `in-vpc`; `plain` sends its failures to a queue. Returns it."""
+    _functions()
+    lam = boto3.client("lambda", region_name=REGION)
+    lam.publish_version(FunctionName="plain")
+    lam.create_alias(FunctionName="plain", Name="live", FunctionVersion="1")
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    for name in ("consumer", "plain"):
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=f"{FUNCTION}:{name}")
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
+    events = boto3.client("events", region_name=REGION)
+    for rule, state, target in (("nightly", "ENABLED", f"{FUNCTION}:plain:live"),
+                                ("paused", "DISABLED", f"{FUNCTION}:in-vpc")):
+        events.put_rule(Name=rule, ScheduleExpression="rate(1 day)", State=state)
+        events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": target}])
+    failed = f"arn:aws:sqs:{REGION}:{ACCOUNT}:failed-events"
+    lam.put_function_event_invoke_config(
+        FunctionName="plain", DestinationConfig={"OnFailure": {"Destination": failed}})
+    return failed
+
+
+def test_async_invokers_from_regional_listings_and_destinations_only_for_them(
+    scan: Callable[..., Scan],
+) -> None:
+    failed = _async_invokers()
+    run = scan(wanted={"lambda.functions", "sns.subscriptions", "events.rule_targets",
+                       "lambda.event_invoke_configs"})
+
+    inventory = lambda_.collect(run.ctx)
+
+    assert run.errors == []
+    functions = {f.name: f for f in inventory.lambda_functions}
+    assert [(i.source, i.qualifier) for i in functions["plain"].async_invokers] == [
+        ("sns", ""), ("eventbridge", "live")]
+    assert functions["plain"].on_failure_destination("") == failed
+    (consumer,) = functions["consumer"].async_invokers
+    assert consumer.source_arn.endswith(":alerts")
+    assert functions["consumer"].on_failure_destinations == {}
+    assert functions["in-vpc"].async_invokers == ()  # its rule is disabled
+    assert functions["plain"].dead_letter_target is None
+    assert run.calls("sns:ListSubscriptions") == 1
+    assert run.calls("events:ListRules") == 1
+    assert run.calls("events:ListTargetsByRule") == 1  # the enabled rule only
+    assert run.calls("lambda:ListFunctionEventInvokeConfigs") == 2  # consumer and plain
+
+
+def test_a_failed_invoker_listing_costs_the_region_and_a_failed_config_its_function(
+    scan: Callable[..., Scan],
+) -> None:
+    _async_invokers()
+    run = scan(wanted={"lambda.functions", "sns.subscriptions", "events.rule_targets",
+                       "lambda.event_invoke_configs"})
+    deny(run.ctx.client("sns"), "ListSubscriptions")
+    deny(run.ctx.client("lambda"), "ListFunctionEventInvokeConfigs")
+
+    inventory = lambda_.collect(run.ctx)
+
+    listing, config = run.errors
+    assert (listing.operation, listing.datasets, listing.resources) == (
+        "ListSubscriptions", ("sns.subscriptions", "lambda.event_invoke_configs"), ())
+    # Only `plain` is still known to be invoked (by its rule), so only it is asked.
+    assert (config.operation, config.datasets, config.resources) == (
+        "ListFunctionEventInvokeConfigs", ("lambda.event_invoke_configs",),
+        (f"{FUNCTION}:plain",))
+    assert len(inventory.lambda_functions) == 3

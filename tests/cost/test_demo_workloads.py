@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from auditor.cost.priced import KIND_FAMILIES
 from auditor.demo import DemoAccount
 from auditor.report.document import Report, to_dict
 from auditor.report.json_ import schema
@@ -167,7 +168,8 @@ def test_api_gateway_front_doors_and_spot_nodes_are_priced(
     # node's size (2 vCPU, 8 GB; ARM: 5 x 730 h x $0.09324 = $340.33): it stays put.
     assert option(platform, "eks")["monthly_usd"] == 298.28
     assert option(platform, "ecs-fargate-arm")["monthly_usd"] == 340.33
-    assert platform["savings"] == {"extended_support": 365.0}
+    # general's 2 x m6i.large on m6g.large: 2 x 730 h x ($0.096 - $0.077) = $27.74.
+    assert platform["savings"] == {"extended_support": 365.0, "arm64": 27.74}
 
 
 def test_cost_checks_and_workloads_agree(
@@ -200,11 +202,18 @@ def test_findings_never_promise_back_more_than_a_workload_costs_and_one_total(
     report, account, document = demo
     claimed: dict[str, float] = defaultdict(float)
     kinds: dict[str, set[str]] = defaultdict(set)
+    elsewhere = 0.0
     by_arn = {w["arn"]: w for w in document["workloads"]}
     for f in report.findings:
         if f.status == "fail" and f.monthly_savings_usd:
-            # A provisioned-concurrency configuration's saving is its function's.
-            arn = f.resource_arn if f.resource_arn in by_arn else f.evidence["function"]
+            if f.resource_type not in KIND_FAMILIES:
+                # A NAT gateway's, a load balancer's or a subnet's own cost: no workload's.
+                elsewhere += f.monthly_savings_usd
+                continue
+            # A provisioned-concurrency configuration's saving is its function's, a node
+            # group's its cluster's.
+            arn = f.resource_arn if f.resource_arn in by_arn else f.evidence.get(
+                "function", f.evidence.get("cluster_arn"))
             claimed[arn] += f.monthly_savings_usd
             assert f.savings_kind not in kinds[arn], f"{f.check_id} counted twice on {arn}"
             kinds[arn].add(str(f.savings_kind))
@@ -219,11 +228,11 @@ def test_findings_never_promise_back_more_than_a_workload_costs_and_one_total(
     assert "monthly_savings_usd" not in summary["costs"]
     assert summary["total_monthly_savings_usd"] == pytest.approx(
         sum(summary["savings_by_kind"].values()), abs=0.005)
-    assert summary["total_monthly_savings_usd"] == pytest.approx(sum(claimed.values()),
-                                                                 abs=0.01)
+    assert summary["total_monthly_savings_usd"] == pytest.approx(
+        sum(claimed.values()) + elsewhere, abs=0.01)
     assert set(summary["savings_by_kind"]) <= {
         "idle", "right_size", "arm64", "provisioned_concurrency", "extended_support",
-        "migration"}
+        "migration", "data_transfer"}
 
 
 def test_report_totals_by_platform_and_scope(

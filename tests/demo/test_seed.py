@@ -346,7 +346,7 @@ def test_every_function_has_traffic_metrics(demo: Demo, clients: dict[str, Any])
 def test_function_configurations(demo: Demo, clients: dict[str, Any]) -> None:
     lam = clients["lambda"]
     functions = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
-    assert len(functions) == 9
+    assert len(functions) == 10
     assert functions["legacy-report"]["Runtime"] == "python3.9"
     assert functions["search-api"]["Runtime"] == "nodejs22.x"
     assert functions["user-sync"]["Environment"]["Variables"]["DB_PASSWORD"] == (
@@ -415,7 +415,8 @@ def test_eks_cluster_nodegroup_and_addons(demo: Demo, clients: dict[str, Any]) -
     groups = {name: eks.describe_nodegroup(clusterName="platform", nodegroupName=name)[
         "nodegroup"] for name in eks.list_nodegroups(clusterName="platform")["nodegroups"]}
     assert {name: (g["capacityType"], g["scalingConfig"]["desiredSize"])
-            for name, g in groups.items()} == {"general": ("ON_DEMAND", 2), "spot": ("SPOT", 2)}
+            for name, g in groups.items()} == {"general": ("ON_DEMAND", 2), "spot": ("SPOT", 2),
+                                               "arm-workers": ("ON_DEMAND", 0)}
 
     assert eks.list_addons(clusterName="platform")["addons"] == [
         "coredns", "kube-proxy", "vpc-cni"

@@ -252,8 +252,24 @@ def _series_subjects(recording: Recording, region: str, query: Mapping[str, Any]
     if "ClusterName" in dims:
         return lambda arn: arn.endswith(f":cluster/{dims['ClusterName']}") and f":{region}:" in arn
     if "LoadBalancer" in dims:
-        return _behind_load_balancer(recording, region, dims)
+        behind = _behind_load_balancer(recording, region, dims)
+        # elb.unused_load_balancer judges the load balancer itself on its whole series.
+        own = f":loadbalancer/{dims['LoadBalancer']}"
+        return lambda arn: arn.endswith(own) or behind(arn)
+    if "NatGatewayId" in dims:
+        return _routed_to_nat(recording, dims["NatGatewayId"])
     raise LookupError(f"no subjects known for {json.dumps(metric)}")
+
+
+def _routed_to_nat(recording: Recording, nat_id: str) -> Callable[[str], bool]:
+    """The NAT gateway, and the subnets whose route tables send traffic to it (their
+    verdicts price its bytes)."""
+    subnets = {f":subnet/{a['SubnetId']}"
+               for table in _bodies(recording, "ec2", "DescribeRouteTables", "RouteTables")
+               if any(r.get("NatGatewayId") == nat_id for r in table.get("Routes", []))
+               for a in table.get("Associations", []) if a.get("SubnetId")}
+    return lambda arn: arn.endswith(f":natgateway/{nat_id}") or any(
+        arn.endswith(subnet) for subnet in subnets)
 
 
 def _behind_load_balancer(recording: Recording, region: str, dims: Mapping[str, str]

@@ -122,7 +122,7 @@ NOT_FOUND: Mapping[Operation, Failure] = {
     **{Operation("lambda", name): Failure("not-found", "ResourceNotFoundException", 404,
                                           "Function not found.")
        for name in ("GetFunctionConcurrency", "ListProvisionedConcurrencyConfigs",
-                    "ListAliases", "ListFunctionUrlConfigs")},
+                    "ListAliases", "ListFunctionUrlConfigs", "ListFunctionEventInvokeConfigs")},
     **{Operation(service, name): Failure("not-found", "NotFoundException", 404,
                                          "Invalid API identifier specified")
        for service, name in (("apigateway", "GetResources"),

@@ -100,6 +100,9 @@ _ARN_MEMBERS: Mapping[str, tuple[str, str]] = {
     "targetdescription.id": ("lambda", "function"),
     # The scan lists the tags of Lambda functions only (ResourceTypeFilters).
     "resourcetagmapping.resourcearn": ("lambda", "function"),
+    # What leads to the on-failure destinations: topics and rules invoking functions.
+    "subscription.endpoint": ("lambda", "function"),
+    "target.arn": ("lambda", "function"),
 }
 """Members that hold an ARN though their name does not say so: (service, resource kind)."""
 
@@ -175,8 +178,10 @@ _BY_MEMBER: Mapping[str, tuple[str, ...]] = {
     # What leads to the recommendations calls: an enrolled account with Fargate services.
     "getenrollmentstatusresponse.status": ("Active", "Active", "Active", "Inactive", "Pending"),
     "launchtype": ("FARGATE", "FARGATE", "EC2", "EXTERNAL"),
+    "subscription.protocol": ("lambda", "lambda", "sqs", "email"),
     # What leads to the Spot price history: node groups on Spot.
-    "nodegroup.capacitytype": ("SPOT", "SPOT", "ON_DEMAND", "CAPACITY_BLOCK"),
+    "nodegroup.capacitytype": ("SPOT", "SPOT", "SPOT", "ON_DEMAND", "CAPACITY_BLOCK"),
+    "instance.instancelifecycle": ("spot", "spot", "scheduled"),
 }
 """Realistic values for members whose name says what they hold: lower-cased `shape.member`
 or, for any shape, `member`."""
