@@ -30,6 +30,10 @@ FIRST = ("tests/fidelity/test_generated.py", "tests/test_interrupts.py", "tests/
 
 def pytest_configure(config: pytest.Config) -> None:
     _share_botocore_loader()
+    # Every test process scans moto from worker threads, not only the demo's.
+    from auditor.demo import serialise_compile
+
+    serialise_compile()
     # No clock in any property test, whatever settings it forgets: a per-example deadline and
     # the too-slow check on generating examples both fail on a busy machine.
     from hypothesis import HealthCheck, settings

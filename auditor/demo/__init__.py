@@ -44,7 +44,10 @@ The patches are undone when the context exits; nothing outside the demo sees the
 
 from __future__ import annotations
 
+import builtins
+import functools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,6 +140,32 @@ def demo_environment(now: datetime | None = None) -> Iterator[Demo]:
         yield Demo(account, responder, bill=DemoBill.seeded(account.now, LOOKBACK))
 
 
+
+_COMPILING = threading.Lock()
+
+
+def serialise_compile() -> None:
+    """One `compile()` at a time in this process.
+
+    CPython 3.11 up to 3.11.7 raises `SystemError: AST constructor recursion depth mismatch`
+    when two threads compile at once (python/cpython#106905), and moto compiles in the scan's
+    worker threads: the attrs classes of a backend's dependencies when moto first imports it,
+    its Jinja response templates on first use. Seen twice in the suite as a failed
+    `apigateway:GetRestApis`. Only the emulated account needs this: a scan of AWS compiles
+    nothing in its threads."""
+    if getattr(builtins.compile, "serialised", False):
+        return
+    original = builtins.compile
+
+    @functools.wraps(original)
+    def compile_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with _COMPILING:
+            return original(*args, **kwargs)
+
+    compile_one_at_a_time.serialised = True  # type: ignore[attr-defined]
+    builtins.compile = compile_one_at_a_time
+
+
 @contextmanager
 def emulated_aws() -> Iterator[None]:
     """Fake credentials, moto in-process and the emulator patches, with nothing seeded.
@@ -145,6 +174,7 @@ def emulated_aws() -> Iterator[None]:
     state) and the patches. Apart from `demo_environment`, for running against an account
     seeded earlier and kept out of moto in between (the test suite seeds the demo once).
     """
+    serialise_compile()
     saved = dict(os.environ)
     try:
         for name in list(os.environ):

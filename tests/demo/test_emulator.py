@@ -496,3 +496,22 @@ def test_fast_role_validation_accepts_what_moto_accepts_and_is_undone(aws: None)
             eks.create_cluster(name="bad", roleArn="arn:aws:iam::role/eks",
                                resourcesVpcConfig=config)
     assert eks_models.validate_role_arn is original
+
+
+def test_the_emulated_account_compiles_one_thread_at_a_time() -> None:
+    """moto compiles in the scan's threads; CPython 3.11.7 fails two compiles at once."""
+    import builtins
+    import threading
+
+    from auditor.demo import _COMPILING, emulated_aws
+
+    with emulated_aws():
+        done = threading.Event()
+        with _COMPILING:  # as if another thread were compiling
+            worker = threading.Thread(target=lambda: (compile("x = 1", "t", "exec"),
+                                                      done.set()))
+            worker.start()
+            assert not done.wait(0.2), "a second compile ran alongside the first"
+        assert done.wait(60)  # hang guard
+        worker.join()
+        assert getattr(builtins.compile, "serialised", False)
