@@ -138,7 +138,7 @@ def _with_reserved_concurrency(
             with ctx.describing("lambda.concurrency", "lambda", "GetFunctionConcurrency",
                                 resources=(function.arn,)) as call:
                 answer = client.get_function_concurrency(FunctionName=function.arn)
-                reserved[function.arn] = answer.get("ReservedConcurrentExecutions")
+                reserved[function.arn] = _reserved(answer.get("ReservedConcurrentExecutions"))
             if call.gone:
                 gone.add(function.arn)
     return [
@@ -146,6 +146,14 @@ def _with_reserved_concurrency(
         if f.arn in reserved else f
         for f in functions
     ]
+
+
+def _reserved(value: Any) -> int | None:
+    """No reserved concurrency (None), or a count; anything else is an answer that cannot be
+    read, not a function without a reservation (found by the generated accounts at 300)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"ReservedConcurrentExecutions {value!r} is not a whole number")
+    return value
 
 
 def _with_async_invokers(ctx: ScopeCollector, client: Any, functions: list[LambdaFunction],

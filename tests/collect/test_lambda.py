@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from auditor.collect import lambda_
@@ -303,3 +304,13 @@ def test_a_failed_invoker_listing_costs_the_region_and_a_failed_config_its_funct
         "ListFunctionEventInvokeConfigs", ("lambda.event_invoke_configs",),
         (f"{FUNCTION}:plain",))
     assert len(inventory.lambda_functions) == 3
+
+
+@pytest.mark.parametrize("value", ["5", 2.5, True, {"unexpected": "x"}])
+def test_a_reserved_concurrency_that_is_not_a_count_is_unreadable_not_unreserved(
+        value: object) -> None:
+    """Read as "no reservation", a malformed GetFunctionConcurrency answer judged the function
+    as unbounded without an error (found by the generated accounts at 300)."""
+    with pytest.raises(ValueError, match="ReservedConcurrentExecutions"):
+        lambda_._reserved(value)
+    assert (lambda_._reserved(None), lambda_._reserved(0), lambda_._reserved(5)) == (None, 0, 5)
