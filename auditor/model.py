@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import KW_ONLY, dataclass, field, fields
+from dataclasses import KW_ONLY, dataclass, field, fields, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
@@ -774,6 +774,14 @@ class LambdaFunction(Resource):
 
 
 @dataclass(frozen=True)
+class ReservedConcurrency:
+    """What GetFunctionConcurrency answered for one function: None, no reservation."""
+
+    function_arn: str
+    reserved: int | None
+
+
+@dataclass(frozen=True)
 class LambdaAlias(Resource):
     function_arn: str
     name: str
@@ -1064,6 +1072,9 @@ class Inventory:
     spot_prices: tuple[SpotPrice, ...] = ()
     """Read for the instance types Spot nodes run: prices, not resources."""
     lambda_functions: tuple[LambdaFunction, ...] = ()
+    reserved_concurrency: tuple[ReservedConcurrency, ...] = ()
+    """Read after the first pass (`auditor.collect.lambda_.reserved_concurrency`), then set on
+    the functions by `with_reserved_concurrency`: empty in a finished inventory."""
     lambda_aliases: tuple[LambdaAlias, ...] = ()
     provisioned_concurrency: tuple[ProvisionedConcurrency, ...] = ()
     event_source_mappings: tuple[EventSourceMapping, ...] = ()
@@ -1298,7 +1309,7 @@ class Inventory:
 _RESOURCE_FIELDS = tuple(
     f.name for f in fields(Inventory) if f.name not in (
         "scopes", "errors", "ended", "optimizer_recommendations", "optimizer_enrollment",
-        "spot_prices")
+        "spot_prices", "reserved_concurrency")
 )
 
 
@@ -1309,3 +1320,14 @@ def merge(parts: Iterable[Inventory]) -> Inventory:
         for f in fields(Inventory):
             joined[f.name].extend(getattr(part, f.name))
     return Inventory(**{name: tuple(items) for name, items in joined.items()})
+
+
+def with_reserved_concurrency(inventory: Inventory) -> Inventory:
+    """The reserved concurrency read after the first pass, set on the functions it was read
+    for (`reserved_concurrency_known`); a function not asked keeps it unknown."""
+    if not inventory.reserved_concurrency:
+        return inventory
+    read = {r.function_arn: r.reserved for r in inventory.reserved_concurrency}
+    return replace(inventory, reserved_concurrency=(), lambda_functions=tuple(
+        replace(f, reserved_concurrency=read[f.arn], reserved_concurrency_known=True)
+        if f.arn in read else f for f in inventory.lambda_functions))

@@ -2,7 +2,8 @@
 
 `ListFunctions` and `ListEventSourceMappings` cover a region in a few pages. Everything else
 Lambda only answers per function, so it is asked only where a check can use it: reserved
-concurrency for functions in a VPC or behind an SQS queue, provisioned concurrency and aliases
+concurrency for functions behind an SQS queue or able to reach a database (asked after the
+first pass, `reserved_concurrency`), provisioned concurrency and aliases
 for the functions CloudWatch shows using provisioned concurrency (one `ListMetrics` pass finds
 them), function URLs for the functions CloudWatch shows called through one (`UrlRequestCount`,
 another pass), asynchronous invocation's on-failure destinations for the functions an SNS
@@ -22,6 +23,7 @@ from botocore import xform_name
 from auditor.collect import events, sns
 from auditor.collect.base import ScopeCollector, paginate, parse_time
 from auditor.collect.tagging import LAMBDA_TAGS, with_lambda_tags
+from auditor.databases import databases
 from auditor.model import (
     AsyncInvoker,
     EventSourceMapping,
@@ -31,7 +33,9 @@ from auditor.model import (
     LambdaAlias,
     LambdaFunction,
     ProvisionedConcurrency,
+    ReservedConcurrency,
 )
+from auditor.network import ingress_paths
 
 _NEED_INVOKERS = (sns.DATASET, events.DATASET, "lambda.event_invoke_configs")
 _NEED_FUNCTIONS = ("lambda.functions", "lambda.concurrency", "lambda.function_urls",
@@ -59,8 +63,6 @@ def collect(ctx: ScopeCollector) -> Inventory:
     # Lambda answers the rest per function only: each call's failure costs that function
     # alone, and a function found gone (deleted since it was listed) is dropped.
     gone: set[str] = set()
-    if ctx.wants("lambda.concurrency"):
-        functions = _with_reserved_concurrency(ctx, client, functions, mappings, gone)
     if ctx.wants(*_NEED_INVOKERS) and functions:
         functions = _with_async_invokers(ctx, client, functions, gone)
     if ctx.wants(*_NEED_PROVISIONED):
@@ -125,27 +127,47 @@ def _arn(ctx: ScopeCollector, name: str) -> str:
     return f"arn:aws:lambda:{ctx.scope.region}:{ctx.scope.account}:function:{name}"
 
 
-def _with_reserved_concurrency(
-    ctx: ScopeCollector, client: Any, functions: list[LambdaFunction],
-    mappings: list[EventSourceMapping], gone: set[str],
-) -> list[LambdaFunction]:
-    """Ask only for the functions whose checks need it: in a VPC (ENI and IP exhaustion) or
-    fed by SQS (the mapping's maximum concurrency against the reserved concurrency)."""
-    queue_fed = {m.function_arn for m in mappings if m.source_service == "sqs"}
-    reserved: dict[str, int | None] = {}
-    for function in functions:
-        if function.vpc_id or function.arn in queue_fed:
-            with ctx.describing("lambda.concurrency", "lambda", "GetFunctionConcurrency",
-                                resources=(function.arn,)) as call:
-                answer = client.get_function_concurrency(FunctionName=function.arn)
-                reserved[function.arn] = _reserved(answer.get("ReservedConcurrentExecutions"))
-            if call.gone:
-                gone.add(function.arn)
-    return [
-        replace(f, reserved_concurrency=reserved[f.arn], reserved_concurrency_known=True)
-        if f.arn in reserved else f
-        for f in functions
-    ]
+_REACH = ("rds.databases", "ec2.security_groups", "ec2.network")
+"""What tells which functions in a VPC can reach a database."""
+
+
+def reserved_concurrency(ctx: ScopeCollector, found: Inventory) -> Inventory:
+    """The reserved concurrency of the functions whose checks weigh it, asked after the first
+    pass so that it knows them: fed by an SQS queue (the mapping's maximum concurrency against
+    the reserved concurrency), or in a VPC whose security groups let it reach a database
+    (the connection storm). Where the databases or the security groups of the region could not
+    be read, every function in a VPC is asked: whether it reaches one cannot be told."""
+    if not ctx.wants("lambda.concurrency"):
+        return Inventory()
+    here = [f for f in found.lambda_functions if f.scope == ctx.scope]
+    queue_fed = {m.function_arn for m in found.event_source_mappings
+                 if m.source_service == "sqs"}
+    in_vpc = [f for f in here if f.vpc_id]
+    if in_vpc and ctx.wants(*_REACH):
+        if not _reach_unread(ctx):
+            reachable = [d for d in databases(found) if d.resource.scope == ctx.scope]
+            in_vpc = [f for f in in_vpc if any(
+                ingress_paths(found, f, d.security_group_ids, d.port) for d in reachable)]
+    elif not ctx.wants(*_REACH):
+        in_vpc = []  # no check that weighs it against a database is selected
+    asked = {f.arn for f in in_vpc} | queue_fed
+    client = ctx.client("lambda")
+    reserved: list[ReservedConcurrency] = []
+    for function in here:
+        if function.arn not in asked:
+            continue
+        with ctx.describing("lambda.concurrency", "lambda", "GetFunctionConcurrency",
+                            resources=(function.arn,)):
+            answer = client.get_function_concurrency(FunctionName=function.arn)
+            reserved.append(ReservedConcurrency(
+                function.arn, _reserved(answer.get("ReservedConcurrentExecutions"))))
+    return Inventory(reserved_concurrency=tuple(reserved))
+
+
+def _reach_unread(ctx: ScopeCollector) -> bool:
+    """The first pass failed to read this region's databases, security groups or network."""
+    return any((e.account, e.region) == (ctx.scope.account, ctx.scope.region)
+               and set(e.datasets) & set(_REACH) for e in list(ctx.recorder.errors))
 
 
 def _reserved(value: Any) -> int | None:

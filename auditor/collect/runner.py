@@ -22,7 +22,7 @@ from auditor.collect import (
 from auditor.collect.base import Recorder, ScopeCollector
 from auditor.collect.commitments import reserved_instances, savings_plans
 from auditor.collect.invariants import incomplete
-from auditor.model import GLOBAL_REGION, Inventory, Scope, merge
+from auditor.model import GLOBAL_REGION, Inventory, Scope, merge, with_reserved_concurrency
 from auditor.session import ClientFactory, worker_pool
 
 Collector = Callable[[ScopeCollector], Inventory]
@@ -33,9 +33,10 @@ REGIONAL: tuple[Collector, ...] = (
 )
 ACCOUNT_WIDE: tuple[Collector, ...] = (iam.collect, savings_plans)
 FollowUp = Callable[[ScopeCollector, Inventory], Inventory]
-FOLLOW_UP: tuple[FollowUp, ...] = (compute_optimizer.collect, ec2.spot_prices)
-"""Regional collectors that ask about what the first pass found (they name its ARNs, or the
-instance types its Spot nodes run)."""
+FOLLOW_UP: tuple[FollowUp, ...] = (compute_optimizer.collect, ec2.spot_prices,
+                                   lambda_.reserved_concurrency)
+"""Regional collectors that ask about what the first pass found (they name its ARNs, the
+instance types its Spot nodes run, or the functions that can reach its databases)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def collect_inventory(
         found = merge(pool.map(lambda job: job[0](job[1]), jobs))
         parts = [found, *pool.map(lambda job: job[0](job[1], found), follow)]
     scopes = tuple(Scope(t.account, r) for t in targets for r in t.regions)
-    inventory = replace(merge(parts), scopes=scopes, errors=tuple(recorder.errors))
+    inventory = replace(with_reserved_concurrency(merge(parts)), scopes=scopes,
+                        errors=tuple(recorder.errors))
     for error in incomplete(inventory, wanted):
         recorder.add(error)
     return replace(inventory, errors=tuple(recorder.errors))

@@ -8,11 +8,19 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from auditor.collect import lambda_
+from auditor.collect import ec2, lambda_, rds
+from auditor.model import Inventory, merge, with_reserved_concurrency
 from tests.collect.conftest import ACCOUNT, REGION, Scan, deny, network, role
 from tests.factories import lambda_zip
 
 FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
+REACH = {"rds.databases", "ec2.security_groups", "ec2.network"}
+
+
+def with_concurrency(ctx: Any, *first: Inventory) -> Inventory:
+    """The first pass, then the reserved concurrency it leads to, as the runner joins them."""
+    found = merge(first)
+    return with_reserved_concurrency(merge([found, lambda_.reserved_concurrency(ctx, found)]))
 
 
 def _functions() -> str:
@@ -52,9 +60,10 @@ def test_collects_functions_mappings_and_reserved_concurrency(
 ) -> None:
     queue_arn = _functions()
     run = scan(wanted={"lambda.functions", "lambda.event_source_mappings",
-                       "lambda.concurrency"})
+                       "lambda.concurrency", *REACH})
 
-    inventory = lambda_.collect(run.ctx)
+    inventory = with_concurrency(run.ctx, lambda_.collect(run.ctx), ec2.collect(run.ctx),
+                                 rds.collect(run.ctx))
 
     assert run.errors == []
     functions = {f.name: f for f in inventory.lambda_functions}
@@ -69,13 +78,15 @@ def test_collects_functions_mappings_and_reserved_concurrency(
     assert vpc.log_group_name == "/aws/lambda/in-vpc"
     assert vpc.last_modified is not None and vpc.last_modified.tzinfo is not None
     assert vpc.tags == {}
-    assert (vpc.reserved_concurrency, vpc.reserved_concurrency_known) == (5, True)
 
     consumer = functions["consumer"]
     assert consumer.vpc_id is None and consumer.subnet_ids == ()
     assert (consumer.reserved_concurrency, consumer.reserved_concurrency_known) == (None, True)
     assert functions["plain"].reserved_concurrency_known is False
-    assert run.calls("lambda:GetFunctionConcurrency") == 2  # not for `plain`
+    # No database in the region: no function in a VPC can reach one, so `in-vpc` is not
+    # asked either (test_functions_that_can_reach_a_database_are_asked...).
+    assert functions["in-vpc"].reserved_concurrency_known is False
+    assert run.calls("lambda:GetFunctionConcurrency") == 1  # `consumer` alone
 
     (mapping,) = inventory.event_source_mappings
     assert mapping.function_arn == consumer.arn
@@ -227,14 +238,67 @@ def test_denied_mapping_listing_leaves_reserved_concurrency_unknown(
                        "lambda.concurrency"})
     deny(run.ctx.client("lambda"), "ListEventSourceMappings")
 
-    inventory = lambda_.collect(run.ctx)
+    inventory = with_concurrency(run.ctx, lambda_.collect(run.ctx))
 
     (error,) = run.errors
     assert (error.operation, error.code) == ("ListEventSourceMappings", "AccessDeniedException")
     assert error.datasets == ("lambda.event_source_mappings", "lambda.concurrency")
     assert len(inventory.lambda_functions) == 3
-    # The VPC function is still asked; the queue consumer can no longer be recognised.
-    assert run.calls("lambda:GetFunctionConcurrency") == 1
+    # The queue consumer can no longer be recognised, and with no database check selected
+    # the VPC function is not asked either.
+    assert run.calls("lambda:GetFunctionConcurrency") == 0
+
+
+def _database_behind(group: str, admitted: str) -> None:
+    """A PostgreSQL instance in security group `group`, which admits `admitted` on 5432."""
+    ec2_client = boto3.client("ec2", region_name=REGION)
+    ec2_client.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+        "UserIdGroupPairs": [{"GroupId": admitted}]}])
+    boto3.client("rds", region_name=REGION).create_db_instance(
+        DBInstanceIdentifier="orders", DBInstanceClass="db.t3.micro", Engine="postgres",
+        MasterUsername="app", MasterUserPassword="password1", AllocatedStorage=20,
+        VpcSecurityGroupIds=[group])
+
+
+@pytest.mark.parametrize("rds_denied", [False, True])
+def test_functions_that_can_reach_a_database_are_asked_and_others_in_a_vpc_are_not(
+        scan: Callable[..., Scan], rds_denied: bool) -> None:
+    _functions()  # `in-vpc` in security group `app`
+    ec2_client = boto3.client("ec2", region_name=REGION)
+    vpc = ec2_client.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])
+    vpc_id = vpc["Vpcs"][0]["VpcId"]
+    groups = ec2_client.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": ["app"]}])["SecurityGroups"]
+    app = groups[0]["GroupId"]
+    database = ec2_client.create_security_group(GroupName="db", Description="db",
+                                                VpcId=vpc_id)["GroupId"]
+    _database_behind(database, admitted=app)
+    subnet = ec2_client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    other = ec2_client.create_security_group(GroupName="other", Description="other",
+                                             VpcId=vpc_id)["GroupId"]
+    boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName="elsewhere", Runtime="python3.12", Role=role("elsewhere"),
+        Handler="handler.handler",
+        Code={"ZipFile": lambda_zip()},
+        VpcConfig={"SubnetIds": [subnet["Subnets"][0]["SubnetId"]],
+                   "SecurityGroupIds": [other]})
+    run = scan(wanted={"lambda.functions", "lambda.event_source_mappings",
+                       "lambda.concurrency", *REACH})
+    if rds_denied:
+        deny(run.ctx.client("rds"), "DescribeDBInstances")
+
+    inventory = with_concurrency(run.ctx, lambda_.collect(run.ctx), ec2.collect(run.ctx),
+                                 rds.collect(run.ctx))
+
+    known = {f.name for f in inventory.lambda_functions if f.reserved_concurrency_known}
+    if rds_denied:
+        # Which functions reach a database cannot be told: every one in a VPC is asked.
+        assert known == {"in-vpc", "elsewhere", "consumer"}
+    else:
+        assert known == {"in-vpc", "consumer"}
+        reserved = {f.name: f.reserved_concurrency for f in inventory.lambda_functions}
+        assert reserved["in-vpc"] == 5
 
 
 def _async_invokers() -> str:
