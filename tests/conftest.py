@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ FIRST = ("tests/fidelity/test_generated.py", "tests/test_interrupts.py", "tests/
 
 def pytest_configure(config: pytest.Config) -> None:
     _share_botocore_loader()
+    _build_client_classes_once()
     # Every test process scans moto from worker threads, not only the demo's.
     from auditor.demo import serialise_compile
 
@@ -61,6 +63,33 @@ def _share_botocore_loader() -> None:
 
     if not hasattr(botocore.session.create_loader, "cache_info"):
         botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+def _build_client_classes_once() -> None:
+    """One client class per service and API version for the whole test process.
+
+    botocore builds a class of several hundred methods for every client it creates, the same
+    each time (a sixth of a scan's time in this suite, which creates thousands of clients);
+    only handlers of `creating-client-class` could make two differ, and the tests register
+    none, so one built class serves every session. Clients are still built anew, each with
+    its own events and retry state."""
+    import botocore.client
+
+    build = botocore.client.ClientCreator._create_client_class
+    if getattr(build, "once", False):
+        return
+    classes: dict[tuple[str, str], type] = {}
+    lock = threading.Lock()
+
+    def create_client_class(creator: Any, service_name: str, service_model: Any) -> type:
+        key = (service_name, service_model.api_version)
+        with lock:
+            if key not in classes:
+                classes[key] = build(creator, service_name, service_model)
+            return classes[key]
+
+    create_client_class.once = True  # type: ignore[attr-defined]
+    botocore.client.ClientCreator._create_client_class = create_client_class  # type: ignore[method-assign]
 
 
 @pytest.fixture

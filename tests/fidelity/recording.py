@@ -28,7 +28,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import botocore.client
 
 from auditor.config import Config
 from auditor.report.document import Report
@@ -231,31 +230,10 @@ class Replay:
 
 @cache
 def harness_session() -> boto3.session.Session:
-    """The session of every scan the fidelity harnesses run (replays and generated accounts).
-
-    One session caches the service models its clients load; and its clients' classes are
-    built once per service (`_classes_once`): botocore builds a class of several hundred
-    methods for every client, a sixth of a replay's time, though they are the same each time.
-    Every client is still built anew, with its own events and retry state. The credentials
-    sign nothing: no request is sent."""
-    session = boto3.session.Session(aws_access_key_id="fidelity",
-                                    aws_secret_access_key="fidelity", region_name="us-east-1")
-    _classes_once(session._session.get_component("event_emitter"))
-    return session
-
-
-def _classes_once(emitter: Any) -> None:
-    """Client classes built once per service for the sessions with this event emitter (the
-    handlers that shape a class are the session's), and as botocore builds them elsewhere."""
-    build = botocore.client.ClientCreator._create_client_class
-    classes: dict[tuple[str, str], type] = {}
-
-    def create_client_class(creator: Any, service_name: str, service_model: Any) -> type:
-        if creator._event_emitter is not emitter:
-            return build(creator, service_name, service_model)  # type: ignore[no-any-return]
-        key = (service_name, service_model.api_version)
-        if key not in classes:
-            classes[key] = build(creator, service_name, service_model)
-        return classes[key]
-
-    botocore.client.ClientCreator._create_client_class = create_client_class  # type: ignore[method-assign]
+    """The session of every scan the fidelity harnesses run (replays and generated accounts):
+    one session caches the service models its clients load (and, in the test process, one
+    client class per service serves every session: tests/conftest.py). Every client is
+    still built anew, with its own events and retry state. The credentials sign nothing: no
+    request is sent."""
+    return boto3.session.Session(aws_access_key_id="fidelity",
+                                 aws_secret_access_key="fidelity", region_name="us-east-1")
