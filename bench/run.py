@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from floor import excess, floor
 from moto_server import MotoServer
 from seed import Scale, seed
 from tabulate import tabulate
@@ -34,7 +35,7 @@ from tabulate import tabulate
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 TARGETS = {"requests vs c7n": 0.1, "wall vs c7n": 0.2, "peak RSS MB": 300.0,
-           "requests per workload": 0.25}
+           "requests per workload": 0.25, "requests vs floor": 1.1}
 
 
 @dataclass
@@ -129,10 +130,15 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.3f}" if b else "-"
 
 
-def render(results: list[Result], workloads: int) -> str:
+def render(results: list[Result], workloads: int, least: dict[str, int] | None = None) -> str:
+    """The table; `least`: the request floor by operation for what ours read (bench/floor.py),
+    printed as a row of its own."""
     rows = [[r.tool, r.requests, f"{r.requests / workloads:.3f}", f"{r.wall_s:.1f}",
              f"{r.peak_rss_mb:.0f}", r.metric_series if r.metric_series is not None else "-",
              r.exit_code] for r in results]
+    if least is not None:
+        total = sum(least.values())
+        rows.append(["floor", total, f"{total / workloads:.3f}", "-", "-", "-", "-"])
     table = tabulate(rows, headers=["tool", "requests", "req/workload", "wall s",
                                     "peak RSS MB", "metric series", "exit"],
                      tablefmt="github")
@@ -148,6 +154,11 @@ def render(results: list[Result], workloads: int) -> str:
                              f"peak RSS {_ratio(ours.peak_rss_mb, them.peak_rss_mb)}")
         lines.append("")
         checks = [("requests per workload", ours.requests / workloads, "<=")]
+        if least:
+            checks.append(("requests vs floor", ours.requests / sum(least.values()), "<="))
+            over = excess(ours.by_operation, least)
+            if over:
+                ours.notes.append("above the floor: " + ", ".join(over[:8]))
         if "c7n" in by_tool:
             c7n = by_tool["c7n"]
             checks += [("requests vs c7n", ours.requests / c7n.requests, "<="),
@@ -223,10 +234,14 @@ def main(argv: list[str] | None = None) -> None:
               f"services, {scale.eks_clusters} EKS clusters) in {len(scale.regions)} regions; "
               f"latency {args.latency_ms:g} ms/request; {os.cpu_count()} CPUs")
     print(header)
-    print(render(results, scale.workloads))
+    ours = next((r for r in results if r.tool == "ours"), None)
+    least = floor(scale, seeded, ours.by_operation, ours.metric_series or 0,
+                  seeded.datapoints) if ours else None
+    print(render(results, scale.workloads, least))
     if args.json:
         args.json.write_text(json.dumps({"scale": scale.__dict__, "latency_ms": args.latency_ms,
-                                         "results": [r.__dict__ for r in results]}, indent=2))
+                                         "results": [r.__dict__ for r in results],
+                                         "floor": least}, indent=2))
     if args.logs is None and all(r.exit_code in (0, 1) for r in results):
         shutil.rmtree(logs, ignore_errors=True)
     else:
