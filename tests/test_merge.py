@@ -7,6 +7,7 @@ import shlex
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -125,13 +126,26 @@ def deploy_commands() -> list[str]:
                          Loader=_CloudFormation)
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Batch::JobDefinition":
-            commands.append(resource["Properties"]["ContainerProperties"]["Command"][2])
+            command = resource["Properties"]["ContainerProperties"]["Command"][2]
+            commands += [_joined(command, branch) for branch in (True, False)]
     return commands
+
+
+def _joined(value: Any, condition: bool) -> str:
+    """A `!Sub` string, or a `!Join [" ", [...]]` whose `!If [name, then, else]` items all
+    take `condition`'s branch."""
+    if isinstance(value, str):
+        return value
+    separator, items = value
+    parts = [item if isinstance(item, str) else item[1 if condition else 2] for item in items]
+    return str(separator).join(p for p in parts if p)
 
 
 def test_deploy_manifests_run_real_commands_with_real_flags() -> None:
     commands = deploy_commands()
-    assert len(commands) == 4
+    # Two Kubernetes CronJobs; two Batch job definitions, each with and without deliveries.
+    assert len(commands) == 6
+    assert any("--notify" in c and "--security-hub" in c for c in commands)
     for command in commands:
         words = shlex.split(command.replace("$(date -u +%F)", "2026-11-23")
                             .replace("${", "").replace("}", ""))
