@@ -495,6 +495,19 @@ def history_section(report: Report) -> str:
     return trend_section(report.history)
 
 
+def page_start(title: str) -> str:
+    """The document up to `<body>`: no script or style from anywhere else (CSP), no
+    referrer; `title` is text, escaped here."""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">'
+        '<meta name="referrer" content="no-referrer">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{e(title)}</title><style>{CSS}</style></head><body>"
+    )
+
+
 def render(report: Report) -> str:
     scope = (f"{len(report.accounts)} account(s): {', '.join(report.accounts) or '—'} · "
              f"regions: {', '.join(report.regions) or '—'} · lookback {report.lookback_days} "
@@ -503,14 +516,8 @@ def render(report: Report) -> str:
     stats = report.stats
     pricing = " · ".join(f"{k}: {v}" for k, v in sorted(report.pricing.items()))
     return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">'
-        '<meta name="referrer" content="no-referrer">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>compute-auditor report {e(iso(report.generated_at))}</title>"
-        f"<style>{CSS}</style></head><body>"
-        f"<header><h1>compute-auditor report{demo}</h1><p>{e(scope)}</p></header><main>"
+        page_start(f"compute-auditor report {iso(report.generated_at)}")
+        + f"<header><h1>compute-auditor report{demo}</h1><p>{e(scope)}</p></header><main>"
         + summary_section(report)
         + history_section(report)
         + findings_section(report)

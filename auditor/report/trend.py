@@ -24,7 +24,14 @@ from auditor.errors import ReportError
 from auditor.findings import SEVERITIES
 from auditor.report import read
 from auditor.report.document import Report, iso
-from auditor.report.html import CSP, CSS, SAVINGS_COLOUR, SEVERITY_COLOURS, SPEND_COLOUR, e, money
+from auditor.report.html import (
+    SAVINGS_COLOUR,
+    SEVERITY_COLOURS,
+    SPEND_COLOUR,
+    e,
+    money,
+    page_start,
+)
 from auditor.report.output import parse_s3
 from auditor.session import CallStats, ClientFactory, RetryPolicy
 
@@ -211,15 +218,9 @@ def trend_section(points: Sequence[Point]) -> str:
 
 def to_html(points: Sequence[Point]) -> str:
     span = f"{iso(points[0].generated_at)} to {iso(points[-1].generated_at)}"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">'
-        '<meta name="referrer" content="no-referrer">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>compute-auditor trend</title><style>{CSS}</style></head><body>"
-        f"<header><h1>compute-auditor trend</h1><p>{e(span)}</p></header><main>"
-        f"{trend_section(points)}</main></body></html>\n")
+    return (page_start("compute-auditor trend")
+            + f"<header><h1>compute-auditor trend</h1><p>{e(span)}</p></header><main>"
+            f"{trend_section(points)}</main></body></html>\n")
 
 
 RENDER: dict[str, Callable[[Sequence[Point]], str]] = {
