@@ -136,26 +136,23 @@ def reserved_concurrency(ctx: ScopeCollector, found: Inventory) -> Inventory:
     pass so that it knows them: fed by an SQS queue (the mapping's maximum concurrency against
     the reserved concurrency), or in a VPC whose security groups let it reach a database
     (the connection storm). Where the databases or the security groups of the region could not
-    be read, every function in a VPC is asked: whether it reaches one cannot be told."""
+    be read, every function in a VPC is asked: whether it reaches one cannot be told; with
+    no database check selected, none is."""
     if not ctx.wants("lambda.concurrency"):
         return Inventory()
     here = [f for f in found.lambda_functions if f.scope == ctx.scope]
     queue_fed = {m.function_arn for m in found.event_source_mappings
                  if m.source_service == "sqs"}
-    in_vpc = [f for f in here if f.vpc_id]
-    if in_vpc and ctx.wants(*_REACH):
-        if not _reach_unread(ctx):
-            reachable = [d for d in databases(found) if d.resource.scope == ctx.scope]
-            in_vpc = [f for f in in_vpc if any(
-                ingress_paths(found, f, d.security_group_ids, d.port) for d in reachable)]
-    elif not ctx.wants(*_REACH):
-        in_vpc = []  # no check that weighs it against a database is selected
+    # With no database read, no check weighs a VPC function against one.
+    in_vpc = [f for f in here if f.vpc_id] if ctx.wants("rds.databases") else []
+    if in_vpc and not _reach_unread(ctx):
+        reachable = [d for d in databases(found) if d.resource.scope == ctx.scope]
+        in_vpc = [f for f in in_vpc if any(
+            ingress_paths(found, f, d.security_group_ids, d.port) for d in reachable)]
     asked = {f.arn for f in in_vpc} | queue_fed
     client = ctx.client("lambda")
     reserved: list[ReservedConcurrency] = []
-    for function in here:
-        if function.arn not in asked:
-            continue
+    for function in (f for f in here if f.arn in asked):
         with ctx.describing("lambda.concurrency", "lambda", "GetFunctionConcurrency",
                             resources=(function.arn,)):
             answer = client.get_function_concurrency(FunctionName=function.arn)
