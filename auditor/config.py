@@ -64,6 +64,10 @@ class Config:
     allow_unknown: bool = _default("allow_unknown")
     """Exit 0 though verdicts at or above `fail_on` are unknown (a scan that lost access)."""
     max_workers: int = _default("max_workers")
+    account_concurrency: int = _default("account_concurrency")
+    """At most this many collectors run at once in one account."""
+    api_rate_share: float = _default("api_rate_share")
+    """The share of AWS's documented request rates (`auditor.ratelimit`) the scan may use."""
     max_attempts: int = _default("max_attempts")
     read_timeout: float = _default("read_timeout")
     """Seconds to wait for a response before the call is retried (then recorded as failed)."""

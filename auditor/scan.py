@@ -54,6 +54,7 @@ from auditor.model import GLOBAL_REGION, CollectionError, Scope
 from auditor.nightly import baseline_report
 from auditor.pricing.cache import load_price_book
 from auditor.pricing.discounts import private
+from auditor.ratelimit import RateLimits
 from auditor.report.document import ErrorEntry, Report, Stats
 from auditor.session import (
     UNREACHABLE,
@@ -110,6 +111,15 @@ class Environment:
     session: boto3.session.Session | None = None
     hooks: tuple[tuple[str, Hook], ...] = ()
     demo: bool = False
+    limits: RateLimits | None = None
+    """The request budgets every account's clients keep to; None: `api_rate_share` of AWS's
+    documented rates, or none at all for the demo (its emulator is no one's AWS account)."""
+
+
+def _limits(config: Config, env: Environment) -> RateLimits | None:
+    if env.limits is not None or env.demo:
+        return env.limits
+    return RateLimits(config.api_rate_share)
 
 
 def _session(config: Config, env: Environment) -> boto3.session.Session:
@@ -155,9 +165,12 @@ def _targets(config: Config, session: boto3.session.Session, stats: CallStats,
     recorded in `errors` and skipped; the rest of the scan goes on.
     """
     retry = RetryPolicy(max_attempts=config.max_attempts, read_timeout=config.read_timeout)
+    limits = _limits(config, env)
     home = ClientFactory(session, stats, retry, env.hooks)
     home_region = config.regions[0] if config.regions else (session.region_name or DEFAULT_REGION)
     home_account = _identify(home, home_region)
+    if limits is not None:
+        home = home.limited(limits, home_account)
     accounts: list[tuple[str, ClientFactory]] = [(home_account, home)]
     if config.org or config.account_roles:
         accounts = []
@@ -166,7 +179,7 @@ def _targets(config: Config, session: boto3.session.Session, stats: CallStats,
             factory = ClientFactory(
                 assumed_session(session, role_arn, config.external_id,
                                 sts=lambda: home.client("sts", home_region)),
-                stats, retry, env.hooks)
+                stats, retry, env.hooks, limits, account)
             with recorder.loading(Scope(account, GLOBAL_REGION), (), "sts", "AssumeRole"):
                 _account_id(factory, home_region)
                 accounts.append((account, factory))
@@ -256,7 +269,7 @@ def _scan(config: Config, env: Environment | None, now: datetime | None) -> Repo
     targets = _targets(config, session, stats, recorder, env, shard)
 
     inventory = collect_inventory(targets, wanted, now, recorder, config.max_workers,
-                                  config.lookback_days)
+                                  config.lookback_days, config.account_concurrency)
     resources = sum(1 for _ in inventory.resources())
     if resources == 0 and recorder.errors and all(
             inventory.failed_datasets(scope) for scope in inventory.scopes):

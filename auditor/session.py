@@ -4,6 +4,8 @@ Every client the auditor creates goes through `ClientFactory`, which
 - registers a `before-call` hook that refuses any operation that is not a read
   (`Describe*`, `List*`, `Get*`, `BatchGet*`, `sts:AssumeRole`, `sts:GetCallerIdentity`),
 - counts every API call by operation for the report's `stats`,
+- with a scan's `RateLimits`, waits before each request for a token of the bucket of its
+  account, region and operation (`auditor.ratelimit`: a share of AWS's documented rates),
 - uses botocore's adaptive retry mode (client-side rate limiting plus retries on throttling),
   with a connect timeout and a read timeout, and says on stderr what it is waiting for when
   an endpoint does not answer and the call is tried again.
@@ -34,6 +36,7 @@ from botocore.parsers import ResponseParserError
 
 from auditor import __version__
 from auditor.errors import AuditorError, ReadOnlyViolation
+from auditor.ratelimit import RateLimits
 
 log = logging.getLogger("auditor")
 
@@ -252,10 +255,27 @@ def reject_unparsed_body(http_response: Any, model: Any, **_: Any) -> None:
             f"({len(body)} bytes)") from None
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """botocore `before-call` handler: wait for a token of the scan's bucket for this
+    account, region and operation before the request is sent; refuse fast once the scan is
+    stopped (the wait is cut short too)."""
+
+    limits: RateLimits
+    account: str
+
+    def __call__(self, model: Any, context: Any = None, **_: Any) -> None:
+        service = model.service_model.service_name
+        region = (context or {}).get("client_region") or ""
+        if not self.limits.take(self.account, region, service, model.name, _STOP.is_set):
+            raise Cancelled(f"{service}:{model.name} not called: the scan was interrupted")
+
+
 class ClientFactory:
     """Builds and caches clients for one boto3 session (one account's credentials).
 
     boto3 sessions are not thread-safe, clients are: creation is serialised, use is not.
+    With `limits`, every request waits for its share of `account`'s request rates.
     """
 
     def __init__(
@@ -264,13 +284,22 @@ class ClientFactory:
         stats: CallStats,
         retry: RetryPolicy | None = None,
         extra_hooks: tuple[tuple[str, Hook], ...] = (),
+        limits: RateLimits | None = None,
+        account: str = "",
     ) -> None:
         self._session = session
         self._stats = stats
         self._retry = retry or RetryPolicy()
         self._extra_hooks = extra_hooks
+        self._throttle = Throttle(limits, account) if limits is not None else None
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
+
+    def limited(self, limits: RateLimits, account: str) -> ClientFactory:
+        """A factory for the same credentials whose clients keep to `account`'s share of
+        the rates (the scan's own account is known only after its first call)."""
+        return ClientFactory(self._session, self._stats, self._retry, self._extra_hooks,
+                             limits, account)
 
     def client(self, service: str, region: str) -> Any:
         return self._client(service, region, first_contact=False)
@@ -290,9 +319,12 @@ class ClientFactory:
                 client = session.client(service, region_name=region,
                                         config=retry.botocore_config())
                 events = client.meta.events
-                # Order matters: refuse writes, then count, then let extra hooks (the demo's
-                # emulator, fault injection) answer; all ahead of botocore's and moto's own.
+                # Order matters: refuse writes, then wait for a token, then count, then let
+                # extra hooks (the demo's emulator, fault injection) answer; all ahead of
+                # botocore's and moto's own.
                 events.register_first("before-call.*.*", read_only_guard)
+                if self._throttle is not None:
+                    events.register_first("before-call.*.*", self._throttle)
                 events.register_first("before-call.*.*", self._stats.record)
                 events.register("after-call.*.*", reject_unparsed_body)
                 events.register_first("needs-retry", WaitingReporter(retry))

@@ -221,6 +221,13 @@ SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
             section="compute_optimizer", negatable=True),
     Setting("max_workers", "integer", 8, "Parallel API workers.", flag="--max-workers",
             range=between(1, 64)),
+    Setting("account_concurrency", "integer", 4, "Collectors run at once in one account, "
+            "however many workers (an organization's accounts are scanned side by side).",
+            flag="--account-concurrency", range=between(1, 64)),
+    Setting("api_rate_share", "number", 0.5, "Share of AWS's documented request rates the "
+            "scan may use in each account and region; the rest is left to the account's own "
+            "automation.", flag="--api-rate-share", range=Range(0, 1, low_open=True),
+            what="a fraction", why="(a share of AWS's rates)"),
     Setting("max_attempts", "integer", 8, "Attempts per API call (adaptive retries).",
             range=between(1, 64)),
     Setting("read_timeout", "number", 30.0, "Seconds to wait for a response before the call "

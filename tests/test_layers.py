@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in (
-    "errors params findings model datasets files",
+    "errors params findings model datasets files ratelimit",
     "metrics data policy secrets session accounts suppress network databases",
     "collect pricing progress",
     "cost",

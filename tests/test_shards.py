@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from auditor import accounts
 from auditor.config import Config
 from auditor.merge import merge
+from auditor.ratelimit import Rate, RateLimits
 from auditor.report.document import Report, to_dict
 from auditor.scan import Environment, scan
 from tests.factories import lambda_zip
@@ -73,10 +74,12 @@ def seed() -> None:
                                                            "securityGroups": [group]}})
 
 
-def run(hooks: tuple[tuple[str, Callable[..., Any]], ...] = (), **options: Any) -> Report:
+def run(hooks: tuple[tuple[str, Callable[..., Any]], ...] = (),
+        limits: RateLimits | None = None, **options: Any) -> Report:
     config = Config(regions=REGIONS, account_roles=tuple(role_arn(a) for a in ACCOUNTS),
                     **options)
-    return scan(config, Environment(session=boto3.session.Session(), hooks=hooks), NOW)
+    return scan(config, Environment(session=boto3.session.Session(), hooks=hooks,
+                                    limits=limits), NOW)
 
 
 def essence(report: Report) -> dict[str, Any]:
@@ -175,7 +178,10 @@ def test_credentials_that_cannot_be_refreshed_mid_scan_fail_only_that_account(
     # botocore binds the clock into each credentials object when it is made.
     monkeypatch.setattr(accounts, "DeferredRefreshableCredentials", functools.partial(
         botocore.credentials.DeferredRefreshableCredentials, time_fetcher=lambda: later))
-    report = run((("before-call.sts.AssumeRole", second_assume_refused),))
+    # Each call refreshing, each is also an AssumeRole in the home account: no STS budget
+    # here, or this scan would wait most of a minute on it.
+    unlimited = RateLimits(1.0, rates=lambda service, operation: Rate(1e9, 1e9, "no limit"))
+    report = run((("before-call.sts.AssumeRole", second_assume_refused),), unlimited)
     failed_accounts = {e.account for e in report.errors}
     assert failed_accounts == {ACCOUNTS[1]}
     assert {e.code for e in report.errors} == {"ExpiredToken"}

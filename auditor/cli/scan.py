@@ -33,7 +33,7 @@ SCAN_SETTINGS = ("profile", "regions", "all_regions", "org", "role_name", "accou
                  "external_id", "shard", "checks", "skip_checks", "checks_dirs",
                  "lookback_days", "formats", "output", "baseline", "notify", "security_hub",
                  "history", "fail_on", "allow_unknown", "billing", "compute_optimizer",
-                 "max_workers")
+                 "max_workers", "account_concurrency", "api_rate_share")
 """The settings `auditor scan` takes as flags, in the order its help lists them."""
 
 NEXT_AFTER_DEMO = """
