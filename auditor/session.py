@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -33,6 +34,7 @@ from botocore.config import Config
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.exceptions import HTTPClientError
 from botocore.parsers import ResponseParserError
+from botocore.utils import parse_timestamp
 
 from auditor import __version__
 from auditor.errors import AuditorError, ReadOnlyViolation
@@ -271,6 +273,26 @@ class Throttle:
             raise Cancelled(f"{service}:{model.name} not called: the scan was interrupted")
 
 
+def fast_timestamp(value: Any) -> datetime:
+    """botocore's timestamp parser, fast for what AWS sends: epoch seconds (CBOR, JSON) and
+    ISO 8601 with a zone (XML, some JSON). botocore's own takes 60 us for an epoch and 200 us
+    for an ISO string (it builds a local time zone each time); at 50,000 functions a scan
+    reads millions of metric timestamps, minutes of CPU. The same instant as botocore's, with
+    a zone (UTC for epochs); anything else (RFC 822, numbers as text, no zone) is botocore's
+    to parse."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str) and "T" in value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
+    return parse_timestamp(value)
+
+
 class ClientFactory:
     """Builds and caches clients for one boto3 session (one account's credentials).
 
@@ -288,6 +310,9 @@ class ClientFactory:
         account: str = "",
     ) -> None:
         self._session = session
+        # Every client of the session parses timestamps with it (the parser is the session's).
+        session._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=fast_timestamp)
         self._stats = stats
         self._retry = retry or RetryPolicy()
         self._extra_hooks = extra_hooks
