@@ -16,7 +16,13 @@ that
 - injects faults by rule (`FaultRule`): an AWS error in the request's own protocol (so botocore
   parses the code: AccessDenied, throttling, 500, 503), a delay past the client's timeout, or
   a truncated or malformed body; for the first N matching requests or always. Rules can be
-  added and removed while the server runs.
+  added and removed while the server runs;
+- counts requests by wall-clock second, account (moto's, from the credential's access key: an
+  assumed role's key belongs to the role's account), region and operation (`by_second()`);
+- enforces AWS's documented request rates (`auditor.ratelimit`) when asked (`enforce_rates()`,
+  off by default): a token bucket per account, region, service and operation class, at the
+  full rate (not the scan's share of it), answering a request that finds its bucket empty
+  with the service's own throttling error, counted by account and service (`throttles()`).
 
 The process running the server gets the demo's CloudWatch patches (`fast_metric_data`,
 `unique_list_metrics`) and an indexed `GetMetricStatistics`, so metric reads over many series
@@ -51,6 +57,7 @@ from urllib.parse import parse_qs
 import botocore.session
 from botocore.exceptions import UnknownServiceError
 from moto.cloudwatch.models import CloudWatchBackend, MetricDatumBase, Statistics
+from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -59,6 +66,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from auditor.demo.emulator import install_fast_metric_data, install_unique_list_metrics
+from auditor.ratelimit import Rate, rate_for, scope_region
 
 UNRESOLVED = "UNRESOLVED"
 
@@ -76,7 +84,7 @@ _SIGNING_ALIASES: dict[str, tuple[str, ...]] = {
     "states": ("stepfunctions",),
     "email": ("ses", "sesv2"),
 }
-_CREDENTIAL = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_CREDENTIAL = re.compile(r"Credential=([^/]*)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _LABEL = re.compile(r"\{([^}]+)\}")
 
 
@@ -147,6 +155,8 @@ class Call:
     """The wire protocol of the request: json, rest-json, rest-xml, query, ec2 or cbor."""
     query_compatible: bool = False
     """The service also speaks query-style error codes (`x-amzn-query-error`)."""
+    access_key: str = ""
+    """The SigV4 credential's access key ID: moto knows which account it belongs to."""
 
     @property
     def key(self) -> str:
@@ -159,7 +169,7 @@ def identify(environ: _Environ, body: bytes) -> Call:
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     scope = _CREDENTIAL.search(auth) or _CREDENTIAL.search(
         "Credential=" + "".join(query.get("X-Amz-Credential", [])))
-    region, signing = (scope.group(1), scope.group(2)) if scope else ("us-east-1", "unknown")
+    access_key, region, signing = scope.groups() if scope else ("", "us-east-1", "unknown")
     models = _models(signing)
     service = models[0].name if models else signing
     method = environ.get("REQUEST_METHOD", "GET")
@@ -170,12 +180,12 @@ def identify(environ: _Environ, body: bytes) -> Call:
         prefix, _, operation = target.rpartition(".")
         chosen = next((m for m in models if m.target_prefix == prefix), None)
         return Call(chosen.name if chosen else service, operation, region, "json",
-                    bool(chosen and chosen.query_compatible))
+                    bool(chosen and chosen.query_compatible), access_key)
     cbor = re.fullmatch(r"/service/([^/]+)/operation/([^/]+)", path)
     if cbor and environ.get("HTTP_SMITHY_PROTOCOL"):
         chosen = next((m for m in models if m.target_prefix == cbor.group(1)), None)
         return Call(chosen.name if chosen else service, cbor.group(2), region, "cbor",
-                    bool(chosen and chosen.query_compatible))
+                    bool(chosen and chosen.query_compatible), access_key)
     form: dict[str, list[str]] = {}
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         form = parse_qs(body.decode("utf-8", "replace"))
@@ -185,7 +195,8 @@ def identify(environ: _Environ, body: bytes) -> Call:
         chosen = next((m for m in models if m.api_version == version), None)
         chosen = chosen or (models[0] if models else None)
         protocol = "ec2" if chosen and chosen.protocol == "ec2" else "query"
-        return Call(chosen.name if chosen else service, action, region, protocol)
+        return Call(chosen.name if chosen else service, action, region, protocol,
+                    access_key=access_key)
     for model in models:
         matches = [r for r in model.routes
                    if r.method == method and r.pattern.match(path) and r.query_keys <= set(query)]
@@ -193,8 +204,8 @@ def identify(environ: _Environ, body: bytes) -> Call:
             # The most specific template wins: `/functions/{F}/concurrency` over `{F+}`.
             best = max(matches, key=lambda r: (len(r.query_keys), -r.labels, r.literal))
             protocol = model.protocol if model.protocol.startswith("rest") else "rest-json"
-            return Call(model.name, best.operation, region, protocol)
-    return Call(service, UNRESOLVED, region, "rest-json")
+            return Call(model.name, best.operation, region, protocol, access_key=access_key)
+    return Call(service, UNRESOLVED, region, "rest-json", access_key=access_key)
 
 
 # --------------------------------------------------------------------------- faults
@@ -325,6 +336,75 @@ def error_response(call: Call, fault: Fault) -> tuple[int, list[tuple[str, str]]
     return fault.status, headers, json.dumps({"__type": code, "message": fault.message}).encode()
 
 
+# --------------------------------------------------------------------------- rates
+
+
+Rates = Callable[[str, str], Rate]
+"""(service, operation) -> its rate: `auditor.ratelimit.rate_for`, or a test's own."""
+
+_SERVICE_THROTTLES = {
+    # Services whose throttling error is not the protocol's usual spelling (`throttle()`).
+    "lambda": Fault("error", 429, "TooManyRequestsException", "throttled", "Rate exceeded"),
+    "ec2": Fault("error", 503, "RequestLimitExceeded", "throttled", "Request limit exceeded."),
+    "organizations": Fault("error", 400, "TooManyRequestsException", "throttled",
+                           "AWS Organizations can't complete your request: too many requests."),
+}
+THROTTLING_CODES = frozenset({
+    *(fault.code for fault in _SERVICE_THROTTLES.values()), *_CODES["throttled"]})
+"""Every error code the server throttles with: a report error with one of these is a request
+the client gave up on after its retries."""
+
+
+Bucket = tuple[str, str, str, str]
+"""(account, region or `ratelimit.GLOBAL`, service, bucket name): one of AWS's buckets."""
+
+
+def bucket_of(account: str, region: str, service: str, operation: str,
+              rates: Rates = rate_for) -> tuple[Bucket, Rate]:
+    """The bucket a request draws from, and its rate: AWS's buckets are per account and
+    region (one for the account-wide services) and per operation class."""
+    rate = rates(service, operation)
+    return (account, scope_region(service, region), service, rate.bucket_for(operation)), rate
+
+
+def service_throttle(service: str) -> Fault:
+    """The throttling error `service` itself answers."""
+    return _SERVICE_THROTTLES.get(service, throttle())
+
+
+@dataclass
+class _Bucket:
+    """AWS's token bucket: full at `burst` tokens, refilled at `per_second`; each request
+    takes one, and a request finding none is throttled (where the auditor's
+    `ratelimit.TokenBucket` waits for its token, AWS refuses)."""
+
+    per_second: float
+    burst: float
+    tokens: float
+    at: float
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass(frozen=True)
+class Second:
+    """Requests one account sent to one operation in one region within one wall-clock
+    second (`at`, epoch seconds), retries and throttled ones included."""
+
+    at: int
+    account: str
+    region: str
+    service: str
+    operation: str
+    requests: int
+
+
 # --------------------------------------------------------------------------- middleware
 
 
@@ -337,21 +417,53 @@ class _Middleware:
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.rules: list[FaultRule] = []
+        self.accounts: dict[str, str] = {}
+        self.seconds: Counter[tuple[int, str, str, str, str]] = Counter()
+        self.rates: Rates | None = None
+        self.buckets: dict[Bucket, _Bucket] = {}
+        self.throttled: Counter[tuple[str, str]] = Counter()
+
+    def account(self, access_key: str) -> str:
+        """moto's account for an access key, remembered: moto looks it up in every account's
+        keys, which costs a scan of all of them per request in a 100-account organization."""
+        account = self.accounts.get(access_key)
+        if account is None:
+            account = self.accounts[access_key] = get_account_id_from(access_key)
+        return account
+
+    def admit(self, call: Call, account: str) -> bool:
+        """Take a token from the call's bucket; False when rates are enforced and it is empty.
+        Called under the lock."""
+        if self.rates is None:
+            return True
+        key, rate = bucket_of(account, call.region, call.service, call.operation, self.rates)
+        now = time.monotonic()
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _Bucket(rate.per_second, rate.burst, rate.burst, now)
+        if bucket.take(now):
+            return True
+        self.throttled[(account, call.service)] += 1
+        return False
 
     def __call__(self, environ: _Environ, start_response: _StartResponse) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
         call = identify(environ, body)
+        account = self.account(call.access_key)
         with self.lock:
             self.counts[call.key] += 1
+            self.seconds[(int(time.time()), account, call.region, call.service,
+                          call.operation)] += 1
             rule = next((r for r in self.rules if r.matches(call)), None)
             if rule is not None:
                 rule.hits += 1
+            admitted = rule is not None or self.admit(call, account)
             latency = self.latency_s
         if latency > 0:
             time.sleep(latency)
-        fault = rule.fault if rule else None
+        fault = rule.fault if rule else (None if admitted else service_throttle(call.service))
         if fault is None:
             return self.app(environ, start_response)
         if fault.kind == "error":
@@ -384,8 +496,8 @@ def _capture(app: _WsgiApp, environ: _Environ) -> tuple[int, list[tuple[str, str
 def _respond(start_response: _StartResponse, status: int, headers: list[tuple[str, str]],
              payload: bytes) -> list[bytes]:
     kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error",
-              503: "Service Unavailable"}.get(status, "Error")
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 429: "Too Many Requests",
+              500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
     start_response(f"{status} {reason}", [*kept, ("Content-Length", str(len(payload)))])
     return [payload]
 
@@ -555,8 +667,31 @@ class MotoServer:
             return sum(self._mw.counts.values())
 
     def reset_counts(self) -> None:
+        """Clears the request counts, the per-second counts and the throttle counts."""
         with self._mw.lock:
             self._mw.counts.clear()
+            self._mw.seconds.clear()
+            self._mw.throttled.clear()
+
+    def by_second(self) -> list[Second]:
+        """Requests by wall-clock second, account, region and operation, in time order."""
+        with self._mw.lock:
+            return [Second(*key, count) for key, count in sorted(self._mw.seconds.items())]
+
+    def enforce_rates(self, rates: Rates | None = None) -> None:
+        """From now on, answer a request its service's own throttling error once its bucket
+        is empty, as AWS does: a bucket per account, region, service and operation class
+        (`bucket_of`). `rates`
+        gives each operation's rate; by default AWS's documented ones
+        (`auditor.ratelimit.rate_for`). Requests a fault rule matches are not throttled.
+        Buckets start full."""
+        with self._mw.lock:
+            self._mw.rates, self._mw.buckets = rates or rate_for, {}
+
+    def throttles(self) -> dict[tuple[str, str], int]:
+        """Requests answered a throttling error by `enforce_rates`, by (account, service)."""
+        with self._mw.lock:
+            return dict(sorted(self._mw.throttled.items()))
 
     def add_fault(self, rule: FaultRule) -> FaultRule:
         """Rules are tried in the order added; the first that matches applies."""

@@ -5,12 +5,15 @@ fraction in a VPC, roles shared by groups of functions), ECS Fargate services in
 (each service with its own task definition family and task role, one execution role),
 EKS clusters with one managed node group each, one VPC with three subnets and a security group
 per region, and 14 days of hourly CloudWatch data for a sample of functions and services.
+`seed_org` seeds that shape into every account of an organization.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import sys
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -76,10 +79,10 @@ _TRUST = {
 class _Seeder:
     """Clients, roles and a worker pool for one seeding run."""
 
-    def __init__(self, scale: Scale, workers: int) -> None:
+    def __init__(self, scale: Scale, workers: int, session: boto3.session.Session) -> None:
         self.scale = scale
         self.workers = workers
-        self.session = boto3.session.Session()
+        self.session = session
         self.config = Config(retries={"mode": "standard", "max_attempts": 3},
                              max_pool_connections=32)
         self.iam = self.client("iam", "us-east-1")
@@ -176,8 +179,10 @@ class _Seeder:
             self.seeded.eks_clusters.append((region, name))
 
 
-def seed(scale: Scale, now: datetime, workers: int = 4) -> Seeded:
-    seeder = _Seeder(scale, workers)
+def seed(scale: Scale, now: datetime, workers: int = 4,
+         session: boto3.session.Session | None = None) -> Seeded:
+    """`scale` in the account of `session`'s credentials (by default the environment's)."""
+    seeder = _Seeder(scale, workers, session or boto3.session.Session())
     execution_role = seeder.role("ecs-execution", "ecs-tasks")
     # A customer managed copy of AmazonECSTaskExecutionRolePolicy: moto loads AWS managed
     # policies only when told to at start-up.
@@ -201,6 +206,44 @@ def seed(scale: Scale, now: datetime, workers: int = 4) -> Seeded:
     seeded = seeder.seeded
     seeded.roles = len(seeder.roles)
     seeded.datapoints = _seed_metrics(scale, seeded, now, seeder)
+    return seeded
+
+
+def seed_org(scale: Scale, accounts: int, now: datetime, role_name: str,
+             workers: int = 4) -> dict[str, Seeded]:
+    """An organization of `accounts` accounts, each holding `scale`, by account ID: the
+    management account (the environment's credentials) and members it creates with
+    organizations:CreateAccount. Every account, the management one too, gets the role
+    `role_name`, which the management account may assume, as `auditor scan --org` does; each
+    member is seeded through credentials sts:AssumeRole gives for it."""
+    management = boto3.session.Session()
+    organizations = management.client("organizations", region_name="us-east-1")
+    organizations.create_organization(FeatureSet="ALL")
+    home = management.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+    sessions = {home: management}
+    for n in range(1, accounts):
+        status = organizations.create_account(AccountName=f"member-{n:03d}",
+                                              Email=f"member-{n:03d}@example.com")
+        member = status["CreateAccountStatus"]["AccountId"]
+        credentials = management.client("sts", region_name="us-east-1").assume_role(
+            RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+            RoleSessionName="bench-seed")["Credentials"]
+        sessions[member] = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"])
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{home}:root"},
+        "Action": "sts:AssumeRole"}]})
+    seeded = {}
+    started = time.monotonic()
+    for account, session in sessions.items():
+        session.client("iam", region_name="us-east-1").create_role(
+            RoleName=role_name, AssumeRolePolicyDocument=trust)
+        seeded[account] = seed(scale, now, workers, session)
+        # Minutes at a 100 accounts: a line per account shows how far it got.
+        print(f"  seeded account {len(seeded)}/{accounts} ({account}) at "
+              f"{time.monotonic() - started:.0f}s", file=sys.stderr)
     return seeded
 
 
