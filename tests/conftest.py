@@ -32,6 +32,8 @@ FIRST = ("tests/fidelity/test_generated.py", "tests/test_interrupts.py", "tests/
 def pytest_configure(config: pytest.Config) -> None:
     _share_botocore_loader()
     _build_client_classes_once()
+    _list_moto_actions_once()
+    _emulators_are_not_rate_limited()
     # Every test process scans moto from worker threads, not only the demo's.
     from auditor.demo import serialise_compile
 
@@ -90,6 +92,32 @@ def _build_client_classes_once() -> None:
 
     create_client_class.once = True  # type: ignore[attr-defined]
     botocore.client.ClientCreator._create_client_class = create_client_class  # type: ignore[method-assign]
+
+
+def _list_moto_actions_once() -> None:
+    """moto lists the methods of a service's response class (`inspect.getmembers`) on every
+    request it answers, to see whether the action is one: a twentieth of a moto scan's CPU.
+    A class's methods do not change during a run, so each class is listed once."""
+    import moto.core.responses
+
+    listed = moto.core.responses.method_names_from_class
+    if not hasattr(listed, "cache_info"):
+        moto.core.responses.method_names_from_class = functools.cache(listed)
+
+
+def _emulators_are_not_rate_limited() -> None:
+    """Scans in tests read emulators (moto, the bench's server, the fidelity harness), no one's
+    AWS account, as the demo does: a scan keeps to AWS's rates only with the limits a test
+    gives it (`Environment(limits=...)`, tests/test_org_scan.py), or the waits for tokens
+    would add their seconds to every scan of a few dozen calls. tests/test_ratelimit.py
+    proves a scan of AWS gets `api_rate_share` of AWS's rates."""
+    import auditor.scan
+
+    def given_limits(config: Any, env: Any) -> Any:
+        return env.limits
+
+    given_limits.for_aws = auditor.scan._limits  # type: ignore[attr-defined]
+    auditor.scan._limits = given_limits
 
 
 @pytest.fixture

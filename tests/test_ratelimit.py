@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from auditor import scan as scan_module
 from auditor.cli import main
+from auditor.config import Config
 from auditor.ratelimit import DEFAULT, GLOBAL, RateLimits, TokenBucket, rate_for, scope_region
+from auditor.scan import Environment
 
 
 class FakeTime:
@@ -129,6 +132,17 @@ def test_the_scan_takes_its_share_of_each_rate() -> None:
     # A share never leaves a bucket that could not hold one request.
     tiny = RateLimits(0.01).bucket("1", "us-east-1", "ecs", "ListServicesByNamespace")
     assert tiny.burst == 1 and tiny.per_second == pytest.approx(0.01)
+
+
+def test_a_scan_of_aws_keeps_to_its_share_and_the_demo_to_none() -> None:
+    # The test process lets scans of emulators run unlimited (tests/conftest.py); this is
+    # the rule a scan of AWS gets.
+    limits_for = getattr(scan_module._limits, "for_aws", scan_module._limits)
+    limits = limits_for(Config(api_rate_share=0.25), Environment())
+    assert isinstance(limits, RateLimits) and limits.share == 0.25
+    assert limits_for(Config(), Environment(demo=True)) is None
+    given = RateLimits(1.0)
+    assert limits_for(Config(), Environment(limits=given)) is given
 
 
 @pytest.mark.parametrize(("flag", "key", "value", "words"), [

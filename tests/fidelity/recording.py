@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -223,17 +224,107 @@ class Replay:
         return None
 
     def scan(self) -> Report:
-        env = Environment(session=harness_session(), demo=True,
+        session = harness_session()
+        env = Environment(session=session, demo=True,
                           hooks=(PARAMS_HOOK, ("before-call.*.*", self.hook)))
-        return scan(self.recording.config, env, self.recording.now)
+        with session.lease():
+            return scan(self.recording.config, env, self.recording.now)
+
+
+_Registration = tuple[str, Any, tuple[Any, ...], dict[str, Any]]
+
+
+class _Lent:
+    """A pooled client lent to one scan: what the scan registers on its events is recorded,
+    to be unregistered when the client comes back."""
+
+    _METHODS = ("register", "register_first", "register_last")
+
+    def __init__(self, key: str, client: Any) -> None:
+        self.key = key
+        self.client = client
+        self.sent = False
+        self._registered: list[_Registration] = []
+        events = client.meta.events
+        for name in self._METHODS:
+            setattr(events, name, self._recording(getattr(events, name)))
+        events.register_first("before-send", self._mark_sent)
+
+    def _recording(self, register: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(event_name: str, handler: Any, *args: Any, **kwargs: Any) -> Any:
+            self._registered.append((event_name, handler, args, kwargs))
+            return register(event_name, handler, *args, **kwargs)
+
+        return recorded
+
+    def _mark_sent(self, **_: Any) -> None:
+        self.sent = True
+
+    def returned(self) -> Any:
+        """The client as it was built: every handler registered since it was lent removed."""
+        events = self.client.meta.events
+        for name in self._METHODS:
+            delattr(events, name)
+        for event_name, handler, args, kwargs in reversed(self._registered):
+            events.unregister(event_name, handler, *args, **kwargs)
+        return self.client
+
+
+class HarnessSession(boto3.session.Session):
+    """A session that, inside `lease()`, lends clients from a pool instead of building them.
+
+    Building a client is a third of a replay's CPU (botocore copies the session's whole table
+    of event handlers, resolves the endpoint and the config), and the harnesses scan the same
+    services and regions with the same config a hundred and sixty times per run. A lent client
+    is the one botocore built, with every handler the scan registered on it (the read-only
+    guard, the scan's call counter, the replay's hook) removed when the lease ends, so each
+    scan sees its own hooks only. Its retry state cannot carry from one scan to the next: the
+    harnesses answer every call in `before-call`, and the retry handlers run only on a request
+    sent; a client that sent one anyway (seen in `before-send`) is dropped, not pooled. The
+    same client is never lent twice at once: a scan that asks twice for one service and region
+    (its first-contact client, its account's own) gets two."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._free: dict[str, list[Any]] = {}
+        self._lent: list[_Lent] | None = None
+        self._pool_lock = threading.Lock()
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        with self._pool_lock:
+            if self._lent is None:
+                return super().client(*args, **kwargs)
+            config = kwargs.get("config")
+            key = canonical({"args": args, "kwargs": {k: v for k, v in kwargs.items()
+                                                      if k != "config"},
+                             "config": config and config._user_provided_options})
+            free = self._free.get(key)
+            lent = _Lent(key, free.pop() if free else super().client(*args, **kwargs))
+            self._lent.append(lent)
+            return lent.client
+
+    @contextmanager
+    def lease(self) -> Iterator[None]:
+        """Clients asked for until the block ends are lent, and come back when it ends."""
+        with self._pool_lock:
+            if self._lent is not None:
+                raise RuntimeError("one scan at a time leases the harness session's clients")
+            self._lent = []
+        try:
+            yield
+        finally:
+            with self._pool_lock:
+                for lent in self._lent:
+                    if not lent.sent:
+                        self._free.setdefault(lent.key, []).append(lent.returned())
+                self._lent = None
 
 
 @cache
-def harness_session() -> boto3.session.Session:
+def harness_session() -> HarnessSession:
     """The session of every scan the fidelity harnesses run (replays and generated accounts):
-    one session caches the service models its clients load (and, in the test process, one
-    client class per service serves every session: tests/conftest.py). Every client is
-    still built anew, with its own events and retry state. The credentials sign nothing: no
-    request is sent."""
-    return boto3.session.Session(aws_access_key_id="fidelity",
-                                 aws_secret_access_key="fidelity", region_name="us-east-1")
+    one session caches the service models its clients load, and lends built clients to one
+    scan after another (`HarnessSession.lease`). The credentials sign nothing: no request is
+    sent."""
+    return HarnessSession(aws_access_key_id="fidelity", aws_secret_access_key="fidelity",
+                          region_name="us-east-1")

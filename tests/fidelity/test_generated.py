@@ -82,9 +82,11 @@ def _run(account: GeneratedAccount, fault: Fault, explicit_regions: bool) -> Out
     # containment replays run the scan's default pool).
     config = dataclasses.replace(SCAN_CONFIG, max_workers=1,
                                  regions=("us-east-1",) if explicit_regions else ())
-    env = Environment(session=harness_session(), demo=True,
+    session = harness_session()
+    env = Environment(session=session, demo=True,
                       hooks=(PARAMS_HOOK, ("before-call.*.*", account.hook)))
-    problems = tuple(_problems(config, env, account, fault))
+    with session.lease():
+        problems = tuple(_problems(config, env, account, fault))
     return Outcome(fault, bool(account.faulted), frozenset(account.called), problems)
 
 
