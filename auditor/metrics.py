@@ -10,9 +10,10 @@ from the hourly points (which also keeps the emulator, which lacks percentile st
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from auditor.errors import AuditorError
@@ -31,7 +32,7 @@ Statistic = Literal["Average", "Maximum", "Minimum", "Sum", "SampleCount"]
 HOURLY = 3600
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class MetricQuery:
     """One series: namespace, metric, dimensions and statistic, in one account and region.
 
@@ -58,10 +59,47 @@ class MetricQuery:
         return f"{self.namespace} {self.metric} [{dims}] {self.stat} per {self.period}s"
 
 
-@dataclass(frozen=True)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(moment: datetime) -> int:
+    """Microseconds since the Unix epoch; a naive time is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+@dataclass(frozen=True, init=False)
 class Series:
-    timestamps: tuple[datetime, ...]
-    values: tuple[float, ...]
+    """Points as two arrays, 16 bytes a point: a scan holds millions of points, and a
+    `datetime` and a `float` object each would cost about 90 bytes a point."""
+
+    micros: array[int]
+    """Each point's time in microseconds since the Unix epoch (UTC): exact, unlike seconds
+    in a float."""
+    values: array[float]
+
+    def __init__(self, timestamps: Iterable[datetime], values: Iterable[float]) -> None:
+        self._hold(array("q", map(epoch_micros, timestamps)), array("d", values))
+
+    @classmethod
+    def of_arrays(cls, micros: array[int], values: array[float]) -> Series:
+        """The series over arrays built by the caller, which hands them over."""
+        series = cls.__new__(cls)
+        series._hold(micros, values)
+        return series
+
+    def _hold(self, micros: array[int], values: array[float]) -> None:
+        if len(micros) != len(values):
+            raise ValueError(f"{len(micros)} timestamps for {len(values)} values")
+        object.__setattr__(self, "micros", micros)
+        object.__setattr__(self, "values", values)
+
+    @property
+    def timestamps(self) -> tuple[datetime, ...]:
+        """The points' times as UTC datetimes, made on each read: do not keep them."""
+        return tuple(_EPOCH + timedelta(microseconds=m) for m in self.micros)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -69,6 +107,9 @@ class Series:
     @property
     def empty(self) -> bool:
         return not self.values
+
+    def earliest(self) -> datetime | None:
+        return _EPOCH + timedelta(microseconds=min(self.micros)) if self.micros else None
 
     def maximum(self) -> float | None:
         return max(self.values) if self.values else None
@@ -84,9 +125,9 @@ class Series:
 
     def hours_covered(self) -> float:
         """Span between the first and last point, in hours (0 for one point)."""
-        if len(self.timestamps) < 2:
+        if len(self.micros) < 2:
             return 0.0
-        return (max(self.timestamps) - min(self.timestamps)).total_seconds() / 3600
+        return (max(self.micros) - min(self.micros)) / (3600 * 1_000_000)
 
 
 def percentile(values: Sequence[float], pct: float) -> float | None:
@@ -142,8 +183,8 @@ def observed_hours(series: Iterable[Series | None], start: datetime, end: dateti
     (the common case) is measured over its own life, not diluted over the whole window;
     hours without datapoints after that are hours without traffic."""
     window = (end - start).total_seconds() / 3600
-    firsts = [s.timestamps[0] for s in series if s is not None and not s.empty]
-    begin = min(firsts, default=None)
+    begin = min((first for s in series if s is not None
+                 if (first := s.earliest()) is not None), default=None)
     if created is not None:
         begin = created if begin is None else min(begin, created)
     if begin is None or begin <= start:

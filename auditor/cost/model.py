@@ -11,6 +11,7 @@ sum of the lines as shown, so the printed lines always add up.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -91,6 +92,13 @@ class Assumptions:
 # --------------------------------------------------------------------------- lines and options
 
 
+def shared(text: str) -> str:
+    """One copy of each text: a scan prices tens of thousands of workloads, and their
+    arithmetic, sizing, blockers and assumptions, each made anew by an f-string, repeat
+    word for word across most of them."""
+    return sys.intern(text)
+
+
 @dataclass(frozen=True)
 class Line:
     """One line of a bill: name, exact dollars, and the arithmetic that produced them."""
@@ -100,6 +108,9 @@ class Line:
     formula: str
     rates: tuple[str, ...] = ()
     """The discounts it was priced with (`Discount.label`); none: at list."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formula", shared(self.formula))
 
     @property
     def usd(self) -> float:
@@ -125,6 +136,12 @@ class Option:
     shape: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     """Assumptions this option rests on, beyond the workload's."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "blockers", tuple(map(shared, self.blockers)))
+        object.__setattr__(self, "notes", tuple(map(shared, self.notes)))
+        object.__setattr__(self, "shape", {key: shared(value) if isinstance(value, str)
+                                           else value for key, value in self.shape.items()})
 
     @property
     def monthly_usd(self) -> float:

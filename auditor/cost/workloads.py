@@ -43,6 +43,7 @@ from auditor.cost.model import (
     lambda_vcpu_share,
     on_graviton,
     right_size,
+    shared,
     task_option,
     tasks_for,
 )
@@ -1132,7 +1133,7 @@ def _finish(resource: Resource, name: str, platform: str, usage: Mapping[str, An
         story = "; ".join(part.rstrip(".") for part in _option_story(estimate.recommended))
         extra.append(f"Recommended {estimate.recommended.platform}"
                      + (f": {story}." if story else "."))
-    return replace(estimate, assumptions=tuple(dict.fromkeys(extra)))
+    return replace(estimate, assumptions=tuple(dict.fromkeys(map(shared, extra))))
 
 
 def _option_story(option: Option) -> list[str]:

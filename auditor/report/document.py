@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -199,6 +199,14 @@ def _plain(value: Any) -> Any:
 
 
 def to_dict(report: Report) -> dict[str, Any]:
+    return {key: list(value) if isinstance(value, Iterator) else value
+            for key, value in sections(report).items()}
+
+
+def sections(report: Report) -> dict[str, Any]:
+    """The JSON form's top-level keys in order, with `findings` and `workloads` as iterators
+    that make each entry when asked: a writer can then hold one entry at a time (the whole
+    document of 55,000 workloads would be hundreds of MB of dicts)."""
     findings = sorted(report.findings, key=_finding_order)
     optimizer = optimizer_summary(report.workloads)
     return {
@@ -222,9 +230,9 @@ def to_dict(report: Report) -> dict[str, Any]:
             "costs": cost_totals(report.workloads),
             **({"compute_optimizer": optimizer} if optimizer else {}),
         },
-        "findings": [finding_dict(f, report.resource_tags.get(f.resource_arn),
-                                  f.fingerprint in report.baselined) for f in findings],
-        "workloads": [w.to_dict() for w in report.workloads],
+        "findings": (finding_dict(f, report.resource_tags.get(f.resource_arn),
+                                  f.fingerprint in report.baselined) for f in findings),
+        "workloads": (w.to_dict() for w in report.workloads),
         "errors": [
             {"account": e.account, "region": e.region, "service": e.service,
              "operation": e.operation, "code": e.code, "message": e.message,

@@ -3,7 +3,7 @@ codes are read, PartialData is followed, and every failure costs only the series
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -88,6 +88,29 @@ def test_partial_data_is_followed_to_the_end_and_a_series_left_partial_is_not_tr
     recorder = Recorder()
     with stubber:
         store = fetch_metrics(clients, wanted, START, f.NOW, recorder, max_workers=1)
-    assert store.series[wanted[0]].values == (0.0, 10.0)
+    assert list(store.series[wanted[0]].values) == [0.0, 10.0]
     assert store.failed == {wanted[1]: "PartialData"}
     assert [e.code for e in recorder.errors] == ["PartialData"]
+
+
+def test_a_series_across_pages_reads_in_utc_time_order_with_its_percentiles_and_hours() -> None:
+    [wanted] = queries(1)
+    clients, stubber = stubbed()
+    # Two pages, the later hours first, in a UTC+2 offset as a machine's local time gives.
+    plus_two = timezone(timedelta(hours=2))
+    hours = [START + timedelta(hours=h) for h in range(6)]
+    first = {"Id": "q0", "Label": "x", "StatusCode": "PartialData",
+             "Timestamps": [h.astimezone(plus_two) for h in hours[3:]], "Values": [4.0, 5.0, 6.0]}
+    second = {"Id": "q0", "Label": "x", "StatusCode": "Complete",
+              "Timestamps": [h.astimezone(plus_two) for h in hours[:3]], "Values": [1.0, 2.0, 3.0]}
+    stubber.add_response("get_metric_data", {"MetricDataResults": [first], "NextToken": "t"})
+    stubber.add_response("get_metric_data", {"MetricDataResults": [second]})
+    with stubber:
+        store = fetch_metrics(clients, [wanted], START, f.NOW, Recorder(), max_workers=1)
+    series = store.series[wanted]
+    assert series.timestamps == tuple(hours)
+    assert {t.tzinfo for t in series.timestamps} == {UTC}
+    assert list(series.values) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert (series.percentile(50), series.percentile(90), series.maximum()) == (3.5, 5.5, 6.0)
+    assert series.hours_covered() == 5.0
+    assert series.earliest() == START

@@ -62,6 +62,16 @@ def test_json_validates_and_reads_back_to_the_same_document(report: Report) -> N
     assert to_dict(from_dict(json.loads(json.dumps(document)))) == document
 
 
+def test_the_json_written_to_a_file_is_the_rendered_text(report: Report) -> None:
+    """The file is written one finding and workload at a time; it must read exactly as the
+    text printed to standard output, with hostile strings and with empty lists."""
+    for each in (report, replace(report, findings=(), workloads=())):
+        written = io.StringIO()
+        RENDERERS["json"].write(each, written)
+        assert written.getvalue() == render(each, "json")
+        assert json.loads(written.getvalue()) == to_dict(each)
+
+
 def test_workloads_keep_their_types_from_the_scan_and_from_the_json(
         demo_report: Report, optimizer_report: Report) -> None:
     """The formats render typed workloads whether the report was scanned or read back, and
