@@ -422,6 +422,7 @@ class _Middleware:
         self.rates: Rates | None = None
         self.buckets: dict[Bucket, _Bucket] = {}
         self.throttled: Counter[tuple[str, str]] = Counter()
+        self.listings: dict[tuple[str, str], tuple[list[tuple[str, str]], list[Any]]] = {}
 
     def account(self, access_key: str) -> str:
         """moto's account for an access key, remembered: moto looks it up in every account's
@@ -430,6 +431,31 @@ class _Middleware:
         if account is None:
             account = self.accounts[access_key] = get_account_id_from(access_key)
         return account
+
+    def functions_page(self, environ: _Environ, account: str, region: str
+                       ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """ListFunctions a page at a time, as AWS answers it (50 at most, `NextMarker`):
+        moto answers every function at once, which would count one call where AWS takes one
+        per 50. A listing's first page reads moto's whole answer, its next pages slice it."""
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        marker = query.get("Marker", [""])[0]
+        size = min(int(query.get("MaxItems", [str(FUNCTIONS_PAGE)])[0]), FUNCTIONS_PAGE)
+        key = (account, region)
+        with self.lock:
+            listing = self.listings.get(key) if marker.startswith(_MARKER) else None
+        if listing is None:
+            status, headers, payload = _capture(self.app, environ)
+            if status != 200:
+                return status, headers, payload
+            listing = (headers, json.loads(payload).get("Functions", []))
+            with self.lock:
+                self.listings[key] = listing
+        headers, functions = listing
+        offset = int(marker.removeprefix(_MARKER)) if marker.startswith(_MARKER) else 0
+        page: dict[str, Any] = {"Functions": functions[offset:offset + size]}
+        if offset + size < len(functions):
+            page["NextMarker"] = f"{_MARKER}{offset + size}"
+        return 200, headers, json.dumps(page).encode()
 
     def admit(self, call: Call, account: str) -> bool:
         """Take a token from the call's bucket; False when rates are enforced and it is empty.
@@ -464,6 +490,8 @@ class _Middleware:
         if latency > 0:
             time.sleep(latency)
         fault = rule.fault if rule else (None if admitted else service_throttle(call.service))
+        if fault is None and call.key == "lambda:ListFunctions":
+            return _respond(start_response, *self.functions_page(environ, account, call.region))
         if fault is None:
             return self.app(environ, start_response)
         if fault.kind == "error":
@@ -501,6 +529,10 @@ def _respond(start_response: _StartResponse, status: int, headers: list[tuple[st
     start_response(f"{status} {reason}", [*kept, ("Content-Length", str(len(payload)))])
     return [payload]
 
+
+FUNCTIONS_PAGE = 50
+"""AWS's largest ListFunctions page (MaxItems), and its default."""
+_MARKER = "bench-offset-"
 
 _NOT_AWS = b"<html><body><h1>502 Bad Gateway</h1><hr>"
 """What a proxy in the path sends instead of the service's answer, cut short: complete HTML

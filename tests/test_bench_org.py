@@ -79,3 +79,18 @@ def test_rates_are_not_enforced_unless_asked(server: MotoServer) -> None:
     lam = boto3.client("lambda", config=ONE_TRY)
     assert {_error(lam.list_functions) for _ in range(20)} == {None}
     assert server.throttles() == {}
+
+
+def test_the_server_lists_functions_fifty_a_page_as_aws_does(server: MotoServer) -> None:
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    awslambda = boto3.client("lambda")
+    names = {f"fn-{i:03d}" for i in range(120)}
+    for name in names:
+        awslambda.create_function(FunctionName=name, Runtime="python3.12", Role=role,
+                                  Handler="h.h", Code={"ZipFile": b"x"})
+    server.reset_counts()
+    pages = list(awslambda.get_paginator("list_functions").paginate())
+    assert [len(page["Functions"]) for page in pages] == [50, 50, 20]
+    assert {f["FunctionName"] for page in pages for f in page["Functions"]} == names
+    assert server.counts()["lambda:ListFunctions"] == 3
