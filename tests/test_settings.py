@@ -84,9 +84,14 @@ def test_every_flag_of_the_table_is_an_option_of_scan_with_its_default_in_the_he
     ("--lookback-days", "lookback_days", 0,
      "must be between 1 and 455 (CloudWatch keeps hourly data 455 days), got 0"),
     ("--max-workers", "max_workers", 65, "must be between 1 and 64, got 65"),
+    ("--api-rate-share", "api_rate_share", 0,
+     "must be above 0 and at most 1 (a share of AWS's rates), got 0"),
+    ("--api-rate-share", "api_rate_share", 1.5,
+     "must be above 0 and at most 1 (a share of AWS's rates), got 1.5"),
+    ("--account-concurrency", "account_concurrency", 0, "must be between 1 and 64, got 0"),
 ])
 def test_a_flag_and_the_config_refuse_a_value_out_of_range_in_the_same_words(
-        flag: str, key: str, value: int, words: str, tmp_path: Path) -> None:
+        flag: str, key: str, value: float, words: str, tmp_path: Path) -> None:
     config = tmp_path / "auditor.toml"
     config.write_text(f"{key} = {value}\n")
     from_file = CliRunner().invoke(main, ["scan", "--config", str(config)])
