@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.config import Config
 
 if TYPE_CHECKING:
     from auditor.report.document import Report
+    from bench.moto_server import MotoServer
     from tests.shared_demo import SharedDemo
 
 
@@ -118,6 +120,30 @@ def _emulators_are_not_rate_limited() -> None:
 
     given_limits.for_aws = auditor.scan._limits  # type: ignore[attr-defined]
     auditor.scan._limits = given_limits
+
+
+ONE_TRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
+"""For clients whose answers a test reads as they come, retries and all."""
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
+    """The bench's moto server (bench/moto_server.py), empty, with every client of the test
+    pointed at it."""
+    import urllib.request
+
+    from bench.moto_server import MotoServer
+
+    with MotoServer(latency_s=0.0) as running:
+        for name, value in running.client_env().items():
+            monkeypatch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        # moto's state is per process: start every test from an empty account.
+        urllib.request.urlopen(urllib.request.Request(
+            f"{running.endpoint}/moto-api/reset", method="POST"))
+        running.reset_counts()
+        yield running
 
 
 @pytest.fixture

@@ -3,31 +3,18 @@ told apart by its credentials (bench/moto_server.py, `enforce_rates`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from auditor.ratelimit import Rate
 from bench.moto_server import MotoServer
+from tests.conftest import ONE_TRY
 
-ONE_TRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
 MEMBER = "210987654321"
 # No token comes back within the test.
 TINY = Rate(per_second=0.001, burst=2, source="the test's")
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    with MotoServer(latency_s=0.0) as running:
-        for name, value in running.client_env().items():
-            monkeypatch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            monkeypatch.delenv(name, raising=False)
-        yield running
 
 
 def _member_session() -> boto3.session.Session:

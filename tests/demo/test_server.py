@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,24 +34,8 @@ from bench.moto_server import (
     throttle,
     truncate,
 )
+from tests.conftest import ONE_TRY
 from tests.factories import lambda_zip
-
-ONE_TRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    with MotoServer(latency_s=0.0) as running:
-        for name, value in running.client_env().items():
-            monkeypatch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            monkeypatch.delenv(name, raising=False)
-        # moto's state is per process: start every test from an empty account.
-        urllib.request.urlopen(urllib.request.Request(
-            f"{running.endpoint}/moto-api/reset", method="POST"))
-        running.reset_counts()
-        yield running
-
 
 
 def _seed_function() -> None:
