@@ -36,12 +36,14 @@ Nothing here is used against real AWS: the hook is only registered on clients th
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
 import uuid
+import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,15 +83,48 @@ def _is_plain_metric_stat(query: Mapping[str, Any]) -> bool:
     )
 
 
-def _index(datapoints: Sequence[MetricDatumBase], start: datetime, end: datetime) -> dict[
-    _SeriesKey, list[MetricDatumBase]
-]:
-    index: dict[_SeriesKey, list[MetricDatumBase]] = defaultdict(list)
+def _index(
+    datapoints: Iterable[MetricDatumBase], into: dict[_SeriesKey, list[MetricDatumBase]]
+) -> None:
     for datum in datapoints:
-        if start <= datum.timestamp < end:
-            dims = _dims_key([(d.name, d.value) for d in datum.dimensions])
-            index[(datum.namespace, datum.name, dims)].append(datum)
-    return index
+        dims = _dims_key([(d.name, d.value) for d in datum.dimensions])
+        into.setdefault((datum.namespace, datum.name, dims), []).append(datum)
+
+
+@dataclass
+class _StoredIndex:
+    """The series of one backend's stored datapoints, kept up to date as more are put.
+
+    moto only ever appends to `metric_data` (a reset gives the backend a new list), so the
+    index reads each stored datapoint once, ever, instead of once per call: at the bench's
+    x10 scale (2.7 million datapoints) indexing on every call made each call take 30 s."""
+
+    source: list[MetricDatumBase]
+    indexed: int = 0
+    series: dict[_SeriesKey, list[MetricDatumBase]] = field(default_factory=dict)
+
+
+_stored_indexes: weakref.WeakKeyDictionary[CloudWatchBackend, _StoredIndex] = (
+    weakref.WeakKeyDictionary()
+)
+_stored_indexes_lock = threading.Lock()
+
+
+def _series_of(backend: CloudWatchBackend) -> Callable[[_SeriesKey], list[MetricDatumBase]]:
+    with _stored_indexes_lock:
+        stored = _stored_indexes.get(backend)
+        if stored is None or stored.source is not backend.metric_data:
+            stored = _stored_indexes[backend] = _StoredIndex(backend.metric_data)
+        _index(itertools.islice(stored.source, stored.indexed, None), stored.series)
+        stored.indexed = len(stored.source)
+    # Metrics moto derives from other services' state change with it: indexed afresh each call.
+    derived: dict[_SeriesKey, list[MetricDatumBase]] = {}
+    _index(backend.aws_metric_data, derived)
+
+    def series(key: _SeriesKey) -> list[MetricDatumBase]:
+        return stored.series.get(key, []) + derived.get(key, [])
+
+    return series
 
 
 def _fast_get_metric_data(
@@ -109,7 +144,7 @@ def _fast_get_metric_data(
         # moto raises the validation errors; let it.
         return original(backend, queries, start_time, end_time, scan_by)
 
-    index = _index(backend.get_all_metrics(), start, end)
+    series_of = _series_of(backend)
     results: list[dict[str, Any]] = []
     for query in queries:
         metric_stat = query["MetricStat"]
@@ -122,10 +157,11 @@ def _fast_get_metric_data(
 
         # Buckets start at StartTime, as moto's do (CloudWatch itself aligns them to the clock).
         buckets: dict[int, list[MetricDatumBase]] = defaultdict(list)
-        for datum in index.get((metric["Namespace"], name, dims), ()):
-            if unit and datum.unit != unit:
+        for datum in series_of((metric["Namespace"], name, dims)):
+            stamp = datum.timestamp
+            if not start <= stamp < end or (unit and datum.unit != unit):
                 continue
-            buckets[int((datum.timestamp - start).total_seconds()) // period].append(datum)
+            buckets[int((stamp - start).total_seconds()) // period].append(datum)
 
         values: list[Any] = []
         timestamps: list[datetime] = []
