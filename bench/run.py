@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from floor import excess, floor
+from floor import excess, floor, org_floor
 from moto_server import THROTTLING_CODES, Bucket, MotoServer, Second, bucket_of
 from seed import Scale, Seeded, seed, seed_org
 from tabulate import tabulate
@@ -277,21 +277,25 @@ class OrgResult:
     share: float
     buckets: list[BucketPeak]
     peaks: dict[tuple[str, str], int]
+    least: dict[str, int]
+    """The request floor by operation (bench/floor.py `org_floor`)."""
 
 
-def run_org(accounts: int, regions: tuple[str, ...], workloads: int, server: MotoServer,
+def run_org(scale: Scale, seeded: dict[str, Seeded], server: MotoServer,
             logs: Path) -> OrgResult:
     report = logs / "auditor-report.json"
     exe = Path(sys.executable).with_name("auditor")
     argv = [str(exe)] if exe.exists() else [sys.executable, "-m", "auditor.cli"]
-    argv += ["scan", "--org", "--role-name", ROLE_NAME, *(f"--region={r}" for r in regions),
+    argv += ["scan", "--org", "--role-name", ROLE_NAME,
+             *(f"--region={r}" for r in scale.regions),
              "--format", "json", "--output", str(report), "--quiet"]
     result = measure("ours", argv, server, logs)
     scanned: list[str] = []
-    throttling_errors = 0
+    throttling_errors = metric_queries = 0
     if report.exists():
         document = json.loads(report.read_text())
         scanned = list(document.get("scope", {}).get("accounts", []))
+        metric_queries = document.get("stats", {}).get("metric_queries") or 0
         result.notes.append(f"its own count: {document.get('stats', {}).get('api_calls')} "
                             "calls")
         errors = Counter(f"{e['service']}:{e['operation']} {e['code']}"
@@ -307,20 +311,28 @@ def run_org(accounts: int, regions: tuple[str, ...], workloads: int, server: Mot
         throttles[service] += count
     share = Config().api_rate_share
     seconds = server.by_second()
-    return OrgResult(accounts, workloads, result, scanned,
+    by_account: dict[str, Counter[str]] = {}
+    for second in seconds:
+        by_account.setdefault(second.account, Counter())[
+            f"{second.service}:{second.operation}"] += second.requests
+    return OrgResult(len(seeded), scale.workloads * len(seeded), result, scanned,
                      result.by_operation.get("sts:AssumeRole", 0), dict(throttles),
                      throttling_errors, share, bucket_peaks(seconds, share),
-                     account_peaks(seconds))
+                     account_peaks(seconds),
+                     org_floor(scale, seeded, by_account, metric_queries))
 
 
 def render_org(org: OrgResult) -> str:
     r = org.result
     throttles = sum(org.throttles.values())
+    least = sum(org.least.values())
     table = tabulate([[org.accounts, org.workloads, r.requests,
-                       f"{r.requests / org.workloads:.3f}", f"{r.wall_s:.1f}",
-                       f"{r.peak_rss_mb:.0f}", throttles, org.throttling_errors, r.exit_code]],
-                     headers=["accounts", "workloads", "requests", "req/workload", "wall s",
-                              "peak RSS MB", "throttles seen", "throttling errors", "exit"],
+                       f"{r.requests / org.workloads:.3f}", least, _ratio(r.requests, least),
+                       f"{r.wall_s:.1f}", f"{r.peak_rss_mb:.0f}", throttles,
+                       org.throttling_errors, r.exit_code]],
+                     headers=["accounts", "workloads", "requests", "req/workload", "floor",
+                              "ours/floor", "wall s", "peak RSS MB", "throttles seen",
+                              "throttling errors", "exit"],
                      tablefmt="github")
     lines = [table, ""]
     over = [p for p in org.buckets if not p.within]
@@ -339,6 +351,8 @@ def render_org(org: OrgResult) -> str:
         ("throttles seen = 0", str(throttles), throttles == 0),
         ("throttling errors in the report = 0", str(org.throttling_errors),
          org.throttling_errors == 0),
+        (f"requests vs floor <= {TARGETS['requests vs floor']:g}", _ratio(r.requests, least),
+         bool(least) and r.requests / least <= TARGETS["requests vs floor"]),
     ]
     lines += [f"target {name}: {value} {'met' if ok else 'MISSED'}" for name, value, ok in checks]
     lines += [f"  over budget: {p}" for p in over[:8]]
@@ -362,6 +376,9 @@ def render_org(org: OrgResult) -> str:
                           tablefmt="github"))
     lines.append("")
     lines.append(f"ours: {r.top()}")
+    over_floor = excess(r.by_operation, org.least)
+    if over_floor:
+        lines.append("  above the floor: " + ", ".join(over_floor[:8]))
     lines += [f"  {note}" for note in r.notes]
     return "\n".join(lines)
 
@@ -378,7 +395,7 @@ def run_org_mode(accounts: int, scale: Scale, latency_ms: float, keep: Path | No
         server.set_latency(latency_ms / 1000)
         server.enforce_rates()
         print("running ours ...", file=sys.stderr)
-        org = run_org(accounts, scale.regions, scale.workloads * accounts, server, logs)
+        org = run_org(scale, seeded, server, logs)
     print(f"organization of {accounts} accounts, each {scale.workloads} workloads "
           f"({scale.functions} functions, {scale.services} services, {scale.eks_clusters} EKS "
           f"clusters, {scale.metric_sample:g} with data) in {len(scale.regions)} regions; "
@@ -389,7 +406,8 @@ def run_org_mode(accounts: int, scale: Scale, latency_ms: float, keep: Path | No
             "org": accounts, "scale": scale.__dict__, "latency_ms": latency_ms,
             "result": org.result.__dict__, "accounts_scanned": org.accounts_scanned,
             "throttles": org.throttles, "throttling_errors": org.throttling_errors,
-            "api_rate_share": org.share, "buckets": [p.__dict__ for p in org.buckets]},
+            "api_rate_share": org.share, "floor": org.least,
+            "buckets": [p.__dict__ for p in org.buckets]},
             indent=2))
     if keep is None and org.result.exit_code in (0, 1):
         shutil.rmtree(logs, ignore_errors=True)
