@@ -52,11 +52,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
 
 from auditor.errors import DemoUnavailable
+
+# moto loads its 1,301 public AMIs into every EC2 region it creates (a sixth of a second of CPU
+# each, and most of the pickled state the tests share), where the demo launches one instance
+# from one of them (seed.DEMO_AMI). moto reads this when its EC2 models are first imported.
+os.environ.setdefault("MOTO_AMIS_PATH", str(Path(__file__).with_name("amis.json")))
 
 try:
     from moto import mock_aws

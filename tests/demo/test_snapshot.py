@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from auditor.config import Config
+from auditor.demo.seed import DEMO_AMI
 from auditor.report.document import Report, to_dict
 from auditor.scan import Environment, scan
 from tests.shared_demo import SharedDemo, dumps
@@ -39,6 +40,15 @@ def test_a_restored_snapshot_scans_like_the_seeded_account_and_is_an_account_of_
         assert tag in boto3.client("iam").list_role_tags(RoleName="notify-role")["Tags"]
     with shared_demo.active():
         assert tag not in boto3.client("iam").list_role_tags(RoleName="notify-role")["Tags"]
+
+
+def test_the_demo_account_holds_only_the_image_it_launches(shared_demo: SharedDemo) -> None:
+    """moto would load its 1,301 public AMIs into every EC2 region: CPU in every test process
+    and most of the snapshot each one restores."""
+    with shared_demo.active() as demo:
+        for region in demo.account.regions:
+            images = boto3.client("ec2", region_name=region).describe_images()["Images"]
+            assert [image["ImageId"] for image in images] == [DEMO_AMI]
 
 
 def test_a_snapshot_refuses_what_it_cannot_restore() -> None:
