@@ -99,7 +99,7 @@ def shared(text: str) -> str:
     return sys.intern(text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One line of a bill: name, exact dollars, and the arithmetic that produced them."""
 
@@ -126,7 +126,7 @@ def at_rates(name: str, list_usd: float, formula: str, discount: Discount | None
                 (discount.label,))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Option:
     """A platform the workload could run on, what it would cost and what rules it out."""
 

@@ -65,7 +65,7 @@ class Confidence(StrEnum):
     LOW = "low"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PricedWorkload:
     """One workload priced now and on each option: what `workloads[]` of the JSON says."""
 
