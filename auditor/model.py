@@ -54,7 +54,7 @@ def kind_of_arn(arn: str) -> str | None:
                  if owner == service and resource.startswith(prefix)), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scope:
     """One (account, region) pair the scan covers."""
 
@@ -65,7 +65,7 @@ class Scope:
         return f"{self.account}/{self.region}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """Fields every inventory record has; `kind` is the report's `resource_type`."""
 
@@ -94,7 +94,7 @@ def _ended(status: str, ended: frozenset[str]) -> str | None:
 # --------------------------------------------------------------------------- network
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vpc(Resource):
     vpc_id: str
     cidr: str
@@ -103,7 +103,7 @@ class Vpc(Resource):
     kind = "vpc"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subnet(Resource):
     subnet_id: str
     vpc_id: str
@@ -121,7 +121,7 @@ RouteTarget = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     destination: str
     """A CIDR block or a prefix-list ID (gateway endpoints route through prefix lists)."""
@@ -131,7 +131,7 @@ class Route:
     """`active` or `blackhole`."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RouteTable(Resource):
     route_table_id: str
     vpc_id: str
@@ -149,7 +149,7 @@ class RouteTable(Resource):
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NatGateway(Resource):
     nat_gateway_id: str
     vpc_id: str
@@ -161,7 +161,7 @@ class NatGateway(Resource):
     kind = "nat-gateway"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InternetGateway(Resource):
     internet_gateway_id: str
     vpc_ids: tuple[str, ...]
@@ -169,7 +169,7 @@ class InternetGateway(Resource):
     kind = "internet-gateway"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VpcEndpoint(Resource):
     endpoint_id: str
     vpc_id: str
@@ -194,7 +194,7 @@ class VpcEndpoint(Resource):
         return self.state.lower() == "available"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecurityGroupRule:
     protocol: str
     from_port: int | None
@@ -208,7 +208,7 @@ class SecurityGroupRule:
         return self.from_port <= port <= self.to_port
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecurityGroup(Resource):
     group_id: str
     vpc_id: str
@@ -222,7 +222,7 @@ class SecurityGroup(Resource):
 # --------------------------------------------------------------------------- ECS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EcsCluster(Resource):
     name: str
     status: str
@@ -237,7 +237,7 @@ class EcsCluster(Resource):
         return _ended(self.status, frozenset({"INACTIVE", "DEPROVISIONING", "FAILED"}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecretReference:
     name: str
     value_from: str
@@ -256,7 +256,7 @@ class SecretReference:
         return f"arn:aws:ssm:{region}:{account}:parameter/{self.value_from.lstrip('/')}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContainerDefinition:
     name: str
     image: str
@@ -298,7 +298,7 @@ class ContainerDefinition:
                 f"{match['repository']}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskDefinition(Resource):
     family: str
     revision: int
@@ -350,7 +350,7 @@ class TaskDefinition(Resource):
         return needs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EcsService(Resource):
     name: str
     cluster_arn: str
@@ -395,7 +395,7 @@ class EcsService(Resource):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContainerInstance(Resource):
     cluster_arn: str
     ec2_instance_id: str
@@ -405,7 +405,7 @@ class ContainerInstance(Resource):
     kind = "ecs-container-instance"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScalableTarget(Resource):
     """An Application Auto Scaling target; an ECS service's is `service/CLUSTER/SERVICE`."""
 
@@ -421,7 +421,7 @@ class ScalableTarget(Resource):
 # --------------------------------------------------------------------------- load balancers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoadBalancer(Resource):
     """An Elastic Load Balancing v2 load balancer (`application`, `network` or `gateway`)."""
 
@@ -439,7 +439,7 @@ class LoadBalancer(Resource):
         return self.arn.split(":loadbalancer/", 1)[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetGroup(Resource):
     name: str
     protocol: str | None
@@ -460,7 +460,7 @@ class TargetGroup(Resource):
 # --------------------------------------------------------------------------- commitments
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SavingsPlanRate:
     """What one usage type costs under a Savings Plan (`DescribeSavingsPlanRates`)."""
 
@@ -474,7 +474,7 @@ class SavingsPlanRate:
     instance_type: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SavingsPlan(Resource):
     """A Savings Plan of the account (`DescribeSavingsPlans`; `region` is the scan's global
     scope, `plan_region` the one an EC2 Instance plan is bought for), with its rates for
@@ -495,7 +495,7 @@ class SavingsPlan(Resource):
     kind = "savings-plan"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoveredSpend:
     """One service's Savings-Plan-eligible spend over a window, at on-demand prices."""
 
@@ -505,7 +505,7 @@ class CoveredSpend:
     """Covered plus on demand (`TotalCost`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SavingsPlansCoverage(Resource):
     """How much of the account's eligible spend its Savings Plans covered in the scanned
     regions over the lookback (`GetSavingsPlansCoverage` by SERVICE): one record an account."""
@@ -520,7 +520,7 @@ class SavingsPlansCoverage(Resource):
     kind = "savings-plans-coverage"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReservedInstance(Resource):
     """An EC2 Reserved Instance purchase (`DescribeReservedInstances`)."""
 
@@ -548,7 +548,7 @@ class ReservedInstance(Resource):
 # --------------------------------------------------------------------------- EKS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EksVersionSupport:
     """A Kubernetes version's support window, as `DescribeClusterVersions` reported it."""
 
@@ -559,7 +559,7 @@ class EksVersionSupport:
     end_of_extended_support: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EksCluster(Resource):
     name: str
     version: str
@@ -590,7 +590,7 @@ class EksCluster(Resource):
         return _ended(self.status, frozenset({"DELETING", "FAILED"}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EksNodegroup(Resource):
     name: str
     cluster_name: str
@@ -620,7 +620,7 @@ class EksNodegroup(Resource):
         return _ended(self.status, _EKS_PART_ENDED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FargateProfile(Resource):
     name: str
     cluster_name: str
@@ -643,7 +643,7 @@ _EKS_PART_ENDED = frozenset({"DELETING", "CREATE_FAILED", "DELETE_FAILED"})
 NodeProvisioner = Literal["managed-nodegroup", "auto-mode", "karpenter", "self-managed"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClusterNode(Resource):
     """An EC2 instance serving as a node of an EKS cluster, found by the tags EKS, Karpenter
     and the node bootstrap put on it. Nodes come in more shapes than managed node groups:
@@ -671,7 +671,7 @@ class ClusterNode(Resource):
                                              "STOPPED"}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpotPrice:
     """The Linux Spot price of an instance type in one Availability Zone, the one in effect
     when the scan ran (`DescribeSpotPriceHistory`): a price, not a resource."""
@@ -685,7 +685,7 @@ class SpotPrice:
     """When the price last changed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EksAddon(Resource):
     name: str
     cluster_name: str
@@ -699,7 +699,7 @@ class EksAddon(Resource):
     kind = "eks-addon"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EksInsight(Resource):
     """One upgrade or configuration insight EKS computed for a cluster (`ListInsights`)."""
 
@@ -722,7 +722,7 @@ class EksInsight(Resource):
 InvokerSource = Literal["sns", "eventbridge"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AsyncInvoker:
     """An SNS subscription or EventBridge rule target that invokes a function asynchronously."""
 
@@ -733,7 +733,7 @@ class AsyncInvoker:
     """The alias or version it invokes, "" for the unqualified function."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LambdaFunction(Resource):
     name: str
     runtime: str | None
@@ -773,7 +773,7 @@ class LambdaFunction(Resource):
         return self.architectures[0] if self.architectures else "x86_64"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReservedConcurrency:
     """What GetFunctionConcurrency answered for one function: None, no reservation."""
 
@@ -781,7 +781,7 @@ class ReservedConcurrency:
     reserved: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LambdaAlias(Resource):
     function_arn: str
     name: str
@@ -790,7 +790,7 @@ class LambdaAlias(Resource):
     kind = "lambda-alias"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProvisionedConcurrency(Resource):
     """A provisioned-concurrency configuration; `arn` is the qualified function ARN."""
 
@@ -804,7 +804,7 @@ class ProvisionedConcurrency(Resource):
     kind = "lambda-provisioned-concurrency"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventSourceMapping(Resource):
     uuid: str
     function_arn: str
@@ -821,7 +821,7 @@ class EventSourceMapping(Resource):
         return parts[2] if len(parts) > 2 else "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionUrl(Resource):
     function_arn: str
     url: str
@@ -837,7 +837,7 @@ class FunctionUrl(Resource):
 ApiProtocol = Literal["REST", "HTTP", "WEBSOCKET"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApiGateway(Resource):
     """An API Gateway REST API (v1), or an HTTP or WebSocket API (v2), and the Lambda functions
     its integrations invoke: a front door that bills per request."""
@@ -855,7 +855,7 @@ class ApiGateway(Resource):
 # --------------------------------------------------------------------------- IAM
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyStatement:
     effect: str
     actions: tuple[str, ...]
@@ -865,14 +865,14 @@ class PolicyStatement:
     has_condition: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyDocument:
     name: str
     """The policy's name, or ARN for managed policies."""
     statements: tuple[PolicyStatement, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ManagedPolicy(Resource):
     name: str
     aws_managed: bool
@@ -881,7 +881,7 @@ class ManagedPolicy(Resource):
     kind = "iam-policy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IamRole(Resource):
     name: str
     path: str
@@ -897,7 +897,7 @@ class IamRole(Resource):
 # --------------------------------------------------------------------------- RDS, logs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RdsInstance(Resource):
     identifier: str
     engine: str
@@ -913,7 +913,7 @@ class RdsInstance(Resource):
     kind = "rds-instance"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RdsCluster(Resource):
     identifier: str
     engine: str
@@ -924,7 +924,7 @@ class RdsCluster(Resource):
     kind = "rds-cluster"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RdsProxy(Resource):
     name: str
     engine_family: str
@@ -937,7 +937,7 @@ class RdsProxy(Resource):
     kind = "rds-proxy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogGroup(Resource):
     name: str
     retention_days: int | None
@@ -949,7 +949,7 @@ class LogGroup(Resource):
 # --------------------------------------------------------------------------- Compute Optimizer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OptimizerSaving:
     """Compute Optimizer's estimate of what its recommendation saves a month, in its terms."""
 
@@ -960,7 +960,7 @@ class OptimizerSaving:
     """Of the resource's monthly cost, as Compute Optimizer prices it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OptimizerRecommendation:
     """Compute Optimizer's recommendation for one Lambda function or ECS service on Fargate
     (`GetLambdaFunctionRecommendations`, `GetECSServiceRecommendations`): evidence beside the
@@ -995,7 +995,7 @@ class OptimizerRecommendation:
     message: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OptimizerEnrollment:
     """Whether the account is enrolled in Compute Optimizer, as one region answered
     `GetEnrollmentStatus` (or a recommendation call refused with `OptInRequiredException`)."""
@@ -1014,7 +1014,7 @@ class OptimizerEnrollment:
 # --------------------------------------------------------------------------- the inventory
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CollectionError:
     """An API call that failed; the datasets it was loading are unknown for its scope."""
 

@@ -172,7 +172,7 @@ def test_declarative_check_with_bad_jmespath_is_a_config_error() -> None:
 def test_declarative_check_never_echoes_environment_values() -> None:
     check = build(custom_spec("environment.DB_PASSWORD != null"))()
     fn = f.function("leaky", "arn:aws:iam::123456789012:role/r")
-    fn = type(fn)(**{**fn.__dict__, "environment": {"DB_PASSWORD": "hunter2-xyz"}})
+    fn = replace(fn, environment={"DB_PASSWORD": "hunter2-xyz"})
     [finding] = run([check], Inventory(lambda_functions=(fn,)))
     assert "hunter2-xyz" not in repr(finding)
 

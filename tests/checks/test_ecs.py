@@ -258,8 +258,7 @@ def test_savings_are_priced_in_the_service_region() -> None:
     assert PriceBook().in_region("sa-east-1").fargate_vcpu_hour > PriceBook().fargate_vcpu_hour
     td = f.task_definition(cpu=2048, memory=4096)
     base = f.service("api", td)
-    svc = type(base)(**{**base.__dict__, "region": "sa-east-1",
-                        "arn": base.arn.replace("us-east-1", "sa-east-1")})
+    svc = replace(base, region="sa-east-1", arn=base.arn.replace("us-east-1", "sa-east-1"))
     check = TaskOverprovisioned()
     series = {ecs_query(svc, "CPUUtilization"): f.hourly([10.0] * 336),
               ecs_query(svc, "MemoryUtilization"): f.hourly([20.0] * 336)}
