@@ -76,6 +76,10 @@ def fresh(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: fresh(v) for k, v in value.items()}
     if isinstance(value, list):
+        # An AWS list holds one shape: a metric answer's thousands of timestamps and values
+        # are copied in one step.
+        if value and not isinstance(value[0], (dict, list)):
+            return list(value)
         return [fresh(v) for v in value]
     return value
 
