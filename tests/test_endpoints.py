@@ -125,21 +125,21 @@ def test_an_endpoint_that_never_answers_is_reported_while_waited_for_and_given_u
     with _silent_server() as port:
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
         started = time.monotonic()
-        # The scan's own timeouts: 8 attempts of 2 s, which its first call does not wait out.
-        result = _scan(tmp_path, "read_timeout = 2\nmax_attempts = 8\n")
+        # The scan's own timeouts: 8 attempts of 1 s, which its first call does not wait out.
+        result = _scan(tmp_path, "read_timeout = 1\nmax_attempts = 8\n")
         waited = time.monotonic() - started
     assert result.exit_code == 3, result.output
     assert result.stderr.strip().splitlines()[-1].startswith(
         f"auditor: error: cannot reach the AWS endpoint http://127.0.0.1:{port} (from "
         "AWS_ENDPOINT_URL): ReadTimeoutError: Read timeout on endpoint URL")
-    # Two attempts of 2 s and a short back-off, not 8 attempts: the one "waiting" message below
-    # counts them. The time is a hang guard only, 10x the expected 5 s: a busy machine adds
+    # Two attempts of 1 s and a short back-off, not 8 attempts: the one "waiting" message below
+    # counts them. The time is a hang guard only, 20x the expected 3 s: a busy machine adds
     # to it, and must not fail the test.
     assert waited < 60, waited
     [waiting] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting")]
     assert waiting.startswith(f"waiting for http://127.0.0.1:{port}/ (sts:GetCallerIdentity): "
                               "attempt 1 of 2 got no answer (Read timeout")
-    assert waiting.endswith("trying again (5 s to connect, 2 s to answer)")
+    assert waiting.endswith("trying again (5 s to connect, 1 s to answer)")
 
 
 def test_a_connection_that_is_never_established_times_out_and_is_reported(
