@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from auditor.collect.base import Recorder, chunks, parse_time
 from auditor.metrics import MetricQuery, MetricStore, Series, epoch_micros
@@ -83,6 +83,14 @@ def _described(queries: Sequence[MetricQuery]) -> tuple[str, ...]:
 _Statuses = dict[tuple[str, str], list[MetricQuery]]
 
 
+def _micros(stamp: Any) -> int | None:
+    """A datapoint's time in epoch microseconds, None if unreadable. botocore's datetimes go
+    straight to the subtraction: a scan reads millions, and `parse_time`'s conversion to UTC
+    is a third of the cost of each."""
+    moment = stamp if isinstance(stamp, datetime) else parse_time(stamp)
+    return None if moment is None else epoch_micros(moment)
+
+
 def _fetch_batch(
     client: Any, batch: Sequence[MetricQuery], start: datetime, end: datetime
 ) -> tuple[dict[MetricQuery, Series], _Statuses]:
@@ -122,12 +130,16 @@ def _fetch_batch(
             if key not in points:
                 continue
             micros, values = points[key]
-            for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []),
-                                    strict=False):
-                moment = parse_time(stamp)
-                if moment is not None:
-                    micros.append(epoch_micros(moment))
-                    values.append(float(value))
+            numbers = result.get("Values", [])
+            moments = [_micros(stamp) for stamp in result.get("Timestamps", [])[:len(numbers)]]
+            if None in moments:  # rare: an unreadable time drops its point
+                for moment, value in zip(moments, numbers, strict=False):
+                    if moment is not None:
+                        micros.append(moment)
+                        values.append(float(value))
+            else:
+                micros.extend(cast(list[int], moments))
+                values.extend(map(float, numbers[:len(moments)]))
             messages = "; ".join(f"{m.get('Code', '')} {m.get('Value', '')}".strip()
                                  for m in result.get("Messages", []))
             status[key] = (str(result.get("StatusCode") or "Complete"), messages)

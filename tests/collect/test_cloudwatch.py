@@ -114,3 +114,28 @@ def test_a_series_across_pages_reads_in_utc_time_order_with_its_percentiles_and_
     assert (series.percentile(50), series.percentile(90), series.maximum()) == (3.5, 5.5, 6.0)
     assert series.hours_covered() == 5.0
     assert series.earliest() == START
+
+
+def test_a_time_it_cannot_read_drops_only_its_own_point() -> None:
+    """Emulators and fakes answer times as text; one unreadable time loses its own point, not
+    its neighbours' and not the series (botocore itself only ever hands back datetimes)."""
+    [wanted] = queries(1)
+    hours = [START + timedelta(hours=h) for h in range(3)]
+
+    class Answers:
+        def get_metric_data(self, **_: Any) -> dict[str, Any]:
+            return {"MetricDataResults": [{
+                "Id": "q0", "StatusCode": "Complete",
+                "Timestamps": [hours[0].isoformat(), "yesterday-ish",
+                               hours[2].replace(tzinfo=None), hours[2] + timedelta(hours=1)],
+                "Values": [1.0, 2.0, 3.0]}]}
+
+    class Factory:
+        def client(self, service: str, region: str) -> Answers:
+            return Answers()
+
+    store = fetch_metrics({f.ACCOUNT: Factory()}, [wanted], START, f.NOW,  # type: ignore[dict-item]
+                          Recorder(), max_workers=1)
+    series = store.series[wanted]
+    assert series.timestamps == (hours[0], hours[2])
+    assert list(series.values) == [1.0, 3.0]
