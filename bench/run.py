@@ -46,6 +46,10 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 TARGETS = {"requests vs c7n": 0.1, "wall vs c7n": 0.2, "peak RSS MB": 300.0,
            "requests per workload": 0.25, "requests vs floor": 1.1}
+LARGE = 10_000
+"""Above this many workloads the peak RSS target is `LARGE_RSS_MB`, the one for ten times the
+full scale (issue 17); at or below, the full scale's 300 MB."""
+LARGE_RSS_MB = 1000.0
 ORG_SCALE = Scale(functions=900, services=90, ecs_clusters=2, eks_clusters=10,
                   regions=("us-east-1", "eu-west-1"), metric_sample=0.01)
 """An organization's account, by default: 1,000 workloads in 2 regions, 1% with data."""
@@ -178,9 +182,10 @@ def render(results: list[Result], workloads: int, least: dict[str, int] | None =
             checks += [("requests vs c7n", ours.requests / c7n.requests, "<="),
                        ("wall vs c7n", ours.wall_s / c7n.wall_s, "<=")]
         checks.append(("peak RSS MB", ours.peak_rss_mb, "<="))
+        targets = {**TARGETS, **({"peak RSS MB": LARGE_RSS_MB} if workloads > LARGE else {})}
         for name, value, _ in checks:
-            verdict = "met" if value <= TARGETS[name] else "MISSED"
-            lines.append(f"target {name} <= {TARGETS[name]:g}: {value:.3f} {verdict}")
+            verdict = "met" if value <= targets[name] else "MISSED"
+            lines.append(f"target {name} <= {targets[name]:g}: {value:.3f} {verdict}")
     lines.append("")
     for r in results:
         lines.append(f"{r.tool}: {r.top()}")

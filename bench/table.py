@@ -52,7 +52,7 @@ def rows(document: dict[str, Any]) -> list[list[Any]]:
 def render(documents: list[dict[str, Any]]) -> str:
     latencies = sorted({f"{d['latency_ms']:g}" for d in documents})
     return (tabulate([row for document in documents for row in rows(document)],
-                     headers=HEADERS, tablefmt="github")
+                     headers=HEADERS, tablefmt="github", disable_numparse=True)
             + f"\n\nlatency {'/'.join(latencies)} ms a request; throttles: requests the server "
               "answered with a throttling error (org mode enforces AWS's rates)")
 
