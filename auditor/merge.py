@@ -16,7 +16,7 @@ from typing import Any
 from auditor.cost.bill import combine
 from auditor.errors import ReportError
 from auditor.findings import Finding
-from auditor.report.document import ErrorEntry, Report, Stats
+from auditor.report.document import Report, Stats
 
 
 def _prefer(kept: Finding, other: Finding) -> Finding:
@@ -39,7 +39,7 @@ def merge(reports: Sequence[Report]) -> Report:
         regions=_sorted_union(r.regions for r in reports),
         lookback_days=first.lookback_days,
         findings=_joined_findings(reports),
-        errors=tuple(_unique((e for r in reports for e in r.errors), _error_key)),
+        errors=tuple(_unique((e for r in reports for e in r.errors), lambda e: e.key)),
         stats=_joined_stats(reports),
         checks_run=_sorted_union(r.checks_run for r in reports),
         pricing=first.pricing,
@@ -101,8 +101,3 @@ def _joined_tags(reports: Sequence[Report]) -> dict[str, Any]:
     for report in reports:
         tags.update(report.resource_tags)
     return tags
-
-
-def _error_key(error: ErrorEntry) -> tuple[str, ...]:
-    return (error.account, error.region, error.service, error.operation, error.code,
-            error.message, *error.resources)

@@ -18,7 +18,7 @@ from auditor.cli import main
 from auditor.cost.bill import Billing, Reconciled
 from auditor.findings import Category, Finding, Severity
 from auditor.merge import merge
-from auditor.report.document import Report, Stats, to_dict
+from auditor.report.document import ErrorEntry, Report, Stats, to_dict
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,21 @@ def test_merge_deduplicates_account_wide_findings_and_prefers_fail_over_unknown(
     assert merged.stats.api_calls == 12
     assert merged.stats.api_calls_by_operation == {"ecs:ListClusters": 12}
     assert merged.shard is None
+
+
+def test_errors_are_listed_by_what_failed_whatever_order_they_came_in() -> None:
+    """Workers finish their calls in any order; a report, and a merge of reports, lists the
+    errors alike every time, so two nights' reports and their diff do not reorder them."""
+    def error(region: str, service: str, operation: str) -> ErrorEntry:
+        return ErrorEntry(f.ACCOUNT, region, service, operation, "AccessDenied", "no", ())
+
+    late, early = error("us-east-1", "lambda", "ListFunctions"), error("eu-west-1", "ecs",
+                                                                        "ListClusters")
+    shared = error("us-east-1", "ecs", "ListClusters")
+    a = replace(report((), "us-east-1", 5, "0/2"), errors=(late, shared))
+    b = replace(report((), "eu-west-1", 5, "1/2"), errors=(shared, early))
+    assert a.errors == (shared, late)
+    assert merge([a, b]).errors == merge([b, a]).errors == (early, shared, late)
 
 
 def test_shards_merge_their_bills(tmp_path: Path) -> None:

@@ -38,6 +38,12 @@ class ErrorEntry:
     resources: tuple[str, ...] = ()
     """The resources the failure leaves unknown; empty when it is the whole dataset's."""
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What tells two entries apart, and the order a report lists them in."""
+        return (self.account, self.region, self.service, self.operation, self.code,
+                self.message, *self.resources)
+
 
 DeliveryStatus = Literal["sent", "skipped", "failed"]
 
@@ -101,6 +107,11 @@ class Report:
     first written (the JSON is then written again with them)."""
     history: tuple[Point, ...] = ()
     """`--history`: the trend over earlier reports and this one, shown in the HTML only."""
+
+    def __post_init__(self) -> None:
+        # Calls fail in whatever order the workers finish them: listed by what they are, two
+        # scans of one account list their errors alike, and so do their diffs.
+        object.__setattr__(self, "errors", tuple(sorted(self.errors, key=lambda e: e.key)))
 
     @property
     def active_findings(self) -> list[Finding]:
