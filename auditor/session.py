@@ -259,18 +259,22 @@ def reject_unparsed_body(http_response: Any, model: Any, **_: Any) -> None:
 
 @dataclass(frozen=True)
 class Throttle:
-    """botocore `before-call` handler: wait for a token of the scan's bucket for this
-    account, region and operation before the request is sent; refuse fast once the scan is
-    stopped (the wait is cut short too)."""
+    """botocore `request-created` handler of one client: wait for a token of the scan's
+    bucket for this account, region and operation before each attempt is signed and sent,
+    retries included (AWS counts every request it receives against the rate); refuse fast
+    once the scan is stopped (the wait is cut short too). An answer a `before-call` hook
+    gives (the demo's emulator, a Stubber) creates no request and takes no token."""
 
     limits: RateLimits
     account: str
+    service: str
+    region: str
 
-    def __call__(self, model: Any, context: Any = None, **_: Any) -> None:
-        service = model.service_model.service_name
-        region = (context or {}).get("client_region") or ""
-        if not self.limits.take(self.account, region, service, model.name, _STOP.is_set):
-            raise Cancelled(f"{service}:{model.name} not called: the scan was interrupted")
+    def __call__(self, operation_name: str = "", **_: Any) -> None:
+        if not self.limits.take(self.account, self.region, self.service, operation_name,
+                                _STOP.is_set):
+            raise Cancelled(f"{self.service}:{operation_name} not called: the scan was "
+                            "interrupted")
 
 
 def fast_timestamp(value: Any) -> datetime:
@@ -316,7 +320,8 @@ class ClientFactory:
         self._stats = stats
         self._retry = retry or RetryPolicy()
         self._extra_hooks = extra_hooks
-        self._throttle = Throttle(limits, account) if limits is not None else None
+        self._limits = limits
+        self._account = account
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
 
@@ -353,12 +358,14 @@ class ClientFactory:
                 client = session.client(service, region_name=region,
                                         config=retry.botocore_config())
                 events = client.meta.events
-                # Order matters: refuse writes, then wait for a token, then count, then let
-                # extra hooks (the demo's emulator, fault injection) answer; all ahead of
-                # botocore's and moto's own.
+                # Order matters: refuse writes, then count, then let extra hooks (the demo's
+                # emulator, fault injection) answer; all ahead of botocore's and moto's own.
+                # Each attempt that goes out waits for its token when its request is made.
                 events.register_first("before-call.*.*", read_only_guard)
-                if self._throttle is not None:
-                    events.register_first("before-call.*.*", self._throttle)
+                if self._limits is not None:
+                    # First: before the signer, so that a long wait cannot stale a signature.
+                    events.register_first("request-created.*.*", Throttle(
+                        self._limits, self._account, service, region))
                 events.register_first("before-call.*.*", self._stats.record)
                 events.register("after-call.*.*", reject_unparsed_body)
                 events.register_first("needs-retry", WaitingReporter(retry))

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import threading
 
+import boto3
 import pytest
 
 from auditor import scan as scan_module
 from auditor.config import Config
-from auditor.ratelimit import DEFAULT, GLOBAL, RateLimits, TokenBucket, rate_for, scope_region
+from auditor.ratelimit import (
+    DEFAULT,
+    GLOBAL,
+    Rate,
+    RateLimits,
+    TokenBucket,
+    rate_for,
+    scope_region,
+)
 from auditor.scan import Environment
+from auditor.session import CallStats, ClientFactory
+from bench.moto_server import FaultRule, MotoServer, server_error
 
 
 class FakeTime:
@@ -140,3 +151,19 @@ def test_a_scan_of_aws_keeps_to_its_share_and_the_demo_to_none() -> None:
     assert limits_for(Config(), Environment(demo=True)) is None
     given = RateLimits(1.0)
     assert limits_for(Config(), Environment(limits=given)) is given
+
+
+def test_a_retried_request_takes_a_token_as_the_first_did(server: MotoServer) -> None:
+    """AWS counts every request it receives against the rate, retries too: a call answered
+    500 once, then 200, takes two tokens of its bucket."""
+    time = FakeTime()
+    limits = RateLimits(1.0, clock=time.clock, sleep=time.sleep,
+                        rates=lambda service, operation: Rate(1.0, 2, "the test's"))
+    factory = ClientFactory(boto3.session.Session(region_name="us-east-1"), CallStats(),
+                            limits=limits, account="123456789012")
+    failed_once = server.add_fault(FaultRule(server_error(500), "sts", "GetCallerIdentity",
+                                             times=1))
+    factory.client("sts", "us-east-1").get_caller_identity()
+    assert failed_once.hits == 1 and time.slept == []  # two requests, on the burst of two
+    assert limits.take("123456789012", "us-east-1", "sts", "GetCallerIdentity")
+    assert sum(time.slept) == pytest.approx(1.0), "empty: the retry took the second token"
