@@ -36,7 +36,6 @@ Nothing here is used against real AWS: the hook is only registered on clients th
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import threading
@@ -115,8 +114,9 @@ def _series_of(backend: CloudWatchBackend) -> Callable[[_SeriesKey], list[Metric
         stored = _stored_indexes.get(backend)
         if stored is None or stored.source is not backend.metric_data:
             stored = _stored_indexes[backend] = _StoredIndex(backend.metric_data)
-        _index(itertools.islice(stored.source, stored.indexed, None), stored.series)
-        stored.indexed = len(stored.source)
+        end = len(stored.source)
+        _index(stored.source[stored.indexed:end], stored.series)
+        stored.indexed = end
     # Metrics moto derives from other services' state change with it: indexed afresh each call.
     derived: dict[_SeriesKey, list[MetricDatumBase]] = {}
     _index(backend.aws_metric_data, derived)
