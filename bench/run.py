@@ -338,7 +338,7 @@ def render_org(org: OrgResult) -> str:
                      headers=["accounts", "workloads", "requests", "req/workload", "floor",
                               "ours/floor", "wall s", "peak RSS MB", "throttles seen",
                               "throttling errors", "exit"],
-                     tablefmt="github")
+                     tablefmt="github", disable_numparse=True)
     lines = [table, ""]
     over = [p for p in org.buckets if not p.within]
     if org.buckets:
