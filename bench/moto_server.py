@@ -79,6 +79,7 @@ _WsgiApp = Callable[[_Environ, _StartResponse], Iterable[bytes]]
 # SigV4 signing names that are not the botocore service name (a few services share one).
 _SIGNING_ALIASES: dict[str, tuple[str, ...]] = {
     "monitoring": ("cloudwatch",),
+    "apigateway": ("apigateway", "apigatewayv2"),
     "elasticloadbalancing": ("elbv2", "elb"),
     "tagging": ("resourcegroupstaggingapi",),
     "states": ("stepfunctions",),

@@ -77,7 +77,7 @@ def test_counts_every_protocol_exactly_as_botocore_sent_them(server: MotoServer)
     assert server.total() == stats.total == 14
 
 
-@pytest.mark.parametrize("service", ["lambda", "eks"])
+@pytest.mark.parametrize("service", ["lambda", "eks", "apigateway", "apigatewayv2"])
 def test_every_rest_operation_is_named_from_its_template(service: str) -> None:
     """Each request-URI template, filled in, resolves to its own operation: no two templates
     of the service shadow each other."""
