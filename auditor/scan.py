@@ -319,13 +319,20 @@ def _scan_accounts(run: _Run, targets: Sequence[Target], recorder: Recorder) -> 
         raise NothingCollected(_nothing_collected(first.service, first.operation, first.code,
                                                   first.message))
     joined = merge(reports)
-    before = tuple(ErrorEntry(e.account, e.region, e.service, e.operation, e.code, e.message,
-                              tuple(checks_affected(e, run.checks)), (*e.unread, *e.resources))
-                   for e in recorder.errors)
+    before = tuple(_error_entry(e, run.checks) for e in recorder.errors)
     return replace(joined, errors=(*before, *joined.errors), shard=_shard_name(run.shard),
                    stats=replace(joined.stats, api_calls=run.stats.total,
                                  api_calls_by_operation=run.stats.by_operation(),
                                  duration_s=time.monotonic() - run.started))
+
+
+def _error_entry(error: CollectionError, checks: Sequence[Check],
+                 plan: MetricPlan | None = None) -> ErrorEntry:
+    """A failed call as the report lists it: with the checks it leaves unknown and the
+    resources it left unread."""
+    return ErrorEntry(error.account, error.region, error.service, error.operation, error.code,
+                      error.message, tuple(checks_affected(error, checks, plan)),
+                      (*error.unread, *error.resources))
 
 
 def _shard_name(shard: Shard | None) -> str | None:
@@ -371,11 +378,8 @@ def _scan_part(run: _Run, targets: Sequence[Target], recorder: Recorder, alone: 
     verdicts = run_checks(checks, inventory, metrics, now, config.lookback_days, prices, plan,
                       costs)
 
-    errors = tuple(
-        ErrorEntry(e.account, e.region, e.service, e.operation, e.code, e.message,
-                   tuple(checks_affected(e, checks, plan)), (*e.unread, *e.resources))
-        for e in (*inventory.errors, *verdicts.errors)
-    )
+    errors = tuple(_error_entry(e, checks, plan)
+                   for e in (*inventory.errors, *verdicts.errors))
     workloads = tuple(PricedWorkload.of(w) for w in costs.estimates)
     return Report(
         generated_at=now,
